@@ -1,0 +1,14 @@
+//! The value graph: every Python value a pickle can build, as nodes in an arena that keeps
+//! identity, sharing and cycles.
+//!
+//! A memo entry is a [`NodeId`]; a memo GET never clones. Nothing is ever executed: class
+//! instances and calls stay data ([`Object`], [`Global`]). Walking the graph never recurses on
+//! the Rust stack, so any depth is safe; dropping it is a flat `Vec` drop.
+
+mod graph;
+mod node;
+mod pystr;
+
+pub use graph::Graph;
+pub use node::{Buffer, Global, Node, NodeId, Object, ObjectKind};
+pub use pystr::{Blob, PyStr};

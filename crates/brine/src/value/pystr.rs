@@ -1,0 +1,232 @@
+//! Python `str` and `bytes` payloads: text that may hold lone surrogates, and raw bytes.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// A byte payload (`bytes`, `bytearray`, buffers).
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Blob(Box<[u8]>);
+
+impl Blob {
+    /// The bytes.
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Number of bytes.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when empty.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The bytes as a vector.
+    pub fn into_vec(self) -> Vec<u8> {
+        self.0.into_vec()
+    }
+}
+
+impl From<Vec<u8>> for Blob {
+    fn from(v: Vec<u8>) -> Self {
+        Blob(v.into_boxed_slice())
+    }
+}
+
+impl From<&[u8]> for Blob {
+    fn from(v: &[u8]) -> Self {
+        Blob(v.into())
+    }
+}
+
+impl fmt::Debug for Blob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOW: usize = 64;
+        write!(f, "b\"")?;
+        for &b in self.0.iter().take(SHOW) {
+            write!(f, "{}", std::ascii::escape_default(b))?;
+        }
+        if self.0.len() > SHOW {
+            write!(f, "\"... ({} bytes)", self.0.len())
+        } else {
+            write!(f, "\"")
+        }
+    }
+}
+
+/// A Python `str`: UTF-8 that may also hold lone surrogates, encoded the way CPython's
+/// `utf-8`/`surrogatepass` codec does (three bytes `ED A0..BF xx`), so any `str` round-trips.
+///
+/// ```
+/// use brine::value::PyStr;
+/// let s = PyStr::from("héllo");
+/// assert_eq!(s.as_str(), Some("héllo"));
+/// let lone = PyStr::from_surrogatepass(b"a\xed\xa0\x80".to_vec()).unwrap();
+/// assert_eq!(lone.as_str(), None);
+/// assert_eq!(lone.to_string_lossy(), "a\u{fffd}");
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct PyStr {
+    data: Box<[u8]>,
+    /// True when `data` is plain UTF-8 (no lone surrogates).
+    utf8: bool,
+}
+
+impl PyStr {
+    /// From UTF-8 bytes that may contain surrogatepass-encoded lone surrogates; `None` when the
+    /// bytes are not even that.
+    pub fn from_surrogatepass(data: Vec<u8>) -> Option<PyStr> {
+        match std::str::from_utf8(&data) {
+            Ok(_) => Some(PyStr {
+                data: data.into_boxed_slice(),
+                utf8: true,
+            }),
+            Err(_) => {
+                if valid_surrogatepass(&data) {
+                    Some(PyStr {
+                        data: data.into_boxed_slice(),
+                        utf8: false,
+                    })
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    /// From bytes already known to be valid surrogatepass UTF-8; `utf8` says whether they are
+    /// also plain UTF-8.
+    pub(crate) fn from_checked(data: Box<[u8]>, utf8: bool) -> PyStr {
+        PyStr { data, utf8 }
+    }
+
+    /// The text, if it holds no lone surrogates.
+    #[inline]
+    pub fn as_str(&self) -> Option<&str> {
+        if self.utf8 {
+            std::str::from_utf8(&self.data).ok()
+        } else {
+            None
+        }
+    }
+
+    /// The encoded bytes (UTF-8, surrogates as in CPython's `surrogatepass`).
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// True when the text holds no lone surrogates.
+    #[inline]
+    pub fn is_utf8(&self) -> bool {
+        self.utf8
+    }
+
+    /// The text with lone surrogates replaced by U+FFFD.
+    pub fn to_string_lossy(&self) -> Cow<'_, str> {
+        match self.as_str() {
+            Some(s) => Cow::Borrowed(s),
+            None => Cow::Owned(decode_lossy(&self.data)),
+        }
+    }
+
+    /// Number of code points (Python's `len`).
+    pub fn char_len(&self) -> usize {
+        self.data.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
+    }
+}
+
+impl From<&str> for PyStr {
+    fn from(s: &str) -> Self {
+        PyStr {
+            data: s.as_bytes().into(),
+            utf8: true,
+        }
+    }
+}
+
+impl From<String> for PyStr {
+    fn from(s: String) -> Self {
+        PyStr {
+            data: s.into_bytes().into_boxed_slice(),
+            utf8: true,
+        }
+    }
+}
+
+impl fmt::Debug for PyStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.to_string_lossy(), f)
+    }
+}
+
+impl fmt::Display for PyStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_string_lossy())
+    }
+}
+
+/// Checks generalized UTF-8 where surrogate code points (U+D800..U+DFFF) are allowed.
+pub(crate) fn valid_surrogatepass(b: &[u8]) -> bool {
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let (len, min) = match c {
+            0x00..=0x7F => {
+                i += 1;
+                continue;
+            }
+            0xC2..=0xDF => (2, 0x80),
+            0xE0..=0xEF => (3, 0x800),
+            0xF0..=0xF4 => (4, 0x10000),
+            _ => return false,
+        };
+        if i + len > b.len() {
+            return false;
+        }
+        let mut cp = (c as u32) & (0x7F >> len);
+        for k in 1..len {
+            let cc = b[i + k];
+            if cc & 0xC0 != 0x80 {
+                return false;
+            }
+            cp = (cp << 6) | (cc as u32 & 0x3F);
+        }
+        if cp < min || cp > 0x10FFFF {
+            return false;
+        }
+        i += len;
+    }
+    true
+}
+
+fn decode_lossy(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len());
+    let mut rest = b;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                out.push_str(s);
+                return out;
+            }
+            Err(e) => {
+                let (ok, bad) = rest.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(ok).unwrap_or_default());
+                out.push('\u{fffd}');
+                let skip = e.error_len().unwrap_or(bad.len()).max(1);
+                // A surrogate is three bytes that from_utf8 reports one at a time.
+                let skip = if bad.first() == Some(&0xED) && bad.len() >= 3 {
+                    3
+                } else {
+                    skip
+                };
+                rest = &bad[skip.min(bad.len())..];
+            }
+        }
+    }
+}
