@@ -11,6 +11,7 @@ addresses) so the manifest's ``expected_repr`` strings are stable.
 
 import collections
 import enum
+import reprlib
 
 __all__ = [
     "Plain", "Slotted", "WithState", "ReduceAll", "ReduceSetter", "set_state",
@@ -19,10 +20,12 @@ __all__ = [
 ]
 
 
+@reprlib.recursive_repr("<...>")
 def _fmt(obj):
     return "%s(%s)" % (
         type(obj).__qualname__,
-        ", ".join("%s=%r" % kv for kv in sorted(vars(obj).items())),
+        ", ".join("%s=%r" % kv
+                  for kv in sorted(vars(obj).items(), key=lambda kv: repr(kv[0]))),
     )
 
 
