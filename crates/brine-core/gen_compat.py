@@ -43,7 +43,7 @@ def module_table(name, doc, mapping):
 
 
 def name_table(name, doc, mapping):
-    lines = ["/// %s" % doc, "pub static %s: &[((&str, &str), (&str, &str))] = &[" % name]
+    lines = ["/// %s" % doc, "pub static %s: &[(GlobalName, GlobalName)] = &[" % name]
     for k in sorted(mapping, key=key_bytes):
         v = mapping[k]
         lines.append(
@@ -66,6 +66,9 @@ HEADER = """\
 // `_pickle.c` `fix_imports`).  In both the pair mapping wins over the module mapping.
 
 use std::borrow::Cow;
+
+/// A global as a `(module, name)` pair of static strings.
+pub type GlobalName = (&'static str, &'static str);
 """
 
 FUNCTIONS = """\
@@ -79,10 +82,10 @@ fn lookup_module(table: &'static [(&'static str, &'static str)], module: &str) -
 
 /// Looks `(module, name)` up in a sorted pair table.
 fn lookup_name(
-    table: &'static [((&'static str, &'static str), (&'static str, &'static str))],
+    table: &'static [(GlobalName, GlobalName)],
     module: &str,
     name: &str,
-) -> Option<(&'static str, &'static str)> {
+) -> Option<GlobalName> {
     table
         .binary_search_by(|((m, n), _)| (*m, *n).cmp(&(module, name)))
         .ok()
@@ -91,7 +94,7 @@ fn lookup_name(
 
 /// Applies one direction of `fix_imports`: the pair table first, else the module table.
 fn fix<'a>(
-    names: &'static [((&'static str, &'static str), (&'static str, &'static str))],
+    names: &'static [(GlobalName, GlobalName)],
     modules: &'static [(&'static str, &'static str)],
     module: &'a str,
     name: &'a str,
