@@ -6,12 +6,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod compat;
 mod decode;
 mod error;
 mod limits;
 mod opcode;
 mod opcode_table;
 mod read;
+pub mod text;
 
 pub use decode::{Arg, Decoder, Instruction};
 pub use error::{Category, Error, ErrorCode, Result};
