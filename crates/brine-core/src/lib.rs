@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[allow(clippy::type_complexity)] // generated tables
 pub mod compat;
 mod decode;
 mod error;
