@@ -84,11 +84,14 @@ impl<'de, R: Read<'de>> Unpickler<'de, R> {
         let limits = opts.limits.clone();
         let buffers = opts.buffers.take().map(Vec::into_iter);
         let max_nodes = limits.max_nodes.min(u32::MAX as usize - 1);
+        // Most opcodes make one node; size the arena from the real input when it is known,
+        // bounded so that a huge input does not reserve everything upfront.
+        let guess = read.remaining().unwrap_or(0).min(1 << 16) as usize / 2;
         Unpickler {
             dec: Decoder::with_read(read, limits),
             m: Machine {
-                graph: Graph::new(),
-                stack: Vec::new(),
+                graph: Graph::with_capacity(guess),
+                stack: Vec::with_capacity(64),
                 marks: Vec::new(),
                 fence: 0,
                 memo: Memo::default(),
