@@ -1,0 +1,68 @@
+//! `recognize_builtins`: the REDUCE forms CPython's C pickler writes for builtin types at old
+//! protocols, turned back into native nodes so that any protocol can be written again.
+
+use crate::value::{Blob, Global, Graph, Node, NodeId};
+
+/// The native node for `callable(*args)` when it is one of the exact forms CPython writes:
+/// `set([..])`, `frozenset([..])`, `_codecs.encode(str, 'latin1')`, `bytes()`,
+/// `bytearray(bytes)`, `bytearray()` and `getattr(Global, 'name')`. Names are Python 3 names
+/// (after `fix_imports`).
+pub(crate) fn recognize(graph: &Graph, callable: NodeId, args: NodeId) -> Option<Node> {
+    let Node::Global(g) = graph.get(callable) else {
+        return None;
+    };
+    let Node::Tuple(args) = graph.get(args) else {
+        return None;
+    };
+    let arg = |i: usize| args.get(i).map(|&a| graph.get(a));
+    match (g.module.as_str(), g.name.as_str(), args.len()) {
+        ("builtins", "set", 1) => match arg(0)? {
+            Node::List(items) => Some(Node::Set(items.clone())),
+            _ => None,
+        },
+        ("builtins", "frozenset", 1) => match arg(0)? {
+            Node::List(items) => Some(Node::FrozenSet(items.clone())),
+            _ => None,
+        },
+        ("builtins", "bytes", 0) => Some(Node::Bytes(Blob::default())),
+        ("builtins", "bytearray", 0) => Some(Node::ByteArray(Blob::default())),
+        ("builtins", "bytearray", 1) => match arg(0)? {
+            Node::Bytes(b) => Some(Node::ByteArray(b.clone())),
+            _ => None,
+        },
+        ("_codecs", "encode", 2) => {
+            let (Node::Str(s), Node::Str(enc)) = (arg(0)?, arg(1)?) else {
+                return None;
+            };
+            if enc.as_bytes() != b"latin1" {
+                return None;
+            }
+            let s = s.as_str()?;
+            let mut out = Vec::with_capacity(s.len());
+            for c in s.chars() {
+                out.push(u8::try_from(u32::from(c)).ok()?);
+            }
+            Some(Node::Bytes(Blob::from(out)))
+        }
+        ("builtins", "getattr", 2) => {
+            let (Node::Global(parent), Node::Str(attr)) = (arg(0)?, arg(1)?) else {
+                return None;
+            };
+            let attr = attr.as_str()?;
+            if !is_identifier(attr) {
+                return None;
+            }
+            Some(Node::Global(Box::new(Global::new(
+                parent.module.clone(),
+                format!("{}.{attr}", parent.name),
+            ))))
+        }
+        _ => None,
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut b = s.bytes();
+    matches!(b.next(), Some(c) if c == b'_' || c.is_ascii_alphabetic())
+        && b.all(|c| c == b'_' || c.is_ascii_alphanumeric())
+}

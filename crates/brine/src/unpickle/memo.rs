@@ -1,0 +1,109 @@
+//! The unpickler's memo: index → [`NodeId`], dense `Vec` for the indices picklers write and a
+//! `HashMap` for sparse ones, so that a claimed index never sizes an allocation.
+
+use std::collections::HashMap;
+
+use brine_core::{Error, LimitKind, Limits, Result};
+
+use crate::value::NodeId;
+
+const EMPTY: u32 = u32::MAX;
+
+/// How far past the dense end a PUT may land and still grow the dense part. The dense part
+/// also stays at most half empty, so its size follows the entries actually stored, never a
+/// claimed index (CVE-2018-20406 was a resize to one).
+const DENSE_SLACK: u64 = 1024;
+
+#[derive(Debug, Default)]
+pub(crate) struct Memo {
+    dense: Vec<u32>,
+    sparse: HashMap<u64, NodeId>,
+    /// Entries set (CPython's `memo_len`, which MEMOIZE uses as the next index).
+    count: usize,
+}
+
+impl Memo {
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.count
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, idx: u64) -> Option<NodeId> {
+        if let Some(&v) = self.dense.get(idx as usize) {
+            if v != EMPTY {
+                return Some(NodeId(v));
+            }
+        }
+        if self.sparse.is_empty() {
+            return None;
+        }
+        self.sparse.get(&idx).copied()
+    }
+
+    #[inline]
+    pub(crate) fn put(&mut self, idx: u64, id: NodeId, limits: &Limits) -> Result<()> {
+        let len = self.dense.len() as u64;
+        if idx < len {
+            if self.dense[idx as usize] == EMPTY
+                && (self.sparse.is_empty() || self.sparse.remove(&idx).is_none())
+            {
+                self.grow_count(limits)?;
+            }
+            self.dense[idx as usize] = id.0;
+            return Ok(());
+        }
+        if idx > limits.max_memo_index {
+            return Err(Error::limit(LimitKind::MemoIndex));
+        }
+        if idx < len + DENSE_SLACK && idx < 2 * self.count as u64 + DENSE_SLACK {
+            if self.sparse.is_empty() || self.sparse.remove(&idx).is_none() {
+                self.grow_count(limits)?;
+            }
+            self.dense.resize(idx as usize, EMPTY);
+            self.dense.push(id.0);
+            return Ok(());
+        }
+        if self.sparse.insert(idx, id).is_none() {
+            self.grow_count(limits)?;
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn grow_count(&mut self, limits: &Limits) -> Result<()> {
+        if self.count >= limits.max_memo_entries {
+            return Err(Error::limit(LimitKind::MemoEntries));
+        }
+        self.count += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dense_and_sparse() {
+        let l = Limits::default();
+        let mut m = Memo::default();
+        m.put(0, NodeId(7), &l).unwrap();
+        m.put(1, NodeId(8), &l).unwrap();
+        m.put(1 << 31, NodeId(9), &l).unwrap();
+        assert!(m.dense.capacity() < 1 << 20);
+        assert_eq!(m.get(0), Some(NodeId(7)));
+        assert_eq!(m.get(1 << 31), Some(NodeId(9)));
+        assert_eq!(m.get(5), None);
+        m.put(1, NodeId(3), &l).unwrap();
+        assert_eq!(m.len(), 3);
+        let e = m.put((1 << 31) + 1, NodeId(1), &l).unwrap_err();
+        assert_eq!(e.limit_kind(), Some(LimitKind::MemoIndex));
+        let tight = Limits {
+            max_memo_entries: 3,
+            ..Limits::default()
+        };
+        let e = m.put(2, NodeId(1), &tight).unwrap_err();
+        assert_eq!(e.limit_kind(), Some(LimitKind::MemoEntries));
+    }
+}

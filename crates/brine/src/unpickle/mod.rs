@@ -1,0 +1,905 @@
+//! The unpickling machine: runs the instruction stream into a value graph, never executing code.
+//!
+//! The semantics are those of CPython 3.11's C unpickler (`Modules/_pickle.c`): a value stack,
+//! a mark stack whose innermost mark is a fence no opcode may pop below, and a memo of
+//! [`NodeId`]s (a GET never clones). Nothing recurses, so any nesting depth is safe.
+
+mod builtins;
+mod memo;
+mod text;
+
+use std::io;
+
+use brine_core::compat;
+use brine_core::{
+    Arg, Category, Decoder, Error, ErrorCode, Instruction, IoRead, LimitKind, Limits, Opcode, Read,
+    Result, SliceRead, HIGHEST_PROTOCOL,
+};
+use num_bigint::BigInt;
+
+use crate::options::LoadOptions;
+use crate::value::{Blob, Buffer, Global, Graph, Node, NodeId, Object, ObjectKind, PyStr};
+
+use memo::Memo;
+use text::IntText;
+
+/// Reads pickles from one source into one [`Graph`], keeping the memo between pickles like
+/// CPython's `Unpickler`.
+///
+/// Over a slice, payloads are read without an intermediate copy; over an `io::Read`
+/// ([`from_reader`](Unpickler::from_reader)) nothing is buffered beyond the current pickle, so
+/// wrap files and sockets in `std::io::BufReader`.
+///
+/// ```
+/// use brine::{LoadOptions, Unpickler};
+/// // Two pickles in one stream; the second refers to the first one's memo.
+/// let data = b"\x80\x02]q\x00.\x80\x02h\x00.";
+/// let mut u = Unpickler::new(data, LoadOptions::new());
+/// let a = u.load()?;
+/// let b = u.load()?;
+/// assert_eq!(a, b);
+/// assert!(u.at_end());
+/// assert_eq!(u.load_next()?, None);
+/// # Ok::<(), brine::Error>(())
+/// ```
+pub struct Unpickler<'de, R: Read<'de> = SliceRead<'de>> {
+    dec: Decoder<'de, R>,
+    m: Machine,
+}
+
+/// Everything but the decoder, so that an instruction borrowed from the decoder can be run.
+struct Machine {
+    graph: Graph,
+    stack: Vec<NodeId>,
+    marks: Vec<usize>,
+    /// Stack length at the innermost mark: nothing below it may be popped.
+    fence: usize,
+    memo: Memo,
+    proto: u8,
+    opts: LoadOptions,
+    buffers: Option<std::vec::IntoIter<Blob>>,
+    buffers_taken: usize,
+    max_nodes: usize,
+    /// Payload bytes copied into nodes so far (`Limits::max_alloc`).
+    alloc: u64,
+}
+
+impl<'de> Unpickler<'de, SliceRead<'de>> {
+    /// An unpickler over a byte slice.
+    pub fn new(data: &'de [u8], opts: LoadOptions) -> Self {
+        Unpickler::with_read(SliceRead::new(data), opts)
+    }
+}
+
+impl<R: io::Read> Unpickler<'static, IoRead<R>> {
+    /// An unpickler over an `io::Read`. It reads exactly up to the end of each pickle.
+    pub fn from_reader(reader: R, opts: LoadOptions) -> Self {
+        Unpickler::with_read(IoRead::new(reader), opts)
+    }
+}
+
+impl<'de, R: Read<'de>> Unpickler<'de, R> {
+    /// An unpickler over any [`Read`] source.
+    pub fn with_read(read: R, mut opts: LoadOptions) -> Self {
+        let limits = opts.limits.clone();
+        let buffers = opts.buffers.take().map(Vec::into_iter);
+        let max_nodes = limits.max_nodes.min(u32::MAX as usize - 1);
+        // Most opcodes make one node; size the arena from the real input when it is known,
+        // bounded so that a huge input does not reserve everything upfront.
+        let guess = read.remaining().unwrap_or(0).min(1 << 16) as usize / 2;
+        Unpickler {
+            dec: Decoder::with_read(read, limits),
+            m: Machine {
+                graph: Graph::with_capacity(guess),
+                stack: Vec::with_capacity(64),
+                marks: Vec::new(),
+                fence: 0,
+                memo: Memo::default(),
+                proto: 0,
+                opts,
+                buffers,
+                buffers_taken: 0,
+                max_nodes,
+                alloc: 0,
+            },
+        }
+    }
+
+    /// Reads the next pickle into the graph, sets it as the graph's root and returns it.
+    ///
+    /// Input that ends before any byte of a pickle fails with [`ErrorCode::Empty`]
+    /// ("ran out of input"); input that ends inside one with an EOF-category error.
+    pub fn load(&mut self) -> Result<NodeId> {
+        self.m.reset();
+        let mut first = true;
+        loop {
+            let ins = match self.dec.next_instruction()? {
+                Some(ins) => ins,
+                None => {
+                    let code = if first {
+                        ErrorCode::Empty
+                    } else {
+                        ErrorCode::Truncated
+                    };
+                    return Err(Error::new(code).at(self.dec.offset()));
+                }
+            };
+            first = false;
+            let (op, offset) = (ins.op, ins.offset);
+            match self.m.step(ins) {
+                Ok(None) => {}
+                Ok(Some(root)) => {
+                    self.m.graph.set_root(root);
+                    return Ok(root);
+                }
+                Err(e) => return Err(e.at(offset).with_opcode(op)),
+            }
+        }
+    }
+
+    /// Like [`load`](Self::load), but `None` when the input ends cleanly before the next
+    /// pickle: loop on it to read every pickle of a stream.
+    pub fn load_next(&mut self) -> Result<Option<NodeId>> {
+        match self.load() {
+            Ok(id) => Ok(Some(id)),
+            Err(e) if matches!(e.code(), ErrorCode::Empty) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// True when a slice input has been read to its end. A stream cannot tell without
+    /// reading, so this is always false for [`from_reader`](Self::from_reader): use
+    /// [`load_next`](Self::load_next) there.
+    pub fn at_end(&self) -> bool {
+        self.dec.get_ref().remaining() == Some(0)
+    }
+
+    /// Bytes consumed so far.
+    pub fn offset(&self) -> u64 {
+        self.dec.offset()
+    }
+
+    /// The protocol of the last PROTO opcode of the current or last pickle (0 if none).
+    pub fn protocol(&self) -> u8 {
+        self.m.proto
+    }
+
+    /// Number of memo entries.
+    pub fn memo_len(&self) -> usize {
+        self.m.memo.len()
+    }
+
+    /// The graph built so far.
+    pub fn graph(&self) -> &Graph {
+        &self.m.graph
+    }
+
+    /// The graph built so far, mutably (e.g. to prune it between loads).
+    pub fn graph_mut(&mut self) -> &mut Graph {
+        &mut self.m.graph
+    }
+
+    /// Gives the graph.
+    pub fn into_graph(self) -> Graph {
+        self.m.graph
+    }
+}
+
+/// Reads one pickle from a byte slice.
+///
+/// ```
+/// let g = brine::loads(b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00K\x01K\x02\x86.")?;
+/// assert_eq!(g.get(g.root().unwrap()).kind_name(), "tuple");
+/// # Ok::<(), brine::Error>(())
+/// ```
+pub fn loads(data: &[u8]) -> Result<Graph> {
+    loads_with(data, LoadOptions::default())
+}
+
+/// Reads one pickle from a byte slice with options. Bytes after its STOP are ignored.
+pub fn loads_with(data: &[u8], opts: LoadOptions) -> Result<Graph> {
+    let mut u = Unpickler::new(data, opts);
+    u.load()?;
+    Ok(u.into_graph())
+}
+
+/// Reads one pickle from a reader.
+pub fn load(reader: impl io::Read) -> Result<Graph> {
+    load_with(reader, LoadOptions::default())
+}
+
+/// Reads one pickle from a reader with options; the reader is left just after its STOP.
+pub fn load_with(reader: impl io::Read, opts: LoadOptions) -> Result<Graph> {
+    let mut u = Unpickler::from_reader(reader, opts);
+    u.load()?;
+    Ok(u.into_graph())
+}
+
+/// Python's type name of a node, for error messages.
+fn py_type(n: &Node) -> &'static str {
+    match n {
+        Node::None => "NoneType",
+        other => other.kind_name(),
+    }
+}
+
+#[cold]
+fn limit(kind: LimitKind) -> Error {
+    Error::limit(kind)
+}
+
+/// The value of a LONG1 / LONG4 payload: little-endian two's complement.
+#[inline]
+fn long_from_le(b: &[u8]) -> IntText {
+    if b.len() <= 8 {
+        if b.is_empty() {
+            return IntText::Small(0);
+        }
+        let mut a = [0u8; 8];
+        a[..b.len()].copy_from_slice(b);
+        let shift = 64 - 8 * b.len() as u32;
+        // Sign-extend from the top byte of the payload.
+        let v = (i64::from_le_bytes(a) << shift)
+            .checked_shr(shift)
+            .unwrap_or(0);
+        return IntText::Small(v);
+    }
+    text::small_or_big(BigInt::from_signed_bytes_le(b))
+}
+
+impl Machine {
+    /// CPython's `load()` starts each pickle with an empty stack, no marks and protocol 0;
+    /// the memo stays.
+    fn reset(&mut self) {
+        self.stack.clear();
+        self.marks.clear();
+        self.fence = 0;
+        self.proto = 0;
+    }
+
+    #[inline]
+    fn limits(&self) -> &Limits {
+        &self.opts.limits
+    }
+
+    #[inline]
+    fn add(&mut self, node: Node) -> Result<NodeId> {
+        if self.graph.len() >= self.max_nodes {
+            return Err(limit(LimitKind::Nodes));
+        }
+        Ok(self.graph.add(node))
+    }
+
+    #[inline]
+    fn push(&mut self, id: NodeId) -> Result<()> {
+        if self.stack.len() >= self.opts.limits.max_stack {
+            return Err(limit(LimitKind::Stack));
+        }
+        self.stack.push(id);
+        Ok(())
+    }
+
+    #[inline]
+    fn push_new(&mut self, node: Node) -> Result<()> {
+        let id = self.add(node)?;
+        self.push(id)
+    }
+
+    #[inline]
+    fn charge(&mut self, n: usize) -> Result<()> {
+        self.alloc += n as u64;
+        if self.alloc > self.opts.limits.max_alloc {
+            return Err(limit(LimitKind::Alloc));
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn underflow(&self) -> Error {
+        Error::data(if self.marks.is_empty() {
+            "unpickling stack underflow"
+        } else {
+            "unexpected MARK found"
+        })
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Result<NodeId> {
+        if self.stack.len() <= self.fence {
+            return Err(self.underflow());
+        }
+        Ok(self.stack.pop().unwrap_or(NodeId(0)))
+    }
+
+    #[inline]
+    fn top(&self) -> Result<NodeId> {
+        if self.stack.len() <= self.fence {
+            return Err(self.underflow());
+        }
+        Ok(self.stack[self.stack.len() - 1])
+    }
+
+    /// Pops the innermost mark and returns the stack length it recorded.
+    #[inline]
+    fn pop_mark(&mut self) -> Result<usize> {
+        let Some(m) = self.marks.pop() else {
+            return Err(Error::syntax("could not find MARK"));
+        };
+        self.fence = self.marks.last().copied().unwrap_or(0);
+        Ok(m)
+    }
+
+    /// Pops a mark for APPENDS / SETITEMS / ADDITEMS: the target is just below it and must
+    /// itself be above the outer fence. `None` when nothing follows the mark.
+    #[inline]
+    fn pop_mark_target(&mut self) -> Result<Option<(NodeId, usize)>> {
+        let x = self.pop_mark()?;
+        let len = self.stack.len();
+        if x > len || x <= self.fence {
+            return Err(self.underflow());
+        }
+        if x == len {
+            return Ok(None);
+        }
+        Ok(Some((self.stack[x - 1], x)))
+    }
+
+    fn int_node(&mut self, v: IntText) -> Result<()> {
+        self.push_new(match v {
+            IntText::Bool(b) => Node::Bool(b),
+            IntText::Small(i) => Node::Int(i),
+            IntText::Big(b) => Node::BigInt(Box::new(b)),
+        })
+    }
+
+    fn str_node(&mut self, s: PyStr) -> Result<()> {
+        self.charge(s.as_bytes().len())?;
+        self.push_new(Node::Str(s))
+    }
+
+    fn py2_string(&mut self, b: &[u8]) -> Result<()> {
+        self.charge(b.len())?;
+        match text::decode_py2_str(b, self.opts.encoding, self.opts.errors)? {
+            Some(s) => self.push_new(Node::Str(s)),
+            None => self.push_new(Node::Bytes(Blob::from(b))),
+        }
+    }
+
+    /// A global after `fix_imports` (protocols < 3, as `find_class`).
+    fn global(&self, module: &str, name: &str) -> Global {
+        if self.proto < 3 && self.opts.fix_imports {
+            let (m, n) = compat::py2_to_py3(module, name);
+            if m != module || n != name {
+                return Global {
+                    module: m.into_owned(),
+                    name: n.into_owned(),
+                    original: Some((module.to_owned(), name.to_owned())),
+                    names: None,
+                };
+            }
+        }
+        Global::new(module, name)
+    }
+
+    fn pair_global(&mut self, arg: &Arg<'_, '_>) -> Result<NodeId> {
+        let (m, n) = arg.pair();
+        if m.is_empty() || n.is_empty() {
+            return Err(Error::truncated());
+        }
+        let g = self.global(text::utf8_name(m)?, text::utf8_name(n)?);
+        self.add(Node::Global(Box::new(g)))
+    }
+
+    fn persistent(&mut self, pid: NodeId) -> Result<()> {
+        if let Some(hook) = self.opts.persistent_load.as_mut() {
+            let id = hook(&mut self.graph, pid)?;
+            if self.graph.try_get(id).is_none() {
+                return Err(Error::data(
+                    "persistent_load returned a node that is not in the graph",
+                ));
+            }
+            self.push(id)
+        } else {
+            self.push_new(Node::PersId(pid))
+        }
+    }
+
+    fn memo_put(&mut self, idx: u64) -> Result<()> {
+        let top = self.top()?;
+        let limits = &self.opts.limits;
+        self.memo.put(idx, top, limits)
+    }
+
+    fn memo_get(&mut self, idx: i64) -> Result<()> {
+        match u64::try_from(idx).ok().and_then(|i| self.memo.get(i)) {
+            Some(id) => self.push(id),
+            None => Err(Error::data(format!("Memo value not found at index {idx}"))),
+        }
+    }
+
+    /// `stack[start..]` as a new container node replacing it.
+    fn collect(&mut self, start: usize, make: fn(Vec<NodeId>) -> Node) -> Result<()> {
+        let items = self.stack.split_off(start);
+        self.push_new(make(items))
+    }
+
+    fn tuple_n(&mut self, n: usize) -> Result<()> {
+        let len = self.stack.len();
+        if len < n || len - n < self.fence {
+            return Err(self.underflow());
+        }
+        self.collect(len - n, Node::Tuple)
+    }
+
+    /// Appends `stack[from..]` to the list (or object) `target` and drops them from the stack.
+    fn append_from(&mut self, target: NodeId, from: usize) -> Result<()> {
+        let items = &self.stack[from..];
+        match self.graph.get_mut(target) {
+            Node::List(v) => v.extend_from_slice(items),
+            Node::Object(o) => o.list_items.extend_from_slice(items),
+            other => {
+                return Err(Error::data(format!(
+                    "'{}' object has no attribute 'append'",
+                    py_type(other)
+                )))
+            }
+        }
+        self.stack.truncate(from);
+        Ok(())
+    }
+
+    /// Sets the pairs `stack[from..]` on the dict (or object) `target`.
+    fn setitems_from(&mut self, target: NodeId, from: usize) -> Result<()> {
+        let items = &self.stack[from..];
+        let pairs = items.chunks_exact(2).map(|p| (p[0], p[1]));
+        match self.graph.get_mut(target) {
+            Node::Dict(v) => v.extend(pairs),
+            Node::Object(o) => o.dict_items.extend(pairs),
+            other => {
+                return Err(Error::data(format!(
+                    "'{}' object does not support item assignment",
+                    py_type(other)
+                )))
+            }
+        }
+        self.stack.truncate(from);
+        Ok(())
+    }
+
+    fn additems_from(&mut self, target: NodeId, from: usize) -> Result<()> {
+        let items = &self.stack[from..];
+        match self.graph.get_mut(target) {
+            Node::Set(v) => v.extend_from_slice(items),
+            Node::Object(_) => {
+                return Err(Error::unsupported(
+                    "ADDITEMS on an object (a set subclass) is not supported",
+                ))
+            }
+            other => {
+                return Err(Error::data(format!(
+                    "'{}' object has no attribute 'add'",
+                    py_type(other)
+                )))
+            }
+        }
+        self.stack.truncate(from);
+        Ok(())
+    }
+
+    fn check_class(&self, what: &str, cls: NodeId) -> Result<()> {
+        match self.graph.get(cls) {
+            Node::Global(_) | Node::Object(_) | Node::PersId(_) | Node::Ext(_) => Ok(()),
+            other => Err(Error::data(format!(
+                "{what} class argument must be a type, not {}",
+                py_type(other)
+            ))),
+        }
+    }
+
+    fn check_args(&self, what: &str, args: NodeId) -> Result<()> {
+        match self.graph.get(args) {
+            Node::Tuple(_) => Ok(()),
+            other => Err(Error::data(format!(
+                "{what} args argument must be a tuple, not {}",
+                py_type(other)
+            ))),
+        }
+    }
+
+    fn object(&mut self, obj: Object) -> Result<()> {
+        self.push_new(Node::Object(Box::new(obj)))
+    }
+
+    fn reduce(&mut self) -> Result<()> {
+        let args = self.pop()?;
+        let callable = self.pop()?;
+        if !matches!(self.graph.get(args), Node::Tuple(_)) {
+            return Err(Error::data("argument list must be a tuple"));
+        }
+        if self.opts.recognize_builtins {
+            if let Some(node) = builtins::recognize(&self.graph, callable, args) {
+                if let Node::Bytes(b) | Node::ByteArray(b) = &node {
+                    self.charge(b.len())?;
+                }
+                return self.push_new(node);
+            }
+        }
+        self.object(Object::new(ObjectKind::Reduce, callable, args))
+    }
+
+    fn build(&mut self) -> Result<()> {
+        let state = self.pop()?;
+        let inst = self.top()?;
+        match self.graph.get_mut(inst) {
+            Node::Object(o) if o.state.is_none() => {
+                o.state = Some(state);
+                Ok(())
+            }
+            Node::Object(_) => Err(Error::unsupported(
+                "a second BUILD on one object is not supported",
+            )),
+            other => Err(Error::unsupported(format!(
+                "BUILD on a {} is not supported",
+                other.kind_name()
+            ))),
+        }
+    }
+
+    fn ext(&mut self, code: i64) -> Result<()> {
+        if code <= 0 {
+            return Err(Error::data("EXT specifies code <= 0"));
+        }
+        let code = i32::try_from(code).map_err(|_| Error::data("EXT code out of range"))?;
+        let node = match self.opts.extensions.get(&code) {
+            Some((m, n)) => Node::Global(Box::new(self.global(m, n))),
+            None => Node::Ext(code),
+        };
+        self.push_new(node)
+    }
+
+    fn next_buffer(&mut self) -> Result<()> {
+        let index = self.buffers_taken;
+        let data = match self.buffers.as_mut() {
+            Some(it) => Some(
+                it.next()
+                    .ok_or_else(|| Error::data("not enough out-of-band buffers"))?,
+            ),
+            None => None,
+        };
+        self.buffers_taken += 1;
+        self.push_new(Node::Buffer(Box::new(Buffer {
+            index,
+            readonly: false,
+            data,
+        })))
+    }
+
+    fn readonly_buffer(&mut self) -> Result<()> {
+        let top = self.top()?;
+        match self.graph.get_mut(top) {
+            Node::Buffer(b) => {
+                b.readonly = true;
+                Ok(())
+            }
+            Node::Bytes(_) => Ok(()),
+            Node::ByteArray(_) => Err(Error::unsupported(
+                "READONLY_BUFFER on an in-band bytearray is not supported",
+            )),
+            other => Err(Error::data(format!(
+                "memoryview: a bytes-like object is required, not '{}'",
+                py_type(other)
+            ))),
+        }
+    }
+
+    fn stack_global(&mut self) -> Result<()> {
+        let name = self.pop()?;
+        let module = self.pop()?;
+        let (Node::Str(m), Node::Str(n)) = (self.graph.get(module), self.graph.get(name)) else {
+            return Err(Error::data("STACK_GLOBAL requires str"));
+        };
+        let mut g = self.global(&m.to_string_lossy(), &n.to_string_lossy());
+        g.names = Some((module, name));
+        self.push_new(Node::Global(Box::new(g)))
+    }
+
+    /// Runs one instruction; `Some(root)` at STOP.
+    #[inline]
+    fn step(&mut self, ins: Instruction<'_, '_>) -> Result<Option<NodeId>> {
+        let Instruction { op, arg, .. } = ins;
+        match op {
+            // Scalars.
+            Opcode::NONE => self.push_new(Node::None)?,
+            Opcode::NEWTRUE => self.push_new(Node::Bool(true))?,
+            Opcode::NEWFALSE => self.push_new(Node::Bool(false))?,
+            Opcode::BININT | Opcode::BININT1 | Opcode::BININT2 => {
+                self.push_new(Node::Int(arg.int()))?
+            }
+            Opcode::INT => {
+                let v = text::parse_int_line(arg.data(), self.limits().max_int_digits)?;
+                self.int_node(v)?
+            }
+            Opcode::LONG => {
+                let v = text::parse_long_line(arg.data(), self.limits().max_int_digits)?;
+                self.int_node(v)?
+            }
+            Opcode::LONG1 | Opcode::LONG4 => {
+                let b = arg.data();
+                self.charge(b.len())?;
+                self.int_node(long_from_le(b))?
+            }
+            Opcode::BINFLOAT => {
+                let x = match arg {
+                    Arg::Float(x) => x,
+                    _ => 0.0,
+                };
+                self.push_new(Node::Float(x))?
+            }
+            Opcode::FLOAT => {
+                let x = text::parse_float_line(arg.data())?;
+                self.push_new(Node::Float(x))?
+            }
+
+            // Text and bytes.
+            Opcode::SHORT_BINUNICODE | Opcode::BINUNICODE | Opcode::BINUNICODE8 => {
+                let s = text::str_from_utf8_surrogatepass(arg.data())?;
+                self.str_node(s)?
+            }
+            Opcode::UNICODE => {
+                let s = text::decode_raw_unicode_escape(arg.data())?;
+                self.str_node(s)?
+            }
+            Opcode::STRING => {
+                let b = text::parse_string_line(arg.data())?;
+                self.py2_string(&b)?
+            }
+            Opcode::BINSTRING | Opcode::SHORT_BINSTRING => self.py2_string(arg.data())?,
+            Opcode::SHORT_BINBYTES | Opcode::BINBYTES | Opcode::BINBYTES8 => {
+                let b = arg.data();
+                self.charge(b.len())?;
+                self.push_new(Node::Bytes(Blob::from(b)))?
+            }
+            Opcode::BYTEARRAY8 => {
+                let b = arg.data();
+                self.charge(b.len())?;
+                self.push_new(Node::ByteArray(Blob::from(b)))?
+            }
+
+            // Containers.
+            Opcode::EMPTY_LIST => self.push_new(Node::List(Vec::new()))?,
+            Opcode::EMPTY_TUPLE => self.push_new(Node::Tuple(Vec::new()))?,
+            Opcode::EMPTY_DICT => self.push_new(Node::Dict(Vec::new()))?,
+            Opcode::EMPTY_SET => self.push_new(Node::Set(Vec::new()))?,
+            Opcode::TUPLE1 => self.tuple_n(1)?,
+            Opcode::TUPLE2 => self.tuple_n(2)?,
+            Opcode::TUPLE3 => self.tuple_n(3)?,
+            Opcode::TUPLE => {
+                let x = self.pop_mark()?;
+                self.collect(x, Node::Tuple)?
+            }
+            Opcode::LIST => {
+                let x = self.pop_mark()?;
+                self.collect(x, Node::List)?
+            }
+            Opcode::FROZENSET => {
+                let x = self.pop_mark()?;
+                self.collect(x, Node::FrozenSet)?
+            }
+            Opcode::DICT => {
+                let x = self.pop_mark()?;
+                if (self.stack.len() - x) % 2 != 0 {
+                    return Err(Error::data("odd number of items for DICT"));
+                }
+                let pairs = self.stack[x..]
+                    .chunks_exact(2)
+                    .map(|p| (p[0], p[1]))
+                    .collect();
+                self.stack.truncate(x);
+                self.push_new(Node::Dict(pairs))?
+            }
+            Opcode::APPEND => {
+                let v = self.pop()?;
+                let list = self.top()?;
+                match self.graph.get_mut(list) {
+                    Node::List(l) => l.push(v),
+                    _ => {
+                        self.stack.push(v);
+                        let from = self.stack.len() - 1;
+                        self.append_from(list, from)?
+                    }
+                }
+            }
+            Opcode::APPENDS => {
+                if let Some((list, from)) = self.pop_mark_target()? {
+                    self.append_from(list, from)?
+                }
+            }
+            Opcode::SETITEM => {
+                let len = self.stack.len();
+                if len < 3 || len - 3 < self.fence {
+                    return Err(self.underflow());
+                }
+                self.setitems_from(self.stack[len - 3], len - 2)?
+            }
+            Opcode::SETITEMS => {
+                if let Some((dict, from)) = self.pop_mark_target()? {
+                    if (self.stack.len() - from) % 2 != 0 {
+                        return Err(Error::data("odd number of items for SETITEMS"));
+                    }
+                    self.setitems_from(dict, from)?
+                }
+            }
+            Opcode::ADDITEMS => {
+                if let Some((set, from)) = self.pop_mark_target()? {
+                    self.additems_from(set, from)?
+                }
+            }
+
+            // Stack and memo.
+            Opcode::MARK => {
+                if self.marks.len() >= self.opts.limits.max_marks {
+                    return Err(limit(LimitKind::Marks));
+                }
+                self.fence = self.stack.len();
+                self.marks.push(self.fence);
+            }
+            Opcode::POP => {
+                if self.marks.last() == Some(&self.stack.len()) {
+                    self.pop_mark()?;
+                } else {
+                    self.pop()?;
+                }
+            }
+            Opcode::POP_MARK => {
+                let x = self.pop_mark()?;
+                self.stack.truncate(x);
+            }
+            Opcode::DUP => {
+                let top = self.top()?;
+                self.push(top)?
+            }
+            Opcode::BINPUT | Opcode::LONG_BINPUT => self.memo_put(arg.int() as u64)?,
+            Opcode::PUT => {
+                self.top()?;
+                let idx = text::parse_index_line(arg.data())?;
+                if idx < 0 {
+                    return Err(Error::data("negative PUT argument"));
+                }
+                self.memo_put(idx as u64)?
+            }
+            Opcode::MEMOIZE => self.memo_put(self.memo.len() as u64)?,
+            Opcode::BINGET | Opcode::LONG_BINGET => self.memo_get(arg.int())?,
+            Opcode::GET => {
+                let idx = text::parse_index_line(arg.data())?;
+                self.memo_get(idx)?
+            }
+
+            // Globals, calls and objects.
+            Opcode::GLOBAL => {
+                let id = self.pair_global(&arg)?;
+                self.push(id)?
+            }
+            Opcode::STACK_GLOBAL => self.stack_global()?,
+            Opcode::REDUCE => self.reduce()?,
+            Opcode::NEWOBJ => {
+                let args = self.pop()?;
+                let cls = self.pop()?;
+                self.check_class("NEWOBJ", cls)?;
+                self.check_args("NEWOBJ", args)?;
+                self.object(Object::new(ObjectKind::NewObj, cls, args))?
+            }
+            Opcode::NEWOBJ_EX => {
+                let kwargs = self.pop()?;
+                let args = self.pop()?;
+                let cls = self.pop()?;
+                self.check_class("NEWOBJ_EX", cls)?;
+                self.check_args("NEWOBJ_EX", args)?;
+                if !matches!(self.graph.get(kwargs), Node::Dict(_)) {
+                    return Err(Error::data(format!(
+                        "NEWOBJ_EX kwargs argument must be a dict, not {}",
+                        py_type(self.graph.get(kwargs))
+                    )));
+                }
+                let mut o = Object::new(ObjectKind::NewObjEx, cls, args);
+                o.kwargs = Some(kwargs);
+                self.object(o)?
+            }
+            Opcode::INST => {
+                let cls = self.pair_global(&arg)?;
+                let x = self.pop_mark()?;
+                let items = self.stack.split_off(x);
+                let args = self.add(Node::Tuple(items))?;
+                self.object(Object::new(ObjectKind::Inst, cls, args))?
+            }
+            Opcode::OBJ => {
+                let x = self.pop_mark()?;
+                if self.stack.len() <= x {
+                    return Err(self.underflow());
+                }
+                let items = self.stack.split_off(x + 1);
+                let cls = self.stack.pop().unwrap_or(NodeId(0));
+                let args = self.add(Node::Tuple(items))?;
+                self.object(Object::new(ObjectKind::Obj, cls, args))?
+            }
+            Opcode::BUILD => self.build()?,
+            Opcode::PERSID => {
+                let s = text::ascii_line(arg.data())?;
+                let pid = self.add(Node::Str(s))?;
+                self.persistent(pid)?
+            }
+            Opcode::BINPERSID => {
+                let pid = self.pop()?;
+                self.persistent(pid)?
+            }
+            Opcode::EXT1 | Opcode::EXT2 | Opcode::EXT4 => self.ext(arg.int())?,
+            Opcode::NEXT_BUFFER => self.next_buffer()?,
+            Opcode::READONLY_BUFFER => self.readonly_buffer()?,
+
+            // Framing and control.
+            Opcode::PROTO => {
+                let p = arg.int();
+                if p > HIGHEST_PROTOCOL as i64 {
+                    return Err(Error::msg(
+                        Category::Unsupported,
+                        format!("unsupported pickle protocol: {p}"),
+                    ));
+                }
+                self.proto = p as u8;
+            }
+            Opcode::FRAME => {}
+            Opcode::STOP => return Ok(Some(self.pop()?)),
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_le() {
+        assert_eq!(long_from_le(b""), IntText::Small(0));
+        assert_eq!(long_from_le(b"\xff"), IntText::Small(-1));
+        assert_eq!(long_from_le(b"\x00\x80"), IntText::Small(-32768));
+        assert_eq!(long_from_le(b"\xff\x00"), IntText::Small(255));
+        assert_eq!(
+            long_from_le(&i64::MIN.to_le_bytes()),
+            IntText::Small(i64::MIN)
+        );
+        assert_eq!(
+            long_from_le(b"\x00\x00\x00\x00\x00\x00\x00\x80\xff"),
+            IntText::Small(i64::MIN)
+        );
+        assert!(matches!(
+            long_from_le(b"\x00\x00\x00\x00\x00\x00\x00\x80\x00"),
+            IntText::Big(_)
+        ));
+    }
+
+    #[test]
+    fn fence_and_marks() {
+        let e = |p: &[u8]| loads(p).unwrap_err().to_string();
+        assert_eq!(e(b"(."), "unexpected MARK found at offset 1 (opcode STOP)");
+        assert_eq!(
+            e(b"."),
+            "unpickling stack underflow at offset 0 (opcode STOP)"
+        );
+        assert_eq!(
+            e(b"](K\x01a."),
+            "unexpected MARK found at offset 4 (opcode APPEND)"
+        );
+        assert_eq!(
+            e(b"(]e."),
+            "unpickling stack underflow at offset 2 (opcode APPENDS)"
+        );
+        assert_eq!(
+            e(b"1."),
+            "could not find MARK at offset 0 (opcode POP_MARK)"
+        );
+        let g = loads(b"(0N.").unwrap();
+        assert_eq!(g.get(g.root().unwrap()), &Node::None);
+        let g = loads(b"]](e.").unwrap();
+        assert_eq!(g.get(g.root().unwrap()), &Node::List(vec![]));
+    }
+}
