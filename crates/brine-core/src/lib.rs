@@ -6,7 +6,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod compat;
 mod decode;
+mod encode;
 mod error;
 mod limits;
 mod opcode;
@@ -14,6 +16,7 @@ mod opcode_table;
 mod read;
 
 pub use decode::{Arg, Decoder, Instruction};
+pub use encode::{minimal_twos_complement_len, Encoder};
 pub use error::{Category, Error, ErrorCode, Result};
 pub use limits::{LimitKind, Limits};
 pub use opcode::{ArgKind, OpInfo, Opcode};
