@@ -10,6 +10,9 @@
 
 use std::borrow::Cow;
 
+/// A global as a `(module, name)` pair of static strings.
+pub type GlobalName = (&'static str, &'static str);
+
 /// `_compat_pickle.IMPORT_MAPPING`: Python 2 module to Python 3 module, sorted by key.
 pub static IMPORT_MAPPING: &[(&str, &str)] = &[
     ("BaseHTTPServer", "http.server"),
@@ -70,7 +73,7 @@ pub static IMPORT_MAPPING: &[(&str, &str)] = &[
 ];
 
 /// `_compat_pickle.NAME_MAPPING`: Python 2 `(module, name)` to Python 3, sorted by key.
-pub static NAME_MAPPING: &[((&str, &str), (&str, &str))] = &[
+pub static NAME_MAPPING: &[(GlobalName, GlobalName)] = &[
     (
         ("UserDict", "IterableUserDict"),
         ("collections", "UserDict"),
@@ -321,7 +324,7 @@ pub static REVERSE_IMPORT_MAPPING: &[(&str, &str)] = &[
 ];
 
 /// `_compat_pickle.REVERSE_NAME_MAPPING`: Python 3 `(module, name)` to Python 2, sorted by key.
-pub static REVERSE_NAME_MAPPING: &[((&str, &str), (&str, &str))] = &[
+pub static REVERSE_NAME_MAPPING: &[(GlobalName, GlobalName)] = &[
     (("_functools", "reduce"), ("__builtin__", "reduce")),
     (("_socket", "socket"), ("socket", "_socketobject")),
     (
@@ -608,10 +611,10 @@ fn lookup_module(
 
 /// Looks `(module, name)` up in a sorted pair table.
 fn lookup_name(
-    table: &'static [((&'static str, &'static str), (&'static str, &'static str))],
+    table: &'static [(GlobalName, GlobalName)],
     module: &str,
     name: &str,
-) -> Option<(&'static str, &'static str)> {
+) -> Option<GlobalName> {
     table
         .binary_search_by(|((m, n), _)| (*m, *n).cmp(&(module, name)))
         .ok()
@@ -620,7 +623,7 @@ fn lookup_name(
 
 /// Applies one direction of `fix_imports`: the pair table first, else the module table.
 fn fix<'a>(
-    names: &'static [((&'static str, &'static str), (&'static str, &'static str))],
+    names: &'static [(GlobalName, GlobalName)],
     modules: &'static [(&'static str, &'static str)],
     module: &'a str,
     name: &'a str,

@@ -106,7 +106,8 @@ impl Encoder {
     /// Begins a pickle: `PROTO n` (protocol ≥ 2) outside any frame, then framing (≥ 4).
     pub fn start(&mut self) {
         if self.proto >= 2 {
-            self.out.extend_from_slice(&[Opcode::PROTO as u8, self.proto]);
+            self.out
+                .extend_from_slice(&[Opcode::PROTO as u8, self.proto]);
         }
         self.framing = self.proto >= 4;
     }
@@ -170,7 +171,7 @@ impl Encoder {
     /// Writes an opcode `n` times.
     pub fn op_n(&mut self, op: Opcode, n: usize) {
         self.open();
-        self.out.extend(std::iter::repeat_n(op as u8, n));
+        self.out.resize(self.out.len() + n, op as u8);
     }
 
     /// `_Pickler_write_bytes`: a header then a payload; payloads ≥ 64 KiB go outside frames
@@ -220,7 +221,7 @@ impl Encoder {
     fn int32(&mut self, v: i32) {
         if self.proto == 0 {
             self.open();
-            let _ = write!(self.out, "I{v}\n");
+            let _ = writeln!(self.out, "I{v}");
         } else if (0..=0xff).contains(&v) {
             self.raw(&[Opcode::BININT1 as u8, v as u8]);
         } else if (0..=0xffff).contains(&v) {
@@ -237,7 +238,8 @@ impl Encoder {
     pub fn long_bytes(&mut self, bytes: &[u8]) {
         self.open();
         if bytes.len() < 256 {
-            self.out.extend_from_slice(&[Opcode::LONG1 as u8, bytes.len() as u8]);
+            self.out
+                .extend_from_slice(&[Opcode::LONG1 as u8, bytes.len() as u8]);
         } else {
             self.out.push(Opcode::LONG4 as u8);
             self.out
@@ -259,7 +261,7 @@ impl Encoder {
         self.open();
         if self.proto == 0 {
             self.out.push(Opcode::FLOAT as u8);
-            float_repr(x, &mut self.out);
+            crate::text::push_float_repr(x, &mut self.out);
             self.out.push(b'\n');
         } else {
             self.out.push(Opcode::BINFLOAT as u8);
@@ -276,7 +278,7 @@ impl Encoder {
             self.open();
             self.out.reserve(n + 2);
             self.out.push(Opcode::UNICODE as u8);
-            raw_unicode_escape(utf8, &mut self.out);
+            crate::text::push_raw_unicode_escape_p0(utf8, &mut self.out);
             self.out.push(b'\n');
         } else if n <= 0xff && self.proto >= 4 {
             self.header_payload(&[Opcode::SHORT_BINUNICODE as u8, n as u8], utf8);
@@ -336,7 +338,7 @@ impl Encoder {
             }
         } else {
             self.open();
-            let _ = write!(self.out, "p{idx}\n");
+            let _ = writeln!(self.out, "p{idx}");
         }
     }
 
@@ -352,7 +354,7 @@ impl Encoder {
             }
         } else {
             self.open();
-            let _ = write!(self.out, "g{idx}\n");
+            let _ = writeln!(self.out, "g{idx}");
         }
     }
 
@@ -413,134 +415,19 @@ pub fn minimal_twos_complement_len(bytes: &[u8]) -> usize {
     n
 }
 
-/// Python's `repr(float)` (shortest round-trip digits; scientific below 1e-4 and from 1e16).
-fn float_repr(x: f64, out: &mut Vec<u8>) {
-    if x.is_nan() {
-        out.extend_from_slice(b"nan");
-        return;
-    }
-    if x.is_infinite() {
-        out.extend_from_slice(if x < 0.0 { b"-inf" } else { b"inf" });
-        return;
-    }
-    if x == 0.0 {
-        out.extend_from_slice(if x.is_sign_negative() { b"-0.0" } else { b"0.0" });
-        return;
-    }
-    // `{:e}` gives the shortest round-trip digits, like Python's repr: "-1.2345e17".
-    let s = format!("{x:e}");
-    let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (neg, mant) = match mant.strip_prefix('-') {
-        Some(m) => (true, m),
-        None => (false, mant),
-    };
-    let digits: Vec<u8> = mant.bytes().filter(|b| b.is_ascii_digit()).collect();
-    if neg {
-        out.push(b'-');
-    }
-    if !(-4..16).contains(&exp) {
-        out.push(digits[0]);
-        if digits.len() > 1 {
-            out.push(b'.');
-            out.extend_from_slice(&digits[1..]);
-        }
-        let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
-    } else if exp < 0 {
-        out.extend_from_slice(b"0.");
-        out.extend(std::iter::repeat_n(b'0', (-exp - 1) as usize));
-        out.extend_from_slice(&digits);
-    } else {
-        let int_len = exp as usize + 1;
-        if digits.len() <= int_len {
-            out.extend_from_slice(&digits);
-            out.extend(std::iter::repeat_n(b'0', int_len - digits.len()));
-            out.extend_from_slice(b".0");
-        } else {
-            out.extend_from_slice(&digits[..int_len]);
-            out.push(b'.');
-            out.extend_from_slice(&digits[int_len..]);
-        }
-    }
-}
-
-/// The C pickler's `raw_unicode_escape` for protocol 0 UNICODE: code points ≥ U+10000 as
-/// `\UXXXXXXXX`, ≥ U+0100 (surrogates included) as `\uXXXX`, `\`, NUL, `\n`, `\r` and `\x1a`
-/// as `\u00XX`, every other code point as its latin-1 byte. `utf8` is surrogatepass UTF-8.
-fn raw_unicode_escape(utf8: &[u8], out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut i = 0;
-    while i < utf8.len() {
-        let b = utf8[i];
-        let (cp, len) = match b {
-            0x00..=0x7f => (b as u32, 1),
-            0xc0..=0xdf => (((b as u32 & 0x1f) << 6) | cont(utf8, i + 1), 2),
-            0xe0..=0xef => (
-                ((b as u32 & 0x0f) << 12) | (cont(utf8, i + 1) << 6) | cont(utf8, i + 2),
-                3,
-            ),
-            _ => (
-                ((b as u32 & 0x07) << 18)
-                    | (cont(utf8, i + 1) << 12)
-                    | (cont(utf8, i + 2) << 6)
-                    | cont(utf8, i + 3),
-                4,
-            ),
-        };
-        i += len;
-        if cp >= 0x10000 {
-            out.extend_from_slice(b"\\U");
-            for k in (0..8).rev() {
-                out.push(HEX[(cp >> (4 * k)) as usize & 0xf]);
-            }
-        } else if cp >= 0x100 || matches!(cp, 0x5c | 0x00 | 0x0a | 0x0d | 0x1a) {
-            out.extend_from_slice(b"\\u");
-            for k in (0..4).rev() {
-                out.push(HEX[(cp >> (4 * k)) as usize & 0xf]);
-            }
-        } else {
-            out.push(cp as u8);
-        }
-    }
-}
-
-#[inline]
-fn cont(b: &[u8], i: usize) -> u32 {
-    b.get(i).map_or(0, |&c| c as u32 & 0x3f)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn repr(x: f64) -> String {
-        let mut v = Vec::new();
-        float_repr(x, &mut v);
-        String::from_utf8(v).unwrap()
-    }
-
-    #[test]
-    fn float_reprs() {
-        assert_eq!(repr(1.5), "1.5");
-        assert_eq!(repr(1.0), "1.0");
-        assert_eq!(repr(1e16), "1e+16");
-        assert_eq!(repr(1e15), "1000000000000000.0");
-        assert_eq!(repr(0.0001), "0.0001");
-        assert_eq!(repr(0.00001), "1e-05");
-        assert_eq!(repr(1e-7), "1e-07");
-        assert_eq!(repr(1e300), "1e+300");
-        assert_eq!(repr(-0.0), "-0.0");
-        assert_eq!(repr(1.2345678901234568e17), "1.2345678901234568e+17");
-        assert_eq!(repr(0.1), "0.1");
-        assert_eq!(repr(123.456), "123.456");
-    }
 
     #[test]
     fn minimal_longs() {
         assert_eq!(minimal_twos_complement_len(&(-128i64).to_le_bytes()), 1);
         assert_eq!(minimal_twos_complement_len(&128i64.to_le_bytes()), 2);
         assert_eq!(minimal_twos_complement_len(&(1i64 << 31).to_le_bytes()), 5);
-        assert_eq!(minimal_twos_complement_len(&(-(1i64 << 31) - 1).to_le_bytes()), 5);
+        assert_eq!(
+            minimal_twos_complement_len(&(-(1i64 << 31) - 1).to_le_bytes()),
+            5
+        );
     }
 
     #[test]

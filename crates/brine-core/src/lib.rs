@@ -14,6 +14,7 @@ mod limits;
 mod opcode;
 mod opcode_table;
 mod read;
+pub mod text;
 
 pub use decode::{Arg, Decoder, Instruction};
 pub use encode::{minimal_twos_complement_len, Encoder};
