@@ -206,6 +206,7 @@ impl Encoder {
 
     /// An int: BININT1/BININT2/BININT in the int32 range (INT text at protocol 0), else LONG1
     /// (protocol ≥ 2) or LONG text with `L`. Negative values never use BININT1/2.
+    #[inline]
     pub fn int(&mut self, v: i64) {
         if let Ok(small) = i32::try_from(v) {
             self.int32(small);

@@ -134,8 +134,10 @@ enum Key {
 struct Memo {
     len: u32,
     nodes: Vec<u32>,
-    chars: [u32; 257],
-    bytes: [u32; 257],
+    /// `''` and one-character strings, allocated on first use (257 entries).
+    chars: Vec<u32>,
+    /// `b''` and one-byte bytes, allocated on first use (257 entries).
+    bytes: Vec<u32>,
     latin1: u32,
     slots: Vec<u32>,
     slot_index: HashMap<String, u32>,
@@ -147,8 +149,8 @@ impl Default for Memo {
         Memo {
             len: 0,
             nodes: Vec::new(),
-            chars: [ABSENT; 257],
-            bytes: [ABSENT; 257],
+            chars: Vec::new(),
+            bytes: Vec::new(),
             latin1: ABSENT,
             slots: Vec::new(),
             slot_index: HashMap::new(),
@@ -162,8 +164,8 @@ impl Memo {
     fn get(&self, k: Key) -> Option<u32> {
         let v = match k {
             Key::Node(i) => self.nodes[i as usize],
-            Key::Char(c) => self.chars[c as usize],
-            Key::Byte(b) => self.bytes[b as usize],
+            Key::Char(c) => self.chars.get(c as usize).copied().unwrap_or(ABSENT),
+            Key::Byte(b) => self.bytes.get(b as usize).copied().unwrap_or(ABSENT),
             Key::Slot(s) => self.slots[s as usize],
             Key::Latin1 => self.latin1,
             Key::Fresh => ABSENT,
@@ -181,8 +183,8 @@ impl Memo {
         self.len += 1;
         match k {
             Key::Node(i) => self.nodes[i as usize] = idx,
-            Key::Char(c) => self.chars[c as usize] = idx,
-            Key::Byte(b) => self.bytes[b as usize] = idx,
+            Key::Char(c) => table(&mut self.chars)[c as usize] = idx,
+            Key::Byte(b) => table(&mut self.bytes)[b as usize] = idx,
             Key::Slot(s) => self.slots[s as usize] = idx,
             Key::Latin1 => self.latin1 = idx,
             Key::Fresh => {}
@@ -205,6 +207,14 @@ impl Memo {
         self.slot_index.insert(self.scratch.clone(), s);
         Key::Slot(s)
     }
+}
+
+/// A singleton table, allocated on first use.
+fn table(t: &mut Vec<u32>) -> &mut Vec<u32> {
+    if t.is_empty() {
+        t.resize(257, ABSENT);
+    }
+    t
 }
 
 /// The memo key of a string CPython caches (`''`, one code point < U+0100), by its UTF-8.
@@ -335,16 +345,19 @@ enum Task {
     },
     /// The INST line of an object's class.
     InstLine(NodeId),
+    /// Starts the batch (or the next chunk) of `src` at item `pos`.
     Items {
         src: Src,
         pos: u32,
         mode: Mode,
     },
-    ItemsClose {
+    /// Continues a chunk at element `pos` (dict pairs are two elements) up to `end`.
+    Chunk {
         src: Src,
+        pos: u32,
         end: u32,
-        full: bool,
         mode: Mode,
+        full: bool,
     },
 }
 
@@ -383,7 +396,9 @@ impl Core {
         if self.memo.nodes.len() < graph.len() {
             self.memo.nodes.resize(graph.len(), ABSENT);
         }
-        self.enc.reserve(256);
+        // A few bytes per node is typical; capped so a small dump of a huge graph stays small.
+        self.enc.reserve((graph.len() * 6 + 64).min(1 << 20));
+        self.tasks.reserve(32);
         self.enc.start();
         self.tasks.clear();
         self.depth = 0;
@@ -446,28 +461,13 @@ impl Core {
                     self.enc.inst(m.as_bytes(), n.as_bytes());
                 }
                 Task::Items { src, pos, mode } => self.items(g, src, pos, mode)?,
-                Task::ItemsClose {
+                Task::Chunk {
                     src,
+                    pos,
                     end,
-                    full,
                     mode,
-                } => {
-                    let (close, more) = match mode {
-                        Mode::Exact { close, extra } => {
-                            (close, if extra { full } else { end < src_len(g, src) })
-                        }
-                        Mode::Loose { close, .. } => (close, full),
-                        Mode::Plain | Mode::Each(_) => unreachable!("no close"),
-                    };
-                    self.enc.op(close);
-                    if more {
-                        self.tasks.push(Task::Items {
-                            src,
-                            pos: end,
-                            mode,
-                        });
-                    }
-                }
+                    full,
+                } => self.chunk(g, src, pos, end, mode, full)?,
             }
         }
         Ok(())
@@ -489,6 +489,32 @@ impl Core {
         self.depth += 1;
         self.tasks.push(Task::Leave);
         Ok(())
+    }
+
+    /// The fast path of `save()` for values that are never memoized: writes them and returns
+    /// true, else returns false without writing anything.
+    #[inline(always)]
+    fn save_scalar(&mut self, node: &Node) -> bool {
+        match node {
+            Node::Int(i) => {
+                self.enc.opcode_boundary();
+                self.enc.int(*i);
+            }
+            Node::None => {
+                self.enc.opcode_boundary();
+                self.enc.none();
+            }
+            Node::Float(x) => {
+                self.enc.opcode_boundary();
+                self.enc.float(*x);
+            }
+            Node::Bool(b) => {
+                self.enc.opcode_boundary();
+                self.enc.bool(*b);
+            }
+            _ => return false,
+        }
+        true
     }
 
     /// C `save()` of a graph node.
@@ -1192,93 +1218,130 @@ impl Core {
         Ok(())
     }
 
-    /// One step of a batch: schedules the next item or chunk of `src` from `pos`.
+    /// Starts a batch or its next chunk at item `pos`: the MARK of a chunk, then its items.
     fn items(&mut self, g: &Graph, src: Src, pos: u32, mode: Mode) -> Result<()> {
         let n = src_len(g, src);
+        let k = src.unit();
         match mode {
-            Mode::Plain => {
-                if pos >= n {
-                    return Ok(());
-                }
-                let end = n.min(pos + BATCHSIZE);
-                if end < n {
-                    self.tasks.push(Task::Items {
-                        src,
-                        pos: end,
-                        mode,
-                    });
-                }
-                self.push_saves(g, src, pos, end);
-            }
-            Mode::Each(op) => {
-                if pos >= n {
-                    return Ok(());
-                }
-                self.tasks.push(Task::Items {
-                    src,
-                    pos: pos + 1,
-                    mode,
-                });
-                self.tasks.push(Task::Op(op));
-                self.push_saves(g, src, pos, pos + 1);
-            }
+            Mode::Plain | Mode::Each(_) => self.chunk(g, src, pos * k, n * k, mode, false),
             Mode::Exact { .. } => {
                 let end = n.min(pos + BATCHSIZE);
                 self.enc.op(Opcode::MARK);
-                self.tasks.push(Task::ItemsClose {
-                    src,
-                    end,
-                    full: end - pos == BATCHSIZE,
-                    mode,
-                });
-                self.push_saves(g, src, pos, end);
+                let full = end - pos == BATCHSIZE;
+                self.chunk(g, src, pos * k, end * k, mode, full)
             }
             Mode::Loose { single, .. } => {
                 let end = n.min(pos + BATCHSIZE);
                 match end.saturating_sub(pos) {
-                    0 => {}
-                    1 => {
-                        self.tasks.push(Task::Op(single));
-                        self.push_saves(g, src, pos, end);
-                    }
+                    0 => Ok(()),
+                    1 => self.chunk(g, src, pos * k, end * k, Mode::Each(single), false),
                     len => {
                         self.enc.op(Opcode::MARK);
-                        self.tasks.push(Task::ItemsClose {
-                            src,
-                            end,
-                            full: len == BATCHSIZE,
-                            mode,
-                        });
-                        self.push_saves(g, src, pos, end);
+                        self.chunk(g, src, pos * k, end * k, mode, len == BATCHSIZE)
                     }
                 }
             }
         }
-        Ok(())
     }
 
-    /// Pushes the saves of items `pos..end` of `src` so that they run in order.
-    fn push_saves(&mut self, g: &Graph, src: Src, pos: u32, end: u32) {
-        let (a, b) = (pos as usize, end as usize);
-        match src {
-            Src::Seq(id) => {
-                let items = seq(g, id);
-                self.tasks
-                    .extend(items[a..b].iter().rev().map(|&i| Task::Save(i)));
-            }
-            Src::ObjList(id) => {
-                if let Node::Object(o) = g.get(id) {
-                    self.tasks
-                        .extend(o.list_items[a..b].iter().rev().map(|&i| Task::Save(i)));
+    /// Saves elements `pos..end` of `src` in order. Scalars and memo hits are written on the
+    /// spot; an element that needs more work leaves its tasks on the stack above a `Chunk`
+    /// that resumes after it, so nesting never recurses. Then closes the chunk.
+    fn chunk(
+        &mut self,
+        g: &Graph,
+        src: Src,
+        pos: u32,
+        end: u32,
+        mode: Mode,
+        full: bool,
+    ) -> Result<()> {
+        let unit_op = match mode {
+            Mode::Each(op) => Some(op),
+            _ => None,
+        };
+        let pair = src.unit() == 2;
+        let mut e = pos;
+        let items: &[NodeId] = match src {
+            Src::Seq(id) => seq(g, id),
+            Src::ObjList(id) => match g.get(id) {
+                Node::Object(o) => &o.list_items,
+                _ => &[],
+            },
+            Src::Dict(_) | Src::ObjDict(_) => &[],
+        };
+        let pairs = pairs(g, src);
+        while e < end {
+            let id = if pair {
+                let (k, v) = pairs[e as usize / 2];
+                if e % 2 == 0 {
+                    k
+                } else {
+                    v
+                }
+            } else {
+                items[e as usize]
+            };
+            e += 1;
+            let unit_done = !pair || e % 2 == 0;
+            if !self.save_scalar(g.get(id)) {
+                let before = self.tasks.len();
+                self.save(g, id)?;
+                if self.tasks.len() != before {
+                    // Resume after this element once its own tasks are done.
+                    if let (true, Some(op)) = (unit_done, unit_op) {
+                        self.tasks.insert(before, Task::Op(op));
+                    }
+                    self.tasks.insert(
+                        before,
+                        Task::Chunk {
+                            src,
+                            pos: e,
+                            end,
+                            mode,
+                            full,
+                        },
+                    );
+                    return Ok(());
                 }
             }
-            Src::Dict(_) | Src::ObjDict(_) => {
-                let pairs = pairs(g, src);
-                for &(k, v) in pairs[a..b].iter().rev() {
-                    self.tasks.push(Task::Save(v));
-                    self.tasks.push(Task::Save(k));
+            if let (true, Some(op)) = (unit_done, unit_op) {
+                self.enc.op(op);
+            }
+        }
+        let more = match mode {
+            Mode::Plain | Mode::Each(_) => return Ok(()),
+            Mode::Exact { close, extra } => {
+                self.enc.op(close);
+                if extra {
+                    full
+                } else {
+                    end / src.unit() < src_len(g, src)
                 }
             }
+            Mode::Loose { close, .. } => {
+                self.enc.op(close);
+                full
+            }
+        };
+        if more {
+            self.tasks.push(Task::Items {
+                src,
+                pos: end / src.unit(),
+                mode,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Src {
+    /// Elements per item: 2 for key-value pairs.
+    #[inline]
+    fn unit(self) -> u32 {
+        match self {
+            Src::Dict(_) | Src::ObjDict(_) => 2,
+            Src::Seq(_) | Src::ObjList(_) => 1,
         }
     }
 }

@@ -62,7 +62,7 @@ for code, p in CASES:
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "python3 failed");
     let text = String::from_utf8(out.stdout).unwrap();
-    Some(text.lines().map(|l| hex(l)).collect())
+    Some(text.lines().map(hex).collect())
 }
 
 fn hex(s: &str) -> Vec<u8> {
