@@ -8,6 +8,7 @@
 
 pub mod compat;
 mod decode;
+mod encode;
 mod error;
 mod limits;
 mod opcode;
@@ -16,6 +17,7 @@ mod read;
 pub mod text;
 
 pub use decode::{Arg, Decoder, Instruction};
+pub use encode::{minimal_twos_complement_len, Encoder};
 pub use error::{Category, Error, ErrorCode, Result};
 pub use limits::{LimitKind, Limits};
 pub use opcode::{ArgKind, OpInfo, Opcode};

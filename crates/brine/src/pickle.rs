@@ -1,31 +1,87 @@
-//! The pickler: writes a value graph as the exact bytes CPython's C pickler writes.
-// Placeholder while the writer is written; replaced by the real implementation.
+//! The pickler: writes a value graph as the exact bytes CPython 3.11's C pickler writes.
+//!
+//! The graph is walked with an explicit work stack (never the Rust stack), so any depth is
+//! safe; [`Limits::max_depth`](brine_core::Limits::max_depth) bounds it like CPython's
+//! recursion limit.
+//!
+//! # Identity
+//!
+//! CPython memoizes by object identity. Here a node is one object, with the identities CPython
+//! itself gives values it creates or caches:
+//! * `''`, one-code-point strings below U+0100 and `bytes` of length ≤ 1 are singletons in
+//!   CPython, so they are memoized by value;
+//! * a global (`Global` node, or one CPython refers to itself such as `builtins.set` or
+//!   `_codecs.encode`) is one object per `module.name`;
+//! * the module strings of STACK_GLOBAL are shared per module name (modules' `__name__` and
+//!   static types' interned `__module__`); in `builtins`, functions (`len`, `getattr`) and types
+//!   (`int`, `bytearray`) hold two different `'builtins'` objects, as observed in 3.11;
+//! * `'latin1'` of `_codecs.encode(s, 'latin1')` is one interned string;
+//! * the tuples, lists and strings CPython builds for the forms of old protocols are fresh.
+//!
+//! A decoded global that kept the `str` nodes of its STACK_GLOBAL ([`Global::names`]) writes
+//! those nodes at protocol ≥ 4, so their sharing is reproduced.
 
+use std::collections::HashMap;
 use std::io;
 
-use brine_core::{Error, Result};
+use brine_core::{compat, Encoder, Error, LimitKind, Opcode, Result};
+use num_traits::ToPrimitive;
 
 use crate::options::DumpOptions;
-use crate::value::{Graph, NodeId};
+use crate::value::{Global, Graph, Node, NodeId, ObjectKind};
+
+/// Items per MARK … APPENDS / SETITEMS / ADDITEMS batch (`BATCHSIZE`).
+const BATCHSIZE: u32 = 1000;
+/// "Not in the memo".
+const ABSENT: u32 = u32::MAX;
 
 /// Writes values of graphs to one stream, keeping the memo between dumps like CPython's
-/// `Pickler`.
+/// `Pickler`: a second [`dump`](Pickler::dump) refers back to objects of the first with GETs.
+///
+/// The memo is keyed by [`NodeId`], so successive dumps should use the same graph (or one
+/// that only grew).
+///
+/// ```
+/// use brine::{DumpOptions, Pickler};
+/// use brine::value::Graph;
+/// let mut g = Graph::new();
+/// let s = g.str("abc");
+/// let mut p = Pickler::new(Vec::new(), DumpOptions::new().protocol(2));
+/// p.dump(&g, s)?;
+/// p.dump(&g, s)?;
+/// assert_eq!(p.into_inner(), b"\x80\x02X\x03\x00\x00\x00abcq\x00.\x80\x02h\x00.");
+/// # Ok::<(), brine::Error>(())
+/// ```
 pub struct Pickler<W> {
-    _out: W,
+    out: W,
+    core: Core,
 }
 
 impl<W: io::Write> Pickler<W> {
     /// A pickler writing to `out`.
-    pub fn new(out: W, _opts: DumpOptions) -> Self {
-        Pickler { _out: out }
+    pub fn new(out: W, opts: DumpOptions) -> Self {
+        Pickler {
+            out,
+            core: Core::new(opts),
+        }
     }
+
     /// Writes the value at `root` as one pickle.
-    pub fn dump(&mut self, _graph: &Graph, _root: NodeId) -> Result<()> {
-        Err(Error::unsupported("not implemented yet"))
+    pub fn dump(&mut self, graph: &Graph, root: NodeId) -> Result<()> {
+        self.core.dump(graph, root)?;
+        let r = self.out.write_all(self.core.enc.as_bytes());
+        self.core.enc.clear();
+        r.map_err(Error::from)
     }
+
+    /// Forgets every memo entry (`Pickler.clear_memo()`).
+    pub fn clear_memo(&mut self) {
+        self.core.memo = Memo::default();
+    }
+
     /// Gives the writer back.
     pub fn into_inner(self) -> W {
-        self._out
+        self.out
     }
 }
 
@@ -36,9 +92,12 @@ pub fn dumps(graph: &Graph) -> Result<Vec<u8>> {
 
 /// The pickle of the graph's root with options.
 pub fn dumps_with(graph: &Graph, opts: DumpOptions) -> Result<Vec<u8>> {
-    let mut v = Vec::new();
-    dump_with(graph, &mut v, opts)?;
-    Ok(v)
+    let root = graph
+        .root()
+        .ok_or_else(|| Error::data("graph has no root"))?;
+    let mut core = Core::new(opts);
+    core.dump(graph, root)?;
+    Ok(core.enc.take())
 }
 
 /// Writes the pickle of the graph's root to a writer.
@@ -52,4 +111,1346 @@ pub fn dump_with(graph: &Graph, out: impl io::Write, opts: DumpOptions) -> Resul
         .root()
         .ok_or_else(|| Error::data("graph has no root"))?;
     Pickler::new(out, opts).dump(graph, root)
+}
+
+/// What a memo entry stands for (see the module docs on identity).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Key {
+    /// An ordinary node.
+    Node(u32),
+    /// `''` (256) or a one-character string below U+0100.
+    Char(u16),
+    /// `b''` (256) or a one-byte `bytes`.
+    Byte(u16),
+    /// An entry of [`Memo::slots`]: a global or a module string, by name.
+    Slot(u32),
+    /// The interned `'latin1'`.
+    Latin1,
+    /// An object CPython creates afresh: never found again.
+    Fresh,
+}
+
+/// The pickler's memo: entry indices by [`Key`].
+struct Memo {
+    len: u32,
+    nodes: Vec<u32>,
+    /// `''` and one-character strings, allocated on first use (257 entries).
+    chars: Vec<u32>,
+    /// `b''` and one-byte bytes, allocated on first use (257 entries).
+    bytes: Vec<u32>,
+    latin1: u32,
+    slots: Vec<u32>,
+    slot_index: HashMap<String, u32>,
+    scratch: String,
+}
+
+impl Default for Memo {
+    fn default() -> Self {
+        Memo {
+            len: 0,
+            nodes: Vec::new(),
+            chars: Vec::new(),
+            bytes: Vec::new(),
+            latin1: ABSENT,
+            slots: Vec::new(),
+            slot_index: HashMap::new(),
+            scratch: String::new(),
+        }
+    }
+}
+
+impl Memo {
+    #[inline]
+    fn get(&self, k: Key) -> Option<u32> {
+        let v = match k {
+            Key::Node(i) => self.nodes[i as usize],
+            Key::Char(c) => self.chars.get(c as usize).copied().unwrap_or(ABSENT),
+            Key::Byte(b) => self.bytes.get(b as usize).copied().unwrap_or(ABSENT),
+            Key::Slot(s) => self.slots[s as usize],
+            Key::Latin1 => self.latin1,
+            Key::Fresh => ABSENT,
+        };
+        (v != ABSENT).then_some(v)
+    }
+
+    /// Adds an entry at index `len(memo)` and returns the index.
+    #[inline]
+    fn insert(&mut self, k: Key) -> Result<u32> {
+        let idx = self.len;
+        if idx == ABSENT {
+            return Err(Error::limit(LimitKind::MemoEntries));
+        }
+        self.len += 1;
+        match k {
+            Key::Node(i) => self.nodes[i as usize] = idx,
+            Key::Char(c) => table(&mut self.chars)[c as usize] = idx,
+            Key::Byte(b) => table(&mut self.bytes)[b as usize] = idx,
+            Key::Slot(s) => self.slots[s as usize] = idx,
+            Key::Latin1 => self.latin1 = idx,
+            Key::Fresh => {}
+        }
+        Ok(idx)
+    }
+
+    /// The slot for a name made of `parts` (tagged so globals and modules never collide).
+    fn slot(&mut self, parts: &[&str]) -> Key {
+        self.scratch.clear();
+        for p in parts {
+            self.scratch.push_str(p);
+            self.scratch.push('\0');
+        }
+        if let Some(&s) = self.slot_index.get(self.scratch.as_str()) {
+            return Key::Slot(s);
+        }
+        let s = self.slots.len() as u32;
+        self.slots.push(ABSENT);
+        self.slot_index.insert(self.scratch.clone(), s);
+        Key::Slot(s)
+    }
+}
+
+/// A singleton table, allocated on first use.
+fn table(t: &mut Vec<u32>) -> &mut Vec<u32> {
+    if t.is_empty() {
+        t.resize(257, ABSENT);
+    }
+    t
+}
+
+/// The memo key of a string CPython caches (`''`, one code point < U+0100), by its UTF-8.
+#[inline]
+fn str_singleton(utf8: &[u8]) -> Option<Key> {
+    match *utf8 {
+        [] => Some(Key::Char(256)),
+        [b] if b < 0x80 => Some(Key::Char(b as u16)),
+        [a @ (0xc2 | 0xc3), b] => Some(Key::Char((((a & 0x1f) as u16) << 6) | (b & 0x3f) as u16)),
+        _ => None,
+    }
+}
+
+#[inline]
+fn str_key(utf8: &[u8]) -> Key {
+    str_singleton(utf8).unwrap_or(Key::Fresh)
+}
+
+/// Globals CPython itself writes for the forms of old protocols.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Builtin {
+    Set,
+    FrozenSet,
+    Bytes,
+    ByteArray,
+    CodecsEncode,
+    Getattr,
+    NewObj,
+}
+
+impl Builtin {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Builtin::Set => ("builtins", "set"),
+            Builtin::FrozenSet => ("builtins", "frozenset"),
+            Builtin::Bytes => ("builtins", "bytes"),
+            Builtin::ByteArray => ("builtins", "bytearray"),
+            Builtin::CodecsEncode => ("_codecs", "encode"),
+            Builtin::Getattr => ("builtins", "getattr"),
+            Builtin::NewObj => ("copyreg", "__newobj__"),
+        }
+    }
+}
+
+/// A global to write: a `Global` node (its name cut to `len` bytes, for the parents of dotted
+/// names) or a [`Builtin`].
+#[derive(Clone, Copy, Debug)]
+enum GRef {
+    Node { id: NodeId, len: u32 },
+    Builtin(Builtin),
+}
+
+/// Values CPython synthesizes while saving a node.
+#[derive(Clone, Copy, Debug)]
+enum Syn {
+    /// A global.
+    Global(GRef),
+    /// The module string of a global (STACK_GLOBAL).
+    ModuleStr(GRef),
+    /// The whole name string of a global (STACK_GLOBAL).
+    NameStr(GRef),
+    /// The last dotted component of a global's name (`getattr(parent, 'Inner')`).
+    LastName(GRef),
+    /// `str(payload, 'latin1')` of a bytes / bytearray node.
+    Latin1Of(NodeId),
+    /// `'latin1'`.
+    Latin1Name,
+    /// A fresh `bytes` copy of a bytearray node's payload.
+    BytesOf(NodeId),
+    /// A fresh list of a set's items.
+    ListOf(NodeId),
+}
+
+/// Where the items of a batch come from.
+#[derive(Clone, Copy, Debug)]
+enum Src {
+    /// The items of a list, tuple, set or frozenset node.
+    Seq(NodeId),
+    /// The pairs of a dict node.
+    Dict(NodeId),
+    /// An object's `list_items`.
+    ObjList(NodeId),
+    /// An object's `dict_items`.
+    ObjDict(NodeId),
+}
+
+/// How a batch is written.
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    /// Just the items (tuple elements, call arguments).
+    Plain,
+    /// `item op` for each item (protocol 0, and one-item exact lists and dicts).
+    Each(Opcode),
+    /// C `batch_list_exact` / `batch_dict_exact` / `save_set`: every chunk as
+    /// `MARK … close`; `extra` continues after a full chunk even when nothing is left.
+    Exact { close: Opcode, extra: bool },
+    /// C `batch_list` / `batch_dict`: a trailing single item as `item single`.
+    Loose { single: Opcode, close: Opcode },
+}
+
+/// One step of the walk.
+#[derive(Clone, Copy, Debug)]
+enum Task {
+    Save(NodeId),
+    Syn(Syn),
+    Op(Opcode),
+    /// `_Pickler_OpcodeBoundary`, where a synthesized tuple's `save()` begins.
+    Boundary,
+    /// Memoizes the stack top under `key`.
+    Put(Key),
+    /// Leaves a container (depth accounting).
+    Leave,
+    /// Ends a tuple of `n` items (`MARK` form when `mark`).
+    TupleEnd {
+        key: Key,
+        n: u32,
+        mark: bool,
+    },
+    FrozenSetEnd {
+        key: Key,
+    },
+    /// Writes `op` (if any); if `key` got memoized meanwhile `POP GET`, else memoizes, then
+    /// the items and state of `obj`.
+    ReduceEnd {
+        key: Key,
+        op: Option<Opcode>,
+        obj: Option<NodeId>,
+    },
+    /// The INST line of an object's class.
+    InstLine(NodeId),
+    /// Starts the batch (or the next chunk) of `src` at item `pos`.
+    Items {
+        src: Src,
+        pos: u32,
+        mode: Mode,
+    },
+    /// Continues a chunk at element `pos` (dict pairs are two elements) up to `end`.
+    Chunk {
+        src: Src,
+        pos: u32,
+        end: u32,
+        mode: Mode,
+        full: bool,
+    },
+}
+
+/// The state of a pickler apart from its output stream.
+struct Core {
+    enc: Encoder,
+    memo: Memo,
+    opts: DumpOptions,
+    tasks: Vec<Task>,
+    depth: usize,
+    scratch: Vec<u8>,
+}
+
+impl Core {
+    fn new(opts: DumpOptions) -> Self {
+        Core {
+            enc: Encoder::new(opts.protocol),
+            memo: Memo::default(),
+            opts,
+            tasks: Vec::new(),
+            depth: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn proto(&self) -> u8 {
+        self.enc.protocol()
+    }
+
+    /// One pickle of `root` into the encoder's buffer.
+    fn dump(&mut self, graph: &Graph, root: NodeId) -> Result<()> {
+        if self.opts.buffer_callback.is_some() && self.proto() < 5 {
+            return Err(Error::data("buffer_callback needs protocol >= 5"));
+        }
+        if self.memo.nodes.len() < graph.len() {
+            self.memo.nodes.resize(graph.len(), ABSENT);
+        }
+        // A few bytes per node is typical; capped so a small dump of a huge graph stays small.
+        self.enc.reserve((graph.len() * 6 + 64).min(1 << 20));
+        self.tasks.reserve(32);
+        self.enc.start();
+        self.tasks.clear();
+        self.depth = 0;
+        self.tasks.push(Task::Save(root));
+        if let Err(e) = self.run(graph) {
+            self.enc.clear();
+            self.tasks.clear();
+            return Err(e);
+        }
+        self.enc.finish();
+        Ok(())
+    }
+
+    fn run(&mut self, g: &Graph) -> Result<()> {
+        while let Some(t) = self.tasks.pop() {
+            match t {
+                Task::Save(id) => self.save(g, id)?,
+                Task::Syn(s) => self.save_syn(g, s)?,
+                Task::Op(op) => self.enc.op(op),
+                Task::Boundary => self.enc.opcode_boundary(),
+                Task::Put(k) => self.put(k)?,
+                Task::Leave => self.depth -= 1,
+                Task::TupleEnd { key, n, mark } => {
+                    if let Some(i) = self.memo.get(key) {
+                        // Recursive: the tuple was memoized while its items were saved.
+                        if !mark {
+                            self.enc.op_n(Opcode::POP, n as usize);
+                        } else if self.proto() >= 1 {
+                            self.enc.op(Opcode::POP_MARK);
+                        } else {
+                            self.enc.op_n(Opcode::POP, n as usize + 1);
+                        }
+                        self.enc.get(i);
+                    } else {
+                        self.enc.op(match (mark, n) {
+                            (false, 1) => Opcode::TUPLE1,
+                            (false, 2) => Opcode::TUPLE2,
+                            (false, _) => Opcode::TUPLE3,
+                            (true, _) => Opcode::TUPLE,
+                        });
+                        self.put(key)?;
+                    }
+                }
+                Task::FrozenSetEnd { key } => {
+                    if let Some(i) = self.memo.get(key) {
+                        self.enc.op(Opcode::POP_MARK);
+                        self.enc.get(i);
+                    } else {
+                        self.enc.op(Opcode::FROZENSET);
+                        self.put(key)?;
+                    }
+                }
+                Task::ReduceEnd { key, op, obj } => self.reduce_end(g, key, op, obj)?,
+                Task::InstLine(cls) => {
+                    let Node::Global(gl) = g.get(cls) else {
+                        return Err(Error::data("INST needs a global as its class"));
+                    };
+                    let (m, n) =
+                        self.global_line_names(gl.module.as_str(), &gl.name, gl.original.as_ref())?;
+                    self.enc.inst(m.as_bytes(), n.as_bytes());
+                }
+                Task::Items { src, pos, mode } => self.items(g, src, pos, mode)?,
+                Task::Chunk {
+                    src,
+                    pos,
+                    end,
+                    mode,
+                    full,
+                } => self.chunk(g, src, pos, end, mode, full)?,
+            }
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn put(&mut self, key: Key) -> Result<()> {
+        let i = self.memo.insert(key)?;
+        self.enc.put(i);
+        Ok(())
+    }
+
+    /// Enters a container: checks the depth and schedules the matching `Leave`.
+    #[inline]
+    fn enter(&mut self) -> Result<()> {
+        if self.depth >= self.opts.limits.max_depth {
+            return Err(Error::limit(LimitKind::Depth));
+        }
+        self.depth += 1;
+        self.tasks.push(Task::Leave);
+        Ok(())
+    }
+
+    /// The fast path of `save()` for values that are never memoized: writes them and returns
+    /// true, else returns false without writing anything.
+    #[inline(always)]
+    fn save_scalar(&mut self, node: &Node) -> bool {
+        match node {
+            Node::Int(i) => {
+                self.enc.opcode_boundary();
+                self.enc.int(*i);
+            }
+            Node::None => {
+                self.enc.opcode_boundary();
+                self.enc.none();
+            }
+            Node::Float(x) => {
+                self.enc.opcode_boundary();
+                self.enc.float(*x);
+            }
+            Node::Bool(b) => {
+                self.enc.opcode_boundary();
+                self.enc.bool(*b);
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// C `save()` of a graph node.
+    fn save(&mut self, g: &Graph, id: NodeId) -> Result<()> {
+        self.enc.opcode_boundary();
+        let node = g.get(id);
+        // Values that are never memoized.
+        match node {
+            Node::None => {
+                self.enc.none();
+                return Ok(());
+            }
+            Node::Bool(b) => {
+                self.enc.bool(*b);
+                return Ok(());
+            }
+            Node::Int(i) => {
+                self.enc.int(*i);
+                return Ok(());
+            }
+            Node::BigInt(b) => {
+                if let Some(i) = b.to_i64() {
+                    self.enc.int(i);
+                } else if self.proto() >= 2 {
+                    // num-bigint gives the minimal two's complement, like `encode_long`.
+                    self.enc.long_bytes(&b.to_signed_bytes_le());
+                } else {
+                    self.enc.long_text(&b.to_string());
+                }
+                return Ok(());
+            }
+            Node::Float(x) => {
+                self.enc.float(*x);
+                return Ok(());
+            }
+            Node::PersId(pid) => return self.save_persid(g, *pid),
+            Node::Ext(code) => return self.save_ext(*code),
+            Node::Tuple(items) if items.is_empty() => {
+                if self.proto() == 0 {
+                    self.enc.raw(b"(t");
+                } else {
+                    self.enc.op(Opcode::EMPTY_TUPLE);
+                }
+                return Ok(());
+            }
+            Node::Global(_) => return self.save_global(g, GRef::Node { id, len: u32::MAX }),
+            _ => {}
+        }
+        let key = match node {
+            Node::Str(s) => str_singleton(s.as_bytes()).unwrap_or(Key::Node(id.0)),
+            Node::Bytes(b) => match *b.as_bytes() {
+                [] => Key::Byte(256),
+                [x] => Key::Byte(x as u16),
+                _ => Key::Node(id.0),
+            },
+            _ => Key::Node(id.0),
+        };
+        if let Some(i) = self.memo.get(key) {
+            self.enc.get(i);
+            return Ok(());
+        }
+        let p = self.proto();
+        match node {
+            Node::Str(s) => self.write_str(s.as_bytes(), key),
+            Node::Bytes(b) => self.save_bytes(id, b.as_bytes(), key),
+            Node::ByteArray(b) => {
+                if p >= 5 {
+                    self.enc.bytearray8(b.as_bytes());
+                    self.put(key)
+                } else {
+                    self.save_bytearray_reduce(id, b.is_empty(), key)
+                }
+            }
+            Node::Tuple(items) => {
+                self.enter()?;
+                let n = items.len() as u32;
+                let mark = !(p >= 2 && n <= 3);
+                self.tasks.push(Task::TupleEnd { key, n, mark });
+                self.tasks.push(Task::Items {
+                    src: Src::Seq(id),
+                    pos: 0,
+                    mode: Mode::Plain,
+                });
+                if mark {
+                    self.enc.op(Opcode::MARK);
+                }
+                Ok(())
+            }
+            Node::List(items) => {
+                self.write_empty_list()?;
+                self.put(key)?;
+                self.list_items(Src::Seq(id), items.len())
+            }
+            Node::Dict(items) => {
+                if p == 0 {
+                    self.enc.raw(b"(d");
+                } else {
+                    self.enc.op(Opcode::EMPTY_DICT);
+                }
+                self.put(key)?;
+                if items.is_empty() {
+                    return Ok(());
+                }
+                self.enter()?;
+                let mode = if p == 0 || items.len() == 1 {
+                    Mode::Each(Opcode::SETITEM)
+                } else {
+                    Mode::Exact {
+                        close: Opcode::SETITEMS,
+                        extra: true,
+                    }
+                };
+                self.tasks.push(Task::Items {
+                    src: Src::Dict(id),
+                    pos: 0,
+                    mode,
+                });
+                Ok(())
+            }
+            Node::Set(items) if p >= 4 => {
+                self.enc.op(Opcode::EMPTY_SET);
+                self.put(key)?;
+                if items.is_empty() {
+                    return Ok(());
+                }
+                self.enter()?;
+                self.tasks.push(Task::Items {
+                    src: Src::Seq(id),
+                    pos: 0,
+                    mode: Mode::Exact {
+                        close: Opcode::ADDITEMS,
+                        extra: true,
+                    },
+                });
+                Ok(())
+            }
+            Node::FrozenSet(_) if p >= 4 => {
+                self.enter()?;
+                self.enc.op(Opcode::MARK);
+                self.tasks.push(Task::FrozenSetEnd { key });
+                self.tasks.push(Task::Items {
+                    src: Src::Seq(id),
+                    pos: 0,
+                    mode: Mode::Plain,
+                });
+                Ok(())
+            }
+            Node::Set(_) | Node::FrozenSet(_) => {
+                // save_reduce(type(obj), (list(obj),), obj=obj)
+                self.enter()?;
+                let cls = if matches!(node, Node::Set(_)) {
+                    Builtin::Set
+                } else {
+                    Builtin::FrozenSet
+                };
+                self.tasks.push(Task::ReduceEnd {
+                    key,
+                    op: Some(Opcode::REDUCE),
+                    obj: None,
+                });
+                self.push_fresh_tuple(&[Task::Syn(Syn::ListOf(id))]);
+                self.tasks.push(Task::Syn(Syn::Global(GRef::Builtin(cls))));
+                Ok(())
+            }
+            Node::Object(_) => self.save_object(g, id, key),
+            Node::Buffer(buf) => {
+                if p < 5 {
+                    return Err(Error::data(
+                        "PickleBuffer can only pickled with protocol >= 5",
+                    ));
+                }
+                let in_band = match self.opts.buffer_callback.as_mut() {
+                    Some(cb) => cb(buf),
+                    None => true,
+                };
+                match &buf.data {
+                    Some(data) if in_band => {
+                        if buf.readonly {
+                            self.enc.bytes(data.as_bytes()).map_err(Error::data)?;
+                        } else {
+                            self.enc.bytearray8(data.as_bytes());
+                        }
+                        self.put(key)
+                    }
+                    _ => {
+                        self.enc.op(Opcode::NEXT_BUFFER);
+                        if buf.readonly {
+                            self.enc.op(Opcode::READONLY_BUFFER);
+                        }
+                        Ok(())
+                    }
+                }
+            }
+            Node::None
+            | Node::Bool(_)
+            | Node::Int(_)
+            | Node::BigInt(_)
+            | Node::Float(_)
+            | Node::PersId(_)
+            | Node::Ext(_)
+            | Node::Global(_) => unreachable!("handled above"),
+        }
+    }
+
+    /// `EMPTY_LIST`, or `MARK LIST` at protocol 0.
+    fn write_empty_list(&mut self) -> Result<()> {
+        if self.proto() == 0 {
+            self.enc.raw(b"(l");
+        } else {
+            self.enc.op(Opcode::EMPTY_LIST);
+        }
+        Ok(())
+    }
+
+    /// The items of an exact list (already memoized): C `batch_list_exact`, or one APPEND
+    /// per item at protocol 0.
+    fn list_items(&mut self, src: Src, n: usize) -> Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        self.enter()?;
+        let mode = if self.proto() == 0 || n == 1 {
+            Mode::Each(Opcode::APPEND)
+        } else {
+            Mode::Exact {
+                close: Opcode::APPENDS,
+                extra: false,
+            }
+        };
+        self.tasks.push(Task::Items { src, pos: 0, mode });
+        Ok(())
+    }
+
+    /// Schedules a fresh tuple of `items` (each one task), as `save()` of a tuple CPython
+    /// built: TUPLE1–3 at protocol ≥ 2, else `MARK … TUPLE`; memoized as a fresh object.
+    fn push_fresh_tuple(&mut self, items: &[Task]) {
+        let p = self.proto();
+        if items.is_empty() {
+            if p == 0 {
+                self.tasks.push(Task::Op(Opcode::TUPLE));
+                self.tasks.push(Task::Op(Opcode::MARK));
+            } else {
+                self.tasks.push(Task::Op(Opcode::EMPTY_TUPLE));
+            }
+            self.tasks.push(Task::Boundary);
+            return;
+        }
+        let n = items.len() as u32;
+        let mark = !(p >= 2 && n <= 3);
+        self.tasks.push(Task::TupleEnd {
+            key: Key::Fresh,
+            n,
+            mark,
+        });
+        self.tasks.extend(items.iter().rev().copied());
+        if mark {
+            self.tasks.push(Task::Op(Opcode::MARK));
+        }
+        self.tasks.push(Task::Boundary);
+    }
+
+    /// Writes a str and memoizes it under `key`.
+    fn write_str(&mut self, utf8: &[u8], key: Key) -> Result<()> {
+        self.enc.str_utf8(utf8).map_err(Error::data)?;
+        self.put(key)
+    }
+
+    /// A synthesized str: GET if its key is memoized, else written and memoized.
+    fn save_str_keyed(&mut self, utf8: &[u8], key: Key) -> Result<()> {
+        if let Some(i) = self.memo.get(key) {
+            self.enc.get(i);
+            Ok(())
+        } else {
+            self.write_str(utf8, key)
+        }
+    }
+
+    /// bytes: SHORT_BINBYTES / BINBYTES / BINBYTES8 at protocol ≥ 3, else the reduce forms
+    /// `bytes()` (empty) or `_codecs.encode(str(b, 'latin1'), 'latin1')`.
+    fn save_bytes(&mut self, id: NodeId, data: &[u8], key: Key) -> Result<()> {
+        if self.proto() >= 3 {
+            self.enc.bytes(data).map_err(Error::data)?;
+            return self.put(key);
+        }
+        self.enter()?;
+        self.tasks.push(Task::ReduceEnd {
+            key,
+            op: Some(Opcode::REDUCE),
+            obj: None,
+        });
+        if data.is_empty() {
+            self.push_fresh_tuple(&[]);
+            self.tasks
+                .push(Task::Syn(Syn::Global(GRef::Builtin(Builtin::Bytes))));
+        } else {
+            self.push_fresh_tuple(&[Task::Syn(Syn::Latin1Of(id)), Task::Syn(Syn::Latin1Name)]);
+            self.tasks
+                .push(Task::Syn(Syn::Global(GRef::Builtin(Builtin::CodecsEncode))));
+        }
+        Ok(())
+    }
+
+    /// bytearray below protocol 5: `bytearray()` or `bytearray(bytes(b))`.
+    fn save_bytearray_reduce(&mut self, id: NodeId, empty: bool, key: Key) -> Result<()> {
+        self.enter()?;
+        self.tasks.push(Task::ReduceEnd {
+            key,
+            op: Some(Opcode::REDUCE),
+            obj: None,
+        });
+        if empty {
+            self.push_fresh_tuple(&[]);
+        } else {
+            self.push_fresh_tuple(&[Task::Syn(Syn::BytesOf(id))]);
+        }
+        self.tasks
+            .push(Task::Syn(Syn::Global(GRef::Builtin(Builtin::ByteArray))));
+        Ok(())
+    }
+
+    fn save_persid(&mut self, g: &Graph, pid: NodeId) -> Result<()> {
+        if self.proto() == 0 {
+            match g.get(pid) {
+                Node::Str(s) if s.as_bytes().is_ascii() && !s.as_bytes().contains(&b'\n') => {
+                    self.enc.persid(s.as_bytes());
+                    Ok(())
+                }
+                _ => Err(Error::data(
+                    "persistent IDs in protocol 0 must be ASCII strings",
+                )),
+            }
+        } else {
+            self.enter()?;
+            self.tasks.push(Task::Op(Opcode::BINPERSID));
+            self.tasks.push(Task::Save(pid));
+            Ok(())
+        }
+    }
+
+    fn save_ext(&mut self, code: i32) -> Result<()> {
+        if self.proto() < 2 {
+            return Err(Error::data(format!(
+                "extension code {code} needs protocol >= 2"
+            )));
+        }
+        if code <= 0 {
+            return Err(Error::data(format!(
+                "extension code {code} is out of range"
+            )));
+        }
+        self.enc.ext(code);
+        Ok(())
+    }
+
+    /// The names of a global reference.
+    fn gref_names(g: &Graph, r: GRef) -> Result<(&str, &str, Option<&Global>)> {
+        match r {
+            GRef::Builtin(b) => {
+                let (m, n) = b.names();
+                Ok((m, n, None))
+            }
+            GRef::Node { id, len } => match g.get(id) {
+                Node::Global(gl) => {
+                    let name = if (len as usize) < gl.name.len() {
+                        &gl.name[..len as usize]
+                    } else {
+                        gl.name.as_str()
+                    };
+                    Ok((gl.module.as_str(), name, Some(gl)))
+                }
+                other => Err(Error::data(format!(
+                    "expected a global, found {}",
+                    other.kind_name()
+                ))),
+            },
+        }
+    }
+
+    /// C `save_global`.
+    fn save_global(&mut self, g: &Graph, r: GRef) -> Result<()> {
+        self.enc.opcode_boundary();
+        let (module, name, gl) = Self::gref_names(g, r)?;
+        let key = self.memo.slot(&["g", module, name]);
+        if let Some(i) = self.memo.get(key) {
+            self.enc.get(i);
+            return Ok(());
+        }
+        let p = self.proto();
+        if p >= 2 && !self.opts.extensions.is_empty() {
+            if let Some(&code) = self
+                .opts
+                .extensions
+                .get(&(module.to_owned(), name.to_owned()))
+            {
+                if code <= 0 {
+                    return Err(Error::data(format!(
+                        "extension code {code} is out of range"
+                    )));
+                }
+                self.enc.ext(code);
+                return Ok(());
+            }
+        }
+        if p >= 4 {
+            self.enter()?;
+            self.tasks.push(Task::Put(key));
+            self.tasks.push(Task::Op(Opcode::STACK_GLOBAL));
+            let whole = matches!(r, GRef::Node { len: u32::MAX, .. });
+            match gl.and_then(|gl| gl.names) {
+                Some((m, n)) if whole => {
+                    self.tasks.push(Task::Save(n));
+                    self.tasks.push(Task::Save(m));
+                }
+                _ => {
+                    self.tasks.push(Task::Syn(Syn::NameStr(r)));
+                    self.tasks.push(Task::Syn(Syn::ModuleStr(r)));
+                }
+            }
+            return Ok(());
+        }
+        if let Some(dot) = name.rfind('.') {
+            // save_reduce(getattr, (parent, last)) and then memoize the global.
+            let GRef::Node { id, .. } = r else {
+                unreachable!("builtins have no dotted names")
+            };
+            self.enter()?;
+            self.tasks.push(Task::Put(key));
+            self.tasks.push(Task::Op(Opcode::REDUCE));
+            self.push_fresh_tuple(&[
+                Task::Syn(Syn::Global(GRef::Node {
+                    id,
+                    len: dot as u32,
+                })),
+                Task::Syn(Syn::LastName(r)),
+            ]);
+            self.tasks
+                .push(Task::Syn(Syn::Global(GRef::Builtin(Builtin::Getattr))));
+            return Ok(());
+        }
+        let original = gl.and_then(|gl| gl.original.as_ref());
+        let (m, n) = self.global_line_names(module, name, original)?;
+        self.enc.global(m.as_bytes(), n.as_bytes());
+        self.put(key)
+    }
+
+    /// The names of a GLOBAL / INST line: UTF-8 at protocol 3, else ASCII after the
+    /// `fix_imports` renames (or the names the global was read with).
+    fn global_line_names<'a>(
+        &self,
+        module: &'a str,
+        name: &'a str,
+        original: Option<&'a (String, String)>,
+    ) -> Result<(std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>)> {
+        use std::borrow::Cow;
+        let p = self.proto();
+        if p >= 3 {
+            return Ok((Cow::Borrowed(module), Cow::Borrowed(name)));
+        }
+        let (m, n) = if !self.opts.fix_imports {
+            (Cow::Borrowed(module), Cow::Borrowed(name))
+        } else if let Some((m, n)) = original {
+            (Cow::Borrowed(m.as_str()), Cow::Borrowed(n.as_str()))
+        } else {
+            compat::py3_to_py2(module, name)
+        };
+        if !m.is_ascii() || !n.is_ascii() {
+            return Err(Error::data(format!(
+                "can't pickle global identifier '{module}.{name}' using pickle protocol {p}"
+            )));
+        }
+        Ok((m, n))
+    }
+
+    /// `save()` of a value CPython synthesizes.
+    fn save_syn(&mut self, g: &Graph, s: Syn) -> Result<()> {
+        if let Syn::Global(r) = s {
+            return self.save_global(g, r);
+        }
+        self.enc.opcode_boundary();
+        match s {
+            Syn::Global(_) => unreachable!(),
+            Syn::ModuleStr(r) => {
+                let (module, name, _) = Self::gref_names(g, r)?;
+                // In 3.11 builtin functions carry the module's `__name__`, builtin types the
+                // interned `'builtins'`: two objects.
+                let tag = if module == "builtins" && is_builtin_function(name) {
+                    "f"
+                } else {
+                    "m"
+                };
+                let key = self.memo.slot(&[tag, module]);
+                self.save_str_keyed(module.as_bytes(), key)
+            }
+            Syn::NameStr(r) => {
+                let (_, name, _) = Self::gref_names(g, r)?;
+                self.save_str_keyed(name.as_bytes(), str_key(name.as_bytes()))
+            }
+            Syn::LastName(r) => {
+                let (_, name, _) = Self::gref_names(g, r)?;
+                let last = name.rsplit('.').next().unwrap_or(name);
+                self.save_str_keyed(last.as_bytes(), str_key(last.as_bytes()))
+            }
+            Syn::Latin1Name => self.save_str_keyed(b"latin1", Key::Latin1),
+            Syn::Latin1Of(id) => {
+                let data = payload(g, id)?;
+                let key = if data.len() == 1 {
+                    Key::Char(data[0] as u16)
+                } else {
+                    Key::Fresh
+                };
+                if let Some(i) = self.memo.get(key) {
+                    self.enc.get(i);
+                    return Ok(());
+                }
+                let mut buf = std::mem::take(&mut self.scratch);
+                buf.clear();
+                for &b in data {
+                    if b < 0x80 {
+                        buf.push(b);
+                    } else {
+                        buf.extend_from_slice(&[0xc0 | (b >> 6), 0x80 | (b & 0x3f)]);
+                    }
+                }
+                let r = self.write_str(&buf, key);
+                self.scratch = buf;
+                r
+            }
+            Syn::BytesOf(id) => {
+                let data = payload(g, id)?;
+                if self.proto() >= 3 {
+                    self.enc.bytes(data).map_err(Error::data)?;
+                    self.put(Key::Fresh)
+                } else {
+                    self.save_bytes(id, data, Key::Fresh)
+                }
+            }
+            Syn::ListOf(id) => {
+                self.write_empty_list()?;
+                self.put(Key::Fresh)?;
+                self.list_items(Src::Seq(id), src_len(g, Src::Seq(id)) as usize)
+            }
+        }
+    }
+
+    /// C `save_reduce` and the Python 2 INST / OBJ forms for an object node.
+    fn save_object(&mut self, g: &Graph, id: NodeId, key: Key) -> Result<()> {
+        let Node::Object(o) = g.get(id) else {
+            unreachable!()
+        };
+        let p = self.proto();
+        self.enter()?;
+        match o.kind {
+            ObjectKind::Reduce => {
+                self.tasks.push(Task::ReduceEnd {
+                    key,
+                    op: Some(Opcode::REDUCE),
+                    obj: Some(id),
+                });
+                self.tasks.push(Task::Save(o.args));
+                self.tasks.push(Task::Save(o.callable));
+            }
+            ObjectKind::NewObj if p >= 2 => {
+                self.tasks.push(Task::ReduceEnd {
+                    key,
+                    op: Some(Opcode::NEWOBJ),
+                    obj: Some(id),
+                });
+                self.tasks.push(Task::Save(o.args));
+                self.tasks.push(Task::Save(o.callable));
+            }
+            ObjectKind::NewObj => {
+                // copyreg.__newobj__(cls, *args) as a plain REDUCE.
+                tuple_len(g, o.args)?;
+                self.tasks.push(Task::ReduceEnd {
+                    key,
+                    op: Some(Opcode::REDUCE),
+                    obj: Some(id),
+                });
+                self.tasks.push(Task::TupleEnd {
+                    key: Key::Fresh,
+                    n: 0,
+                    mark: true,
+                });
+                self.tasks.push(Task::Items {
+                    src: Src::Seq(o.args),
+                    pos: 0,
+                    mode: Mode::Plain,
+                });
+                self.tasks.push(Task::Save(o.callable));
+                self.tasks.push(Task::Op(Opcode::MARK));
+                self.tasks.push(Task::Boundary);
+                self.tasks
+                    .push(Task::Syn(Syn::Global(GRef::Builtin(Builtin::NewObj))));
+            }
+            ObjectKind::NewObjEx if p >= 4 => {
+                self.tasks.push(Task::ReduceEnd {
+                    key,
+                    op: Some(Opcode::NEWOBJ_EX),
+                    obj: Some(id),
+                });
+                match o.kwargs {
+                    Some(k) => self.tasks.push(Task::Save(k)),
+                    None => {
+                        self.tasks.push(Task::Put(Key::Fresh));
+                        self.tasks.push(Task::Op(Opcode::EMPTY_DICT));
+                        self.tasks.push(Task::Boundary);
+                    }
+                }
+                self.tasks.push(Task::Save(o.args));
+                self.tasks.push(Task::Save(o.callable));
+            }
+            ObjectKind::NewObjEx => {
+                return Err(Error::unsupported(
+                    "NEWOBJ_EX objects below protocol 4 (CPython's functools.partial form) are not supported",
+                ));
+            }
+            ObjectKind::Inst | ObjectKind::Obj => {
+                tuple_len(g, o.args)?;
+                let inst = o.kind == ObjectKind::Inst || p == 0;
+                self.tasks.push(Task::ReduceEnd {
+                    key,
+                    op: (!inst).then_some(Opcode::OBJ),
+                    obj: Some(id),
+                });
+                if inst {
+                    self.tasks.push(Task::InstLine(o.callable));
+                }
+                self.tasks.push(Task::Items {
+                    src: Src::Seq(o.args),
+                    pos: 0,
+                    mode: Mode::Plain,
+                });
+                if !inst {
+                    self.tasks.push(Task::Save(o.callable));
+                }
+                self.enc.op(Opcode::MARK);
+            }
+        }
+        Ok(())
+    }
+
+    /// The end of `save_reduce`: the opcode, then `POP GET` when the object got memoized while
+    /// its arguments were saved, else memoize and write list items, dict items and state.
+    fn reduce_end(
+        &mut self,
+        g: &Graph,
+        key: Key,
+        op: Option<Opcode>,
+        obj: Option<NodeId>,
+    ) -> Result<()> {
+        if let Some(op) = op {
+            self.enc.op(op);
+        }
+        if let Some(i) = self.memo.get(key) {
+            self.enc.op(Opcode::POP);
+            self.enc.get(i);
+            return Ok(());
+        }
+        self.put(key)?;
+        let Some(id) = obj else {
+            return Ok(());
+        };
+        let Node::Object(o) = g.get(id) else {
+            unreachable!()
+        };
+        let p = self.proto();
+        if let Some(state) = o.state {
+            self.tasks.push(Task::Op(Opcode::BUILD));
+            self.tasks.push(Task::Save(state));
+        }
+        if !o.dict_items.is_empty() {
+            let mode = if p == 0 {
+                Mode::Each(Opcode::SETITEM)
+            } else {
+                Mode::Loose {
+                    single: Opcode::SETITEM,
+                    close: Opcode::SETITEMS,
+                }
+            };
+            self.tasks.push(Task::Items {
+                src: Src::ObjDict(id),
+                pos: 0,
+                mode,
+            });
+        }
+        if !o.list_items.is_empty() {
+            let mode = if p == 0 {
+                Mode::Each(Opcode::APPEND)
+            } else {
+                Mode::Loose {
+                    single: Opcode::APPEND,
+                    close: Opcode::APPENDS,
+                }
+            };
+            self.tasks.push(Task::Items {
+                src: Src::ObjList(id),
+                pos: 0,
+                mode,
+            });
+        }
+        Ok(())
+    }
+
+    /// Starts a batch or its next chunk at item `pos`: the MARK of a chunk, then its items.
+    fn items(&mut self, g: &Graph, src: Src, pos: u32, mode: Mode) -> Result<()> {
+        let n = src_len(g, src);
+        let k = src.unit();
+        match mode {
+            Mode::Plain | Mode::Each(_) => self.chunk(g, src, pos * k, n * k, mode, false),
+            Mode::Exact { .. } => {
+                let end = n.min(pos + BATCHSIZE);
+                self.enc.op(Opcode::MARK);
+                let full = end - pos == BATCHSIZE;
+                self.chunk(g, src, pos * k, end * k, mode, full)
+            }
+            Mode::Loose { single, .. } => {
+                let end = n.min(pos + BATCHSIZE);
+                match end.saturating_sub(pos) {
+                    0 => Ok(()),
+                    1 => self.chunk(g, src, pos * k, end * k, Mode::Each(single), false),
+                    len => {
+                        self.enc.op(Opcode::MARK);
+                        self.chunk(g, src, pos * k, end * k, mode, len == BATCHSIZE)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Saves elements `pos..end` of `src` in order. Scalars and memo hits are written on the
+    /// spot; an element that needs more work leaves its tasks on the stack above a `Chunk`
+    /// that resumes after it, so nesting never recurses. Then closes the chunk.
+    fn chunk(
+        &mut self,
+        g: &Graph,
+        src: Src,
+        pos: u32,
+        end: u32,
+        mode: Mode,
+        full: bool,
+    ) -> Result<()> {
+        let unit_op = match mode {
+            Mode::Each(op) => Some(op),
+            _ => None,
+        };
+        let pair = src.unit() == 2;
+        let mut e = pos;
+        let items: &[NodeId] = match src {
+            Src::Seq(id) => seq(g, id),
+            Src::ObjList(id) => match g.get(id) {
+                Node::Object(o) => &o.list_items,
+                _ => &[],
+            },
+            Src::Dict(_) | Src::ObjDict(_) => &[],
+        };
+        let pairs = pairs(g, src);
+        while e < end {
+            let id = if pair {
+                let (k, v) = pairs[e as usize / 2];
+                if e % 2 == 0 {
+                    k
+                } else {
+                    v
+                }
+            } else {
+                items[e as usize]
+            };
+            e += 1;
+            let unit_done = !pair || e % 2 == 0;
+            if !self.save_scalar(g.get(id)) {
+                let before = self.tasks.len();
+                self.save(g, id)?;
+                if self.tasks.len() != before {
+                    // Resume after this element once its own tasks are done.
+                    if let (true, Some(op)) = (unit_done, unit_op) {
+                        self.tasks.insert(before, Task::Op(op));
+                    }
+                    self.tasks.insert(
+                        before,
+                        Task::Chunk {
+                            src,
+                            pos: e,
+                            end,
+                            mode,
+                            full,
+                        },
+                    );
+                    return Ok(());
+                }
+            }
+            if let (true, Some(op)) = (unit_done, unit_op) {
+                self.enc.op(op);
+            }
+        }
+        let more = match mode {
+            Mode::Plain | Mode::Each(_) => return Ok(()),
+            Mode::Exact { close, extra } => {
+                self.enc.op(close);
+                if extra {
+                    full
+                } else {
+                    end / src.unit() < src_len(g, src)
+                }
+            }
+            Mode::Loose { close, .. } => {
+                self.enc.op(close);
+                full
+            }
+        };
+        if more {
+            self.tasks.push(Task::Items {
+                src,
+                pos: end / src.unit(),
+                mode,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Src {
+    /// Elements per item: 2 for key-value pairs.
+    #[inline]
+    fn unit(self) -> u32 {
+        match self {
+            Src::Dict(_) | Src::ObjDict(_) => 2,
+            Src::Seq(_) | Src::ObjList(_) => 1,
+        }
+    }
+}
+
+/// The items of a sequence node (list, tuple, set, frozenset); empty for anything else.
+fn seq(g: &Graph, id: NodeId) -> &[NodeId] {
+    match g.get(id) {
+        Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => v,
+        _ => &[],
+    }
+}
+
+fn pairs(g: &Graph, src: Src) -> &[(NodeId, NodeId)] {
+    match src {
+        Src::Dict(id) => match g.get(id) {
+            Node::Dict(v) => v,
+            _ => &[],
+        },
+        Src::ObjDict(id) => match g.get(id) {
+            Node::Object(o) => &o.dict_items,
+            _ => &[],
+        },
+        _ => &[],
+    }
+}
+
+fn src_len(g: &Graph, src: Src) -> u32 {
+    let n = match src {
+        Src::Seq(id) => seq(g, id).len(),
+        Src::ObjList(id) => match g.get(id) {
+            Node::Object(o) => o.list_items.len(),
+            _ => 0,
+        },
+        Src::Dict(_) | Src::ObjDict(_) => pairs(g, src).len(),
+    };
+    n as u32
+}
+
+/// The length of an argument tuple, or an error when `id` is no tuple.
+fn tuple_len(g: &Graph, id: NodeId) -> Result<usize> {
+    match g.get(id) {
+        Node::Tuple(v) => Ok(v.len()),
+        other => Err(Error::data(format!(
+            "call arguments must be a tuple, not {}",
+            other.kind_name()
+        ))),
+    }
+}
+
+/// The payload of a bytes / bytearray / buffer node.
+fn payload(g: &Graph, id: NodeId) -> Result<&[u8]> {
+    match g.get(id) {
+        Node::Bytes(b) | Node::ByteArray(b) => Ok(b.as_bytes()),
+        Node::Buffer(b) => Ok(b.data.as_ref().map_or(&[][..], |d| d.as_bytes())),
+        other => Err(Error::data(format!(
+            "expected bytes, found {}",
+            other.kind_name()
+        ))),
+    }
+}
+
+/// The functions of `builtins` (their `__module__` is the module's `__name__`, not the
+/// interned `'builtins'` of builtin types).
+fn is_builtin_function(name: &str) -> bool {
+    const FUNCTIONS: &[&str] = &[
+        "__build_class__",
+        "__import__",
+        "abs",
+        "aiter",
+        "all",
+        "anext",
+        "any",
+        "ascii",
+        "bin",
+        "breakpoint",
+        "callable",
+        "chr",
+        "compile",
+        "delattr",
+        "dir",
+        "divmod",
+        "eval",
+        "exec",
+        "format",
+        "getattr",
+        "globals",
+        "hasattr",
+        "hash",
+        "hex",
+        "id",
+        "input",
+        "isinstance",
+        "issubclass",
+        "iter",
+        "len",
+        "locals",
+        "max",
+        "min",
+        "next",
+        "oct",
+        "ord",
+        "pow",
+        "print",
+        "repr",
+        "round",
+        "setattr",
+        "sorted",
+        "sum",
+        "vars",
+    ];
+    FUNCTIONS.binary_search(&name).is_ok()
 }

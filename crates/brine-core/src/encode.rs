@@ -1,0 +1,442 @@
+//! The low-level pickle writer: one method per opcode form, with the framing of CPython's C
+//! pickler (`_Pickler_Write`, `_Pickler_OpcodeBoundary`, `_Pickler_CommitFrame`,
+//! `_Pickler_write_bytes` in `Modules/_pickle.c`).
+//!
+//! The [`Encoder`] knows nothing about values or the memo; it writes opcodes and their
+//! arguments exactly as CPython 3.11 lays them out for the protocol it was made for.
+
+use std::io::Write as _;
+
+use crate::opcode::Opcode;
+
+/// A frame is committed once it holds at least this many bytes (`FRAME_SIZE_TARGET`).
+const FRAME_SIZE_TARGET: usize = 64 * 1024;
+/// Frames shorter than this are written without a FRAME opcode (`FRAME_SIZE_MIN`).
+const FRAME_SIZE_MIN: usize = 4;
+/// FRAME opcode plus its u64 length (`FRAME_HEADER_SIZE`).
+const FRAME_HEADER_SIZE: usize = 9;
+
+/// Writes pickle opcodes into a `Vec<u8>` for one protocol, framing like CPython.
+///
+/// A pickle is [`start`](Encoder::start), the opcodes of the value, then
+/// [`finish`](Encoder::finish). Call [`opcode_boundary`](Encoder::opcode_boundary) where the
+/// C pickler's `save()` begins: that is where a full frame (≥ 64 KiB) is committed.
+///
+/// ```
+/// use brine_core::Encoder;
+/// let mut e = Encoder::new(4);
+/// e.start();
+/// e.int(1);
+/// e.finish();
+/// assert_eq!(e.as_bytes(), b"\x80\x04K\x01.");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Encoder {
+    out: Vec<u8>,
+    proto: u8,
+    /// Framing on (protocol ≥ 4, between `start` and `finish`).
+    framing: bool,
+    /// Position of the reserved 9-byte header of the open frame.
+    frame_start: Option<usize>,
+}
+
+impl Encoder {
+    /// An encoder for `protocol` (0–5; higher is treated as 5).
+    pub fn new(protocol: u8) -> Self {
+        Encoder::with_buffer(Vec::new(), protocol)
+    }
+
+    /// An encoder appending to `out`.
+    pub fn with_buffer(out: Vec<u8>, protocol: u8) -> Self {
+        Encoder {
+            out,
+            proto: protocol.min(crate::HIGHEST_PROTOCOL),
+            framing: false,
+            frame_start: None,
+        }
+    }
+
+    /// The protocol written.
+    #[inline]
+    pub fn protocol(&self) -> u8 {
+        self.proto
+    }
+
+    /// The bytes written so far (an open frame's header is still zeros).
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.out
+    }
+
+    /// Number of bytes written so far.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// True when nothing was written.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.out.is_empty()
+    }
+
+    /// Reserves room for `n` more bytes.
+    pub fn reserve(&mut self, n: usize) {
+        self.out.reserve(n);
+    }
+
+    /// Removes and returns the bytes written so far (call after [`finish`](Self::finish)).
+    pub fn take(&mut self) -> Vec<u8> {
+        debug_assert!(self.frame_start.is_none());
+        std::mem::take(&mut self.out)
+    }
+
+    /// Clears the output, keeping its allocation.
+    pub fn clear(&mut self) {
+        self.out.clear();
+        self.frame_start = None;
+    }
+
+    /// The output buffer.
+    pub fn into_inner(mut self) -> Vec<u8> {
+        self.commit_frame();
+        self.out
+    }
+
+    /// Begins a pickle: `PROTO n` (protocol ≥ 2) outside any frame, then framing (≥ 4).
+    pub fn start(&mut self) {
+        if self.proto >= 2 {
+            self.out
+                .extend_from_slice(&[Opcode::PROTO as u8, self.proto]);
+        }
+        self.framing = self.proto >= 4;
+    }
+
+    /// Ends a pickle: `STOP` inside the last frame, then commits it and stops framing.
+    pub fn finish(&mut self) {
+        self.op(Opcode::STOP);
+        self.commit_frame();
+        self.framing = false;
+    }
+
+    /// `_Pickler_OpcodeBoundary`: commits the open frame when it holds ≥ 64 KiB.
+    #[inline]
+    pub fn opcode_boundary(&mut self) {
+        if let Some(start) = self.frame_start {
+            if self.out.len() - start - FRAME_HEADER_SIZE >= FRAME_SIZE_TARGET {
+                self.commit_frame();
+            }
+        }
+    }
+
+    /// `_Pickler_CommitFrame`: fills in `FRAME <len>` for the open frame, or drops the
+    /// reserved header when the frame is shorter than 4 bytes.
+    pub fn commit_frame(&mut self) {
+        let Some(start) = self.frame_start.take() else {
+            return;
+        };
+        let len = self.out.len() - start - FRAME_HEADER_SIZE;
+        if len >= FRAME_SIZE_MIN {
+            self.out[start] = Opcode::FRAME as u8;
+            self.out[start + 1..start + FRAME_HEADER_SIZE]
+                .copy_from_slice(&(len as u64).to_le_bytes());
+        } else {
+            self.out.drain(start..start + FRAME_HEADER_SIZE);
+        }
+    }
+
+    /// `_Pickler_Write`: opens a frame lazily before the first byte written into it.
+    #[inline(always)]
+    fn open(&mut self) {
+        if self.framing && self.frame_start.is_none() {
+            self.frame_start = Some(self.out.len());
+            self.out.extend_from_slice(&[0; FRAME_HEADER_SIZE]);
+        }
+    }
+
+    /// Writes raw bytes (inside the current frame).
+    #[inline]
+    pub fn raw(&mut self, bytes: &[u8]) {
+        self.open();
+        self.out.extend_from_slice(bytes);
+    }
+
+    /// Writes an opcode without argument.
+    #[inline]
+    pub fn op(&mut self, op: Opcode) {
+        self.open();
+        self.out.push(op as u8);
+    }
+
+    /// Writes an opcode `n` times.
+    pub fn op_n(&mut self, op: Opcode, n: usize) {
+        self.open();
+        self.out.resize(self.out.len() + n, op as u8);
+    }
+
+    /// `_Pickler_write_bytes`: a header then a payload; payloads ≥ 64 KiB go outside frames
+    /// (the open frame is committed first, and the next write opens a new one).
+    fn header_payload(&mut self, header: &[u8], payload: &[u8]) {
+        if payload.len() >= FRAME_SIZE_TARGET {
+            self.commit_frame();
+            self.out.reserve(header.len() + payload.len());
+            self.out.extend_from_slice(header);
+            self.out.extend_from_slice(payload);
+        } else {
+            self.open();
+            self.out.extend_from_slice(header);
+            self.out.extend_from_slice(payload);
+        }
+    }
+
+    /// `None`.
+    #[inline]
+    pub fn none(&mut self) {
+        self.op(Opcode::NONE);
+    }
+
+    /// A bool: `NEWTRUE`/`NEWFALSE` (protocol ≥ 2) or `I01\n`/`I00\n`.
+    pub fn bool(&mut self, b: bool) {
+        if self.proto >= 2 {
+            self.op(if b { Opcode::NEWTRUE } else { Opcode::NEWFALSE });
+        } else {
+            self.raw(if b { b"I01\n" } else { b"I00\n" });
+        }
+    }
+
+    /// An int: BININT1/BININT2/BININT in the int32 range (INT text at protocol 0), else LONG1
+    /// (protocol ≥ 2) or LONG text with `L`. Negative values never use BININT1/2.
+    #[inline]
+    pub fn int(&mut self, v: i64) {
+        if let Ok(small) = i32::try_from(v) {
+            self.int32(small);
+        } else if self.proto >= 2 {
+            let bytes = v.to_le_bytes();
+            let n = minimal_twos_complement_len(&bytes);
+            self.long_bytes(&bytes[..n]);
+        } else {
+            self.long_text(&v.to_string());
+        }
+    }
+
+    fn int32(&mut self, v: i32) {
+        if self.proto == 0 {
+            self.open();
+            let _ = writeln!(self.out, "I{v}");
+        } else if (0..=0xff).contains(&v) {
+            self.raw(&[Opcode::BININT1 as u8, v as u8]);
+        } else if (0..=0xffff).contains(&v) {
+            let b = (v as u16).to_le_bytes();
+            self.raw(&[Opcode::BININT2 as u8, b[0], b[1]]);
+        } else {
+            let b = v.to_le_bytes();
+            self.raw(&[Opcode::BININT as u8, b[0], b[1], b[2], b[3]]);
+        }
+    }
+
+    /// LONG1 (< 256 bytes) or LONG4 with `bytes`, the minimal little-endian two's complement
+    /// of the value (CPython's `encode_long`; empty for 0). Protocol ≥ 2.
+    pub fn long_bytes(&mut self, bytes: &[u8]) {
+        self.open();
+        if bytes.len() < 256 {
+            self.out
+                .extend_from_slice(&[Opcode::LONG1 as u8, bytes.len() as u8]);
+        } else {
+            self.out.push(Opcode::LONG4 as u8);
+            self.out
+                .extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        }
+        self.out.extend_from_slice(bytes);
+    }
+
+    /// `L<decimal>L\n`: the text LONG of protocols 0 and 1.
+    pub fn long_text(&mut self, decimal: &str) {
+        self.open();
+        self.out.push(Opcode::LONG as u8);
+        self.out.extend_from_slice(decimal.as_bytes());
+        self.out.extend_from_slice(b"L\n");
+    }
+
+    /// A float: BINFLOAT (big-endian) or, at protocol 0, `F<repr>\n`.
+    pub fn float(&mut self, x: f64) {
+        self.open();
+        if self.proto == 0 {
+            self.out.push(Opcode::FLOAT as u8);
+            crate::text::push_float_repr(x, &mut self.out);
+            self.out.push(b'\n');
+        } else {
+            self.out.push(Opcode::BINFLOAT as u8);
+            self.out.extend_from_slice(&x.to_be_bytes());
+        }
+    }
+
+    /// A str given as its UTF-8 (`surrogatepass`) bytes: SHORT_BINUNICODE (protocol ≥ 4,
+    /// ≤ 255 bytes), BINUNICODE, BINUNICODE8 (> 4 GiB, protocol ≥ 4), or at protocol 0
+    /// `V<raw-unicode-escape>\n`. Errors only for strings over 4 GiB below protocol 4.
+    pub fn str_utf8(&mut self, utf8: &[u8]) -> Result<(), &'static str> {
+        let n = utf8.len();
+        if self.proto == 0 {
+            self.open();
+            self.out.reserve(n + 2);
+            self.out.push(Opcode::UNICODE as u8);
+            crate::text::push_raw_unicode_escape_p0(utf8, &mut self.out);
+            self.out.push(b'\n');
+        } else if n <= 0xff && self.proto >= 4 {
+            self.header_payload(&[Opcode::SHORT_BINUNICODE as u8, n as u8], utf8);
+        } else if n as u64 <= 0xffff_ffff {
+            let mut h = [Opcode::BINUNICODE as u8, 0, 0, 0, 0];
+            h[1..].copy_from_slice(&(n as u32).to_le_bytes());
+            self.header_payload(&h, utf8);
+        } else if self.proto >= 4 {
+            let mut h = [Opcode::BINUNICODE8 as u8, 0, 0, 0, 0, 0, 0, 0, 0];
+            h[1..].copy_from_slice(&(n as u64).to_le_bytes());
+            self.header_payload(&h, utf8);
+        } else {
+            return Err("cannot serialize a string larger than 4GiB");
+        }
+        Ok(())
+    }
+
+    /// Bytes (protocol ≥ 3): SHORT_BINBYTES (≤ 255), BINBYTES, BINBYTES8 (> 4 GiB, protocol
+    /// ≥ 4). Errors only for payloads over 4 GiB at protocol 3.
+    pub fn bytes(&mut self, data: &[u8]) -> Result<(), &'static str> {
+        let n = data.len();
+        if n <= 0xff {
+            self.header_payload(&[Opcode::SHORT_BINBYTES as u8, n as u8], data);
+        } else if n as u64 <= 0xffff_ffff {
+            let mut h = [Opcode::BINBYTES as u8, 0, 0, 0, 0];
+            h[1..].copy_from_slice(&(n as u32).to_le_bytes());
+            self.header_payload(&h, data);
+        } else if self.proto >= 4 {
+            let mut h = [Opcode::BINBYTES8 as u8, 0, 0, 0, 0, 0, 0, 0, 0];
+            h[1..].copy_from_slice(&(n as u64).to_le_bytes());
+            self.header_payload(&h, data);
+        } else {
+            return Err("cannot serialize a bytes object larger than 4 GiB");
+        }
+        Ok(())
+    }
+
+    /// BYTEARRAY8 (protocol 5).
+    pub fn bytearray8(&mut self, data: &[u8]) {
+        let mut h = [Opcode::BYTEARRAY8 as u8, 0, 0, 0, 0, 0, 0, 0, 0];
+        h[1..].copy_from_slice(&(data.len() as u64).to_le_bytes());
+        self.header_payload(&h, data);
+    }
+
+    /// Stores the stack top at memo index `idx`: MEMOIZE (protocol ≥ 4), BINPUT / LONG_BINPUT,
+    /// or `p<idx>\n`.
+    #[inline]
+    pub fn put(&mut self, idx: u32) {
+        if self.proto >= 4 {
+            self.op(Opcode::MEMOIZE);
+        } else if self.proto >= 1 {
+            if idx < 256 {
+                self.raw(&[Opcode::BINPUT as u8, idx as u8]);
+            } else {
+                let b = idx.to_le_bytes();
+                self.raw(&[Opcode::LONG_BINPUT as u8, b[0], b[1], b[2], b[3]]);
+            }
+        } else {
+            self.open();
+            let _ = writeln!(self.out, "p{idx}");
+        }
+    }
+
+    /// Pushes memo entry `idx`: BINGET / LONG_BINGET, or `g<idx>\n` at protocol 0.
+    #[inline]
+    pub fn get(&mut self, idx: u32) {
+        if self.proto >= 1 {
+            if idx < 256 {
+                self.raw(&[Opcode::BINGET as u8, idx as u8]);
+            } else {
+                let b = idx.to_le_bytes();
+                self.raw(&[Opcode::LONG_BINGET as u8, b[0], b[1], b[2], b[3]]);
+            }
+        } else {
+            self.open();
+            let _ = writeln!(self.out, "g{idx}");
+        }
+    }
+
+    /// `c<module>\n<name>\n` (GLOBAL), names already encoded.
+    pub fn global(&mut self, module: &[u8], name: &[u8]) {
+        self.op_pair(Opcode::GLOBAL, module, name);
+    }
+
+    /// `i<module>\n<name>\n` (INST), names already encoded.
+    pub fn inst(&mut self, module: &[u8], name: &[u8]) {
+        self.op_pair(Opcode::INST, module, name);
+    }
+
+    fn op_pair(&mut self, op: Opcode, a: &[u8], b: &[u8]) {
+        self.open();
+        self.out.reserve(a.len() + b.len() + 3);
+        self.out.push(op as u8);
+        self.out.extend_from_slice(a);
+        self.out.push(b'\n');
+        self.out.extend_from_slice(b);
+        self.out.push(b'\n');
+    }
+
+    /// `P<id>\n` (PERSID, protocol 0).
+    pub fn persid(&mut self, id: &[u8]) {
+        self.open();
+        self.out.push(Opcode::PERSID as u8);
+        self.out.extend_from_slice(id);
+        self.out.push(b'\n');
+    }
+
+    /// EXT1 / EXT2 / EXT4 for an extension code (1..=0x7fffffff; protocol ≥ 2).
+    pub fn ext(&mut self, code: i32) {
+        if (0..=0xff).contains(&code) {
+            self.raw(&[Opcode::EXT1 as u8, code as u8]);
+        } else if (0..=0xffff).contains(&code) {
+            let b = (code as u16).to_le_bytes();
+            self.raw(&[Opcode::EXT2 as u8, b[0], b[1]]);
+        } else {
+            let b = code.to_le_bytes();
+            self.raw(&[Opcode::EXT4 as u8, b[0], b[1], b[2], b[3]]);
+        }
+    }
+}
+
+/// Length of the minimal two's-complement prefix of little-endian `bytes` (at least 1).
+pub fn minimal_twos_complement_len(bytes: &[u8]) -> usize {
+    let mut n = bytes.len();
+    while n > 1 {
+        let top = bytes[n - 1];
+        let next_sign = bytes[n - 2] & 0x80;
+        if (top == 0 && next_sign == 0) || (top == 0xff && next_sign != 0) {
+            n -= 1;
+        } else {
+            break;
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimal_longs() {
+        assert_eq!(minimal_twos_complement_len(&(-128i64).to_le_bytes()), 1);
+        assert_eq!(minimal_twos_complement_len(&128i64.to_le_bytes()), 2);
+        assert_eq!(minimal_twos_complement_len(&(1i64 << 31).to_le_bytes()), 5);
+        assert_eq!(
+            minimal_twos_complement_len(&(-(1i64 << 31) - 1).to_le_bytes()),
+            5
+        );
+    }
+
+    #[test]
+    fn small_frame_is_dropped() {
+        let mut e = Encoder::new(4);
+        e.start();
+        e.ext(0xf0);
+        e.finish();
+        assert_eq!(e.as_bytes(), b"\x80\x04\x82\xf0.");
+    }
+}
