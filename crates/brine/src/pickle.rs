@@ -565,11 +565,9 @@ impl Core {
         }
         let key = match node {
             Node::Str(s) => str_singleton(s.as_bytes()).unwrap_or(Key::Node(id.0)),
-            Node::Bytes(b) => match *b.as_bytes() {
-                [] => Key::Byte(256),
-                [x] => Key::Byte(x as u16),
-                _ => Key::Node(id.0),
-            },
+            // `b''` is a singleton; one-byte bytes are not always (`int.to_bytes`, slices of
+            // buffers make fresh ones), so their identity is the node's.
+            Node::Bytes(b) if b.is_empty() => Key::Byte(256),
             _ => Key::Node(id.0),
         };
         if let Some(i) = self.memo.get(key) {
@@ -878,12 +876,13 @@ impl Core {
             }
             GRef::Node { id, len } => match g.get(id) {
                 Node::Global(gl) => {
-                    let name = if (len as usize) < gl.name.len() {
-                        &gl.name[..len as usize]
+                    // A parent of a dotted name has neither the node's original (Python 2)
+                    // names nor its STACK_GLOBAL strings.
+                    if (len as usize) < gl.name.len() {
+                        Ok((gl.module.as_str(), &gl.name[..len as usize], None))
                     } else {
-                        gl.name.as_str()
-                    };
-                    Ok((gl.module.as_str(), name, Some(gl)))
+                        Ok((gl.module.as_str(), gl.name.as_str(), Some(gl)))
+                    }
                 }
                 other => Err(Error::data(format!(
                     "expected a global, found {}",
@@ -1182,8 +1181,18 @@ impl Core {
         };
         let p = self.proto();
         if let Some(state) = o.state {
-            self.tasks.push(Task::Op(Opcode::BUILD));
-            self.tasks.push(Task::Save(state));
+            if let Some(setter) = o.state_setter {
+                // C `save_reduce` with a state_setter: TUPLE2 at every protocol, not memoized.
+                for op in [Opcode::POP, Opcode::REDUCE, Opcode::TUPLE2] {
+                    self.tasks.push(Task::Op(op));
+                }
+                self.tasks.push(Task::Save(state));
+                self.tasks.push(Task::Save(id));
+                self.tasks.push(Task::Save(setter));
+            } else {
+                self.tasks.push(Task::Op(Opcode::BUILD));
+                self.tasks.push(Task::Save(state));
+            }
         }
         if !o.dict_items.is_empty() {
             let mode = if p == 0 {

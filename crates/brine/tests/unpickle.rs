@@ -511,8 +511,8 @@ fn memo_bomb_is_linear() {
 fn deep_nesting() {
     const N: usize = 2_000_000;
     let mut p = b"\x80\x02".to_vec();
-    p.extend(std::iter::repeat(b']').take(N));
-    p.extend(std::iter::repeat(b'a').take(N - 1));
+    p.extend(std::iter::repeat_n(b']', N));
+    p.extend(std::iter::repeat_n(b'a', N - 1));
     p.push(b'.');
     let t = Instant::now();
     let g = brine::loads(&p).unwrap();
@@ -520,7 +520,7 @@ fn deep_nesting() {
     drop(g);
     // Nested MARKs hit the marks limit.
     let mut p = b"\x80\x02".to_vec();
-    p.extend(std::iter::repeat(b'(').take(N));
+    p.extend(std::iter::repeat_n(b'(', N));
     let e = brine::loads(&p).unwrap_err();
     assert_eq!(e.limit_kind(), Some(LimitKind::Marks));
     assert!(t.elapsed() < Duration::from_secs(20));

@@ -169,6 +169,13 @@ impl<'de, R: Read<'de>> Unpickler<'de, R> {
         self.m.memo.len()
     }
 
+    /// Forgets the memo, as a fresh CPython `Unpickler` (or another `pickle.load` call) would:
+    /// call it between pickles that were written by separate `pickle.dump` calls. The graph
+    /// keeps every node.
+    pub fn clear_memo(&mut self) {
+        self.m.memo = Default::default();
+    }
+
     /// The graph built so far.
     pub fn graph(&self) -> &Graph {
         &self.m.graph
@@ -592,6 +599,37 @@ impl Machine {
         }
     }
 
+    /// A call whose result is thrown away, `f(obj, state)`, is how a `__reduce__` state_setter
+    /// applies state (`setter obj state TUPLE2 REDUCE POP`): keep it on `obj` so nothing is lost.
+    fn fold_state_setter(&mut self, popped: NodeId) {
+        let Node::Object(call) = self.graph.get(popped) else {
+            return;
+        };
+        if call.kind != ObjectKind::Reduce
+            || call.state.is_some()
+            || !call.list_items.is_empty()
+            || !call.dict_items.is_empty()
+        {
+            return;
+        }
+        let setter = call.callable;
+        let Node::Tuple(args) = self.graph.get(call.args) else {
+            return;
+        };
+        let &[target, state] = args.as_slice() else {
+            return;
+        };
+        if target == popped {
+            return;
+        }
+        if let Node::Object(t) = self.graph.get_mut(target) {
+            if t.state.is_none() && t.state_setter.is_none() {
+                t.state = Some(state);
+                t.state_setter = Some(setter);
+            }
+        }
+    }
+
     fn stack_global(&mut self) -> Result<()> {
         let name = self.pop()?;
         let module = self.pop()?;
@@ -747,7 +785,8 @@ impl Machine {
                 if self.marks.last() == Some(&self.stack.len()) {
                     self.pop_mark()?;
                 } else {
-                    self.pop()?;
+                    let id = self.pop()?;
+                    self.fold_state_setter(id);
                 }
             }
             Opcode::POP_MARK => {

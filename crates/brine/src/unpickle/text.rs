@@ -422,10 +422,10 @@ pub(crate) fn decode_raw_unicode_escape(s: &[u8]) -> Result<PyStr> {
         let run = i - run_start;
         let esc = s.get(i).copied();
         if run % 2 == 0 || !matches!(esc, Some(b'u') | Some(b'U')) {
-            out.extend(std::iter::repeat(b'\\').take(run));
+            out.extend(std::iter::repeat_n(b'\\', run));
             continue;
         }
-        out.extend(std::iter::repeat(b'\\').take(run - 1));
+        out.extend(std::iter::repeat_n(b'\\', run - 1));
         let start = i - 1;
         let (n, what) = if esc == Some(b'u') {
             (4, "truncated \\uXXXX escape")

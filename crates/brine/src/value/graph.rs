@@ -88,6 +88,12 @@ impl Graph {
         self.nodes.is_empty()
     }
 
+    /// The id of the node at this arena index, if there is one.
+    #[inline]
+    pub fn id_at(&self, index: usize) -> Option<NodeId> {
+        (index < self.nodes.len()).then_some(NodeId(index as u32))
+    }
+
     /// Every node with its id, in creation order.
     pub fn nodes(&self) -> impl Iterator<Item = (NodeId, &Node)> {
         self.nodes
@@ -200,16 +206,22 @@ impl Graph {
         let mut ka = Vec::new();
         let mut kb = Vec::new();
         while let Some((x, y)) = stack.pop() {
-            match (fwd.get(&x), back.get(&y)) {
-                (Some(&y2), _) if y2 == y => continue,
-                (None, None) => {}
-                _ => return false,
-            }
-            fwd.insert(x, y);
-            back.insert(y, x);
             let (nx, ny) = (self.get(x), other.get(y));
+            // Values a pickle never memoizes have no identity to keep: compare them by value.
+            if has_identity(nx) || has_identity(ny) {
+                match (fwd.get(&x), back.get(&y)) {
+                    (Some(&y2), _) if y2 == y => continue,
+                    (None, None) => {}
+                    _ => return false,
+                }
+                fwd.insert(x, y);
+                back.insert(y, x);
+            }
             if !shallow_eq(nx, ny) {
                 return false;
+            }
+            if matches!(nx, Node::Global(_)) {
+                continue;
             }
             ka.clear();
             kb.clear();
@@ -224,6 +236,23 @@ impl Graph {
     }
 }
 
+/// True for kinds whose identity a pickle records (the memoized ones); None, bools, numbers,
+/// `()`, persistent ids, extension codes and out-of-band buffers are written afresh each time.
+fn has_identity(n: &Node) -> bool {
+    match n {
+        Node::None
+        | Node::Bool(_)
+        | Node::Int(_)
+        | Node::BigInt(_)
+        | Node::Float(_)
+        | Node::PersId(_)
+        | Node::Ext(_)
+        | Node::Buffer(_) => false,
+        Node::Tuple(items) => !items.is_empty(),
+        _ => true,
+    }
+}
+
 /// Compares everything but the children.
 fn shallow_eq(a: &Node, b: &Node) -> bool {
     match (a, b) {
@@ -235,13 +264,13 @@ fn shallow_eq(a: &Node, b: &Node) -> bool {
         | (Node::Set(x), Node::Set(y))
         | (Node::FrozenSet(x), Node::FrozenSet(y)) => x.len() == y.len(),
         (Node::Dict(x), Node::Dict(y)) => x.len() == y.len(),
-        (Node::Global(x), Node::Global(y)) => {
-            x.module == y.module && x.name == y.name && x.names.is_some() == y.names.is_some()
-        }
+        // How the names were spelled (Python 2 originals, STACK_GLOBAL strings) is not the value.
+        (Node::Global(x), Node::Global(y)) => x.module == y.module && x.name == y.name,
         (Node::Object(x), Node::Object(y)) => {
             x.kind == y.kind
                 && x.kwargs.is_some() == y.kwargs.is_some()
                 && x.state.is_some() == y.state.is_some()
+                && x.state_setter.is_some() == y.state_setter.is_some()
                 && x.list_items.len() == y.list_items.len()
                 && x.dict_items.len() == y.dict_items.len()
         }

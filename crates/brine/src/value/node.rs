@@ -114,6 +114,9 @@ impl Node {
                     f(k);
                     f(v);
                 }
+                if let Some(s) = o.state_setter {
+                    f(s);
+                }
                 if let Some(s) = o.state {
                     f(s);
                 }
@@ -183,6 +186,9 @@ pub struct Object {
     pub kwargs: Option<NodeId>,
     /// The BUILD state (`__setstate__` argument or `__dict__` update).
     pub state: Option<NodeId>,
+    /// The `state_setter` of a 6-tuple `__reduce__`: the state is applied by calling
+    /// `state_setter(obj, state)` (written `setter obj state TUPLE2 REDUCE POP`) instead of BUILD.
+    pub state_setter: Option<NodeId>,
     /// Items added by APPEND / APPENDS (list subclasses, `__reduce__` listitems).
     pub list_items: Vec<NodeId>,
     /// Items set by SETITEM / SETITEMS (dict subclasses, `__reduce__` dictitems).
@@ -198,6 +204,7 @@ impl Object {
             args,
             kwargs: None,
             state: None,
+            state_setter: None,
             list_items: Vec::new(),
             dict_items: Vec::new(),
         }

@@ -1,0 +1,16 @@
+//! One module per subcommand; `run` dispatches.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+
+mod convert;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Convert(args) => convert::run(&args),
+    }
+}
