@@ -577,9 +577,7 @@ impl<'a> Cursor<'a> {
             }
             None => {
                 self.pos = self.data.len();
-                Err(eof(format!(
-                    "no newline found when trying to read {name}"
-                )))
+                Err(eof(format!("no newline found when trying to read {name}")))
             }
         }
     }
@@ -596,10 +594,7 @@ fn read_instruction(data: &[u8], pos: usize) -> Result<(Opcode, Val<'_>, usize)>
             repr_bytes(&[code], "b")
         )));
     };
-    let mut c = Cursor {
-        data,
-        pos: pos + 1,
-    };
+    let mut c = Cursor { data, pos: pos + 1 };
     let kind = op.arg();
     let name = kind.name();
     let val = match kind {
