@@ -11,11 +11,11 @@
 //! use brine::dis::{dis, DisOptions};
 //! let mut out = Vec::new();
 //! let end = dis(b"\x80\x04K\x05.", &mut out, &DisOptions::default())?;
-//! assert_eq!(end, 4);
+//! assert_eq!(end, 5);
 //! assert_eq!(
 //!     String::from_utf8(out).unwrap(),
-//!     "    0: \\x80 PROTO      4\n    2: K    BININT1    5\n    3: .    STOP\n\
-//!      highest protocol among opcodes = 4\n"
+//!     "    0: \\x80 PROTO      4\n    2: K    BININT1    5\n    4: .    STOP\n\
+//!      highest protocol among opcodes = 2\n"
 //! );
 //! # Ok::<(), brine::Error>(())
 //! ```
@@ -25,8 +25,8 @@
 //! escape-decoded, `PUT` lines go through `int()`), and it words its errors its own way.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::io;
+use std::io::Write as _;
 use std::sync::OnceLock;
 
 use brine_core::text::{
@@ -104,9 +104,9 @@ impl Disassembler {
         if !self.opts.memo {
             self.memo.clear();
         }
-        let mut buf = String::new();
+        let mut buf = Vec::new();
         let r = self.run(data, start, &mut buf, out);
-        out.write_all(buf.as_bytes())?;
+        out.write_all(&buf)?;
         r
     }
 
@@ -123,7 +123,7 @@ impl Disassembler {
         &mut self,
         data: &[u8],
         start: usize,
-        buf: &mut String,
+        buf: &mut Vec<u8>,
         out: &mut W,
     ) -> Result<usize> {
         let effects = effects();
@@ -136,30 +136,30 @@ impl Disassembler {
         let mut pos = start.min(data.len());
         loop {
             if buf.len() >= FLUSH_AT {
-                out.write_all(buf.as_bytes())?;
+                out.write_all(buf)?;
                 buf.clear();
             }
             let (op, arg, next) = read_instruction(data, pos)?;
             let info = op.info();
             let effect = &effects[op.byte() as usize];
-            let _ = write!(buf, "{pos:5}: ");
+            push_pos(buf, pos);
             let line_start = buf.len();
             push_code_repr(buf, op.byte());
-            buf.push(' ');
+            buf.push(b' ');
             for _ in 0..markstack.len() {
-                buf.push_str(&indent);
+                buf.put(&indent);
             }
-            buf.push_str(info.name);
+            buf.put(info.name);
             maxproto = maxproto.max(i32::from(info.proto));
 
             let mut after: &[Obj] = &effect.after;
             let got: [Obj; 1];
             let mut numtopop = effect.before.len();
             let mut errormsg: Option<String> = None;
-            let mut markmsg: Option<String> = None;
+            let mut markmsg: Option<MarkMsg> = None;
             if effect.pops_mark || (op == Opcode::POP && stack.last() == Some(&MARK)) {
                 if let Some(markpos) = markstack.pop() {
-                    markmsg = Some(format!("(MARK at {markpos})"));
+                    markmsg = Some(MarkMsg::At(markpos));
                     // Pop everything at and after the topmost markobject.
                     loop {
                         match stack.last() {
@@ -178,9 +178,8 @@ impl Disassembler {
                     stack.pop();
                     numtopop = effect.before.iter().position(|&o| o == MARK).unwrap_or(0);
                 } else {
-                    let m = "no MARK exists on stack".to_owned();
-                    errormsg = Some(m.clone());
-                    markmsg = Some(m);
+                    errormsg = Some(NO_MARK.to_owned());
+                    markmsg = Some(MarkMsg::NoMark);
                 }
             }
 
@@ -188,7 +187,7 @@ impl Disassembler {
                 Opcode::PUT | Opcode::BINPUT | Opcode::LONG_BINPUT | Opcode::MEMOIZE => {
                     let key = if op == Opcode::MEMOIZE {
                         let n = self.memo.len();
-                        markmsg = Some(format!("(as {n})"));
+                        markmsg = Some(MarkMsg::As(n));
                         MemoKey::Int(n as i64)
                     } else {
                         arg.memo_key()
@@ -229,29 +228,46 @@ impl Disassembler {
                 // make a mild effort to align arguments
                 pad(buf, 10usize.saturating_sub(info.name.len()));
                 if has_arg {
-                    buf.push(' ');
+                    buf.push(b' ');
                     if let Err(e) = arg.push_repr(buf) {
                         // `repr(arg)` raised: only the offset was printed.
                         buf.truncate(line_start);
                         return Err(e);
                     }
                 }
-                if let Some(m) = &markmsg {
-                    buf.push(' ');
-                    buf.push_str(m);
+                match markmsg {
+                    Some(MarkMsg::At(p)) => {
+                        buf.put(" (MARK at ");
+                        push_u64(buf, p as u64);
+                        buf.push(b')');
+                    }
+                    Some(MarkMsg::As(n)) => {
+                        buf.put(" (as ");
+                        push_u64(buf, n as u64);
+                        buf.push(b')');
+                    }
+                    Some(MarkMsg::NoMark) => {
+                        buf.push(b' ');
+                        buf.put(NO_MARK);
+                    }
+                    None => {}
                 }
             }
             if annotate != 0 {
-                let len = buf[line_start..].chars().count();
+                // Python counts characters: every UTF-8 byte but continuation bytes.
+                let len = buf[line_start..]
+                    .iter()
+                    .filter(|&&b| b & 0xC0 != 0x80)
+                    .count();
                 pad(buf, annocol.saturating_sub(len));
                 annocol = len.max(annocol);
                 if annocol > 50 {
                     annocol = annotate;
                 }
-                buf.push(' ');
-                buf.push_str(info.doc);
+                buf.push(b' ');
+                buf.put(info.doc);
             }
-            buf.push('\n');
+            buf.push(b'\n');
 
             if let Some(m) = errormsg {
                 // pickletools complains only once the offending opcode is printed.
@@ -287,18 +303,76 @@ impl Disassembler {
     }
 }
 
+const NO_MARK: &str = "no MARK exists on stack";
+
+/// What follows the argument: `(MARK at N)`, MEMOIZE's `(as N)`, or the missing-mark complaint.
+#[derive(Clone, Copy)]
+enum MarkMsg {
+    At(usize),
+    As(usize),
+    NoMark,
+}
+
+/// Appending text to the output buffer.
+trait Put {
+    fn put(&mut self, s: &str);
+}
+
+impl Put for Vec<u8> {
+    #[inline]
+    fn put(&mut self, s: &str) {
+        self.extend_from_slice(s.as_bytes());
+    }
+}
+
 /// Appends `n` blanks.
-fn pad(buf: &mut String, n: usize) {
-    buf.extend(std::iter::repeat(' ').take(n));
+fn pad(buf: &mut Vec<u8>, mut n: usize) {
+    const SPACES: &str = "                                                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        buf.put(&SPACES[..k]);
+        n -= k;
+    }
+}
+
+/// `n` in decimal, right-aligned in a buffer: (buffer, index of the first digit).
+fn decimal(mut n: u64) -> ([u8; 20], usize) {
+    let mut digits = [b' '; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    (digits, i)
+}
+
+/// Appends `n` in decimal (the formatting machinery is the hot spot of large pickles).
+fn push_u64(buf: &mut Vec<u8>, n: u64) {
+    let (digits, i) = decimal(n);
+    buf.extend_from_slice(&digits[i..]);
+}
+
+/// `print("%5d:" % pos, end=' ')`.
+fn push_pos(buf: &mut Vec<u8>, pos: usize) {
+    let (digits, i) = decimal(pos as u64);
+    buf.extend_from_slice(&digits[i.min(15)..]);
+    buf.put(": ");
 }
 
 /// `"%-4s" % repr(opcode.code)[1:-1]`: opcodes are printable ASCII or `\x80`..`\x98`.
-fn push_code_repr(buf: &mut String, b: u8) {
+fn push_code_repr(buf: &mut Vec<u8>, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     if (0x20..0x7f).contains(&b) {
-        buf.push(char::from(b));
-        buf.push_str("   ");
+        buf.push(b);
+        buf.put("   ");
     } else {
-        let _ = write!(buf, "\\x{b:02x}");
+        buf.put("\\x");
+        buf.push(HEX[usize::from(b >> 4)]);
+        buf.push(HEX[usize::from(b & 15)]);
     }
 }
 
@@ -444,35 +518,33 @@ impl Val<'_> {
 
     /// `repr(arg)` for the memo messages (`None` for MEMOIZE).
     fn key_repr(&self) -> String {
-        let mut s = String::new();
-        match self {
-            Val::None => s.push_str("None"),
-            _ => {
-                let _ = self.push_repr(&mut s);
-            }
-        }
-        s
+        let mut s = Vec::new();
+        let _ = self.push_repr(&mut s);
+        String::from_utf8_lossy(&s).into_owned()
     }
 
     /// Appends `repr(arg)`; fails like CPython on an int of more than 4300 digits.
-    fn push_repr(&self, buf: &mut String) -> Result<()> {
+    fn push_repr(&self, buf: &mut Vec<u8>) -> Result<()> {
         match self {
-            Val::None => buf.push_str("None"),
+            Val::None => buf.put("None"),
             Val::Int(i) => {
-                let _ = write!(buf, "{i}");
+                if *i < 0 {
+                    buf.push(b'-');
+                }
+                push_u64(buf, i.unsigned_abs());
             }
-            Val::Bool(true) => buf.push_str("True"),
-            Val::Bool(false) => buf.push_str("False"),
-            Val::Dec(d) => buf.push_str(d),
-            Val::Long(data) => buf.push_str(&long_repr(data)?),
-            Val::Float(f) => buf.push_str(&float_repr(*f)),
-            Val::Str(s) => buf.push_str(&repr_str(s)),
-            Val::StrRef(s) => buf.push_str(&repr_str(s)),
-            Val::Bytes(b) => buf.push_str(&repr_bytes(b, "b")),
+            Val::Bool(true) => buf.put("True"),
+            Val::Bool(false) => buf.put("False"),
+            Val::Dec(d) => buf.put(d),
+            Val::Long(data) => buf.put(&long_repr(data)?),
+            Val::Float(f) => buf.put(&float_repr(*f)),
+            Val::Str(s) => buf.put(&repr_str(s)),
+            Val::StrRef(s) => buf.put(&repr_str(s)),
+            Val::Bytes(b) => buf.put(&repr_bytes(b, "b")),
             Val::ByteArray(b) => {
-                buf.push_str("bytearray(");
-                buf.push_str(&repr_bytes(b, "b"));
-                buf.push(')');
+                buf.put("bytearray(");
+                buf.put(&repr_bytes(b, "b"));
+                buf.push(b')');
             }
         }
         Ok(())
