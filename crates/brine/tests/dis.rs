@@ -577,3 +577,53 @@ fn disassembler_keeps_memo_across_pickles() {
     let e = d.dis_all(data, &mut Vec::new()).unwrap_err();
     assert_eq!(e.to_string(), "memo key 0 has never been stored into");
 }
+
+/// `python3 -m pickletools [-m] A B`: one preamble and one pickle per file, the memo shared
+/// with `-m` (so the second file's `BINPUT 0` collides with the first's).
+#[test]
+fn cli_several_files_with_and_without_memo() {
+    if !python_ok() {
+        return;
+    }
+    let dir = golden_dir();
+    let files = [
+        dir.join("shared_list.p2.pickle"),
+        dir.join("scalar_str.p2.pickle"),
+    ];
+    for memo in [false, true] {
+        let mut cmd = Command::new("python3");
+        cmd.args(["-m", "pickletools"]);
+        if memo {
+            cmd.arg("-m");
+        }
+        let out = cmd.args(&files).output().unwrap();
+        let mut mine = Vec::new();
+        let mut d = Disassembler::new(DisOptions {
+            memo,
+            ..DisOptions::default()
+        });
+        let mut result = Ok(0);
+        for f in &files {
+            writeln!(mine, "==> {} <==", f.display()).unwrap();
+            result = d.dis_at(&std::fs::read(f).unwrap(), 0, &mut mine);
+            if result.is_err() {
+                break;
+            }
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&mine),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        match result {
+            Ok(_) => assert!(!memo && out.status.success(), "{stderr}"),
+            Err(e) => {
+                assert!(memo);
+                assert_eq!(
+                    stderr.lines().last(),
+                    Some(format!("ValueError: {e}").as_str())
+                );
+            }
+        }
+    }
+}
