@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod dis;
 mod options;
 mod pickle;
 mod unpickle;
