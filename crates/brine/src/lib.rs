@@ -1,5 +1,6 @@
 //! brine: Python's pickle in Rust — complete, safe and fast.
-#![forbid(unsafe_code)]
+
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod dis;

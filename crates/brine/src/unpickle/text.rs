@@ -397,14 +397,14 @@ pub(crate) fn push_cp(out: &mut Vec<u8>, cp: u32) {
 /// Wraps surrogatepass UTF-8 built by this module.
 fn pystr_from_built(out: Vec<u8>) -> PyStr {
     let utf8 = std::str::from_utf8(&out).is_ok();
-    PyStr::from_checked(out.into_boxed_slice(), utf8)
+    PyStr::from_checked_vec(out, utf8)
 }
 
 /// The UNICODE argument: `raw-unicode-escape` (bytes are latin-1 code points; `\uXXXX` and
 /// `\UXXXXXXXX` after an odd number of backslashes).
 pub(crate) fn decode_raw_unicode_escape(s: &[u8]) -> Result<PyStr> {
     if s.is_ascii() && !s.contains(&b'\\') {
-        return Ok(PyStr::from_checked(s.into(), true));
+        return Ok(PyStr::from_checked(s, true));
     }
     let mut out = Vec::with_capacity(s.len() + s.len() / 2);
     let mut i = 0;
@@ -511,7 +511,7 @@ fn decode_error(codec: &str, b: &[u8], pos: usize, len: usize, reason: &str) -> 
 /// BINUNICODE payloads: UTF-8 with `surrogatepass`, validated once.
 pub(crate) fn str_from_utf8_surrogatepass(b: &[u8]) -> Result<PyStr> {
     match std::str::from_utf8(b) {
-        Ok(_) => Ok(PyStr::from_checked(b.into(), true)),
+        Ok(_) => Ok(PyStr::from_checked(b, true)),
         Err(e) => {
             // Check the rest allowing encoded surrogates (ED A0..BF xx).
             let mut i = e.valid_up_to();
@@ -534,7 +534,7 @@ pub(crate) fn str_from_utf8_surrogatepass(b: &[u8]) -> Result<PyStr> {
                 }
                 return Err(decode_error("utf-8", b, i, len, reason));
             }
-            Ok(PyStr::from_checked(b.into(), false))
+            Ok(PyStr::from_checked(b, false))
         }
     }
 }
@@ -550,13 +550,13 @@ pub(crate) fn decode_py2_str(
         StringEncoding::Bytes => return Ok(None),
         StringEncoding::Latin1 => {
             if b.is_ascii() {
-                return Ok(Some(PyStr::from_checked(b.into(), true)));
+                return Ok(Some(PyStr::from_checked(b, true)));
             }
             let mut out = Vec::with_capacity(b.len() * 2);
             for &c in b {
                 push_cp(&mut out, c as u32);
             }
-            return Ok(Some(PyStr::from_checked(out.into_boxed_slice(), true)));
+            return Ok(Some(PyStr::from_checked_vec(out, true)));
         }
         StringEncoding::Ascii => "ascii",
         StringEncoding::Utf8 => "utf-8",
@@ -567,7 +567,7 @@ pub(crate) fn decode_py2_str(
         std::str::from_utf8(b).err().map(|e| e.valid_up_to())
     };
     let Some(mut i) = first_bad else {
-        return Ok(Some(PyStr::from_checked(b.into(), true)));
+        return Ok(Some(PyStr::from_checked(b, true)));
     };
     let bad_len = |i: usize| -> (usize, &'static str) {
         if enc == StringEncoding::Ascii {
@@ -624,7 +624,7 @@ pub(crate) fn utf8_name(b: &[u8]) -> Result<&str> {
 /// A PERSID line: strict ASCII.
 pub(crate) fn ascii_line(b: &[u8]) -> Result<PyStr> {
     match b.iter().position(|c| !c.is_ascii()) {
-        None => Ok(PyStr::from_checked(b.into(), true)),
+        None => Ok(PyStr::from_checked(b, true)),
         Some(i) => Err(decode_error("ascii", b, i, 1, "ordinal not in range(128)")),
     }
 }

@@ -3,56 +3,129 @@
 use std::borrow::Cow;
 use std::fmt;
 
-/// A byte payload (`bytes`, `bytearray`, buffers).
-#[derive(Clone, PartialEq, Eq, Hash, Default)]
-pub struct Blob(Box<[u8]>);
+/// Payloads up to this many bytes live inside the node, without a heap allocation: most keys
+/// and small strings of real pickles fit, and decoding is allocation-bound otherwise.
+const INLINE: usize = 22;
+
+/// Small-or-heap byte storage, 24 bytes wide.
+#[derive(Clone)]
+enum Store {
+    Inline { len: u8, buf: [u8; INLINE] },
+    Heap(Box<[u8]>),
+}
+
+impl Store {
+    #[inline]
+    fn from_slice(b: &[u8]) -> Store {
+        if b.len() <= INLINE {
+            let mut buf = [0u8; INLINE];
+            buf[..b.len()].copy_from_slice(b);
+            Store::Inline {
+                len: b.len() as u8,
+                buf,
+            }
+        } else {
+            Store::Heap(b.into())
+        }
+    }
+
+    #[inline]
+    fn from_vec(v: Vec<u8>) -> Store {
+        if v.len() <= INLINE {
+            Store::from_slice(&v)
+        } else {
+            Store::Heap(v.into_boxed_slice())
+        }
+    }
+
+    #[inline]
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Store::Inline { len, buf } => &buf[..*len as usize],
+            Store::Heap(b) => b,
+        }
+    }
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store::Inline {
+            len: 0,
+            buf: [0; INLINE],
+        }
+    }
+}
+
+/// A byte payload (`bytes`, `bytearray`, buffers); short ones are stored inline.
+#[derive(Clone, Default)]
+pub struct Blob(Store);
 
 impl Blob {
     /// The bytes.
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        self.0.as_bytes()
     }
 
     /// Number of bytes.
     #[inline]
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.as_bytes().len()
     }
 
     /// True when empty.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.as_bytes().is_empty()
     }
 
     /// The bytes as a vector.
     pub fn into_vec(self) -> Vec<u8> {
-        self.0.into_vec()
+        match self.0 {
+            Store::Heap(b) => b.into_vec(),
+            inline => inline.as_bytes().to_vec(),
+        }
+    }
+}
+
+impl PartialEq for Blob {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Blob {}
+
+impl std::hash::Hash for Blob {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state)
     }
 }
 
 impl From<Vec<u8>> for Blob {
+    #[inline]
     fn from(v: Vec<u8>) -> Self {
-        Blob(v.into_boxed_slice())
+        Blob(Store::from_vec(v))
     }
 }
 
 impl From<&[u8]> for Blob {
+    #[inline]
     fn from(v: &[u8]) -> Self {
-        Blob(v.into())
+        Blob(Store::from_slice(v))
     }
 }
 
 impl fmt::Debug for Blob {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const SHOW: usize = 64;
+        let b = self.as_bytes();
         write!(f, "b\"")?;
-        for &b in self.0.iter().take(SHOW) {
-            write!(f, "{}", std::ascii::escape_default(b))?;
+        for &c in b.iter().take(SHOW) {
+            write!(f, "{}", std::ascii::escape_default(c))?;
         }
-        if self.0.len() > SHOW {
-            write!(f, "\"... ({} bytes)", self.0.len())
+        if b.len() > SHOW {
+            write!(f, "\"... ({} bytes)", b.len())
         } else {
             write!(f, "\"")
         }
@@ -61,6 +134,7 @@ impl fmt::Debug for Blob {
 
 /// A Python `str`: UTF-8 that may also hold lone surrogates, encoded the way CPython's
 /// `utf-8`/`surrogatepass` codec does (three bytes `ED A0..BF xx`), so any `str` round-trips.
+/// Short strings are stored inline.
 ///
 /// ```
 /// use brine::value::PyStr;
@@ -70,9 +144,9 @@ impl fmt::Debug for Blob {
 /// assert_eq!(lone.as_str(), None);
 /// assert_eq!(lone.to_string_lossy(), "a\u{fffd}");
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Default)]
 pub struct PyStr {
-    data: Box<[u8]>,
+    data: Store,
     /// True when `data` is plain UTF-8 (no lone surrogates).
     utf8: bool,
 }
@@ -81,35 +155,41 @@ impl PyStr {
     /// From UTF-8 bytes that may contain surrogatepass-encoded lone surrogates; `None` when the
     /// bytes are not even that.
     pub fn from_surrogatepass(data: Vec<u8>) -> Option<PyStr> {
-        match std::str::from_utf8(&data) {
-            Ok(_) => Some(PyStr {
-                data: data.into_boxed_slice(),
-                utf8: true,
-            }),
-            Err(_) => {
-                if valid_surrogatepass(&data) {
-                    Some(PyStr {
-                        data: data.into_boxed_slice(),
-                        utf8: false,
-                    })
-                } else {
-                    None
-                }
-            }
-        }
+        let utf8 = match std::str::from_utf8(&data) {
+            Ok(_) => true,
+            Err(_) if valid_surrogatepass(&data) => false,
+            Err(_) => return None,
+        };
+        Some(PyStr {
+            data: Store::from_vec(data),
+            utf8,
+        })
     }
 
     /// From bytes already known to be valid surrogatepass UTF-8; `utf8` says whether they are
     /// also plain UTF-8.
-    pub(crate) fn from_checked(data: Box<[u8]>, utf8: bool) -> PyStr {
-        PyStr { data, utf8 }
+    #[inline]
+    pub(crate) fn from_checked(data: &[u8], utf8: bool) -> PyStr {
+        PyStr {
+            data: Store::from_slice(data),
+            utf8,
+        }
+    }
+
+    /// [`from_checked`](Self::from_checked) taking ownership.
+    #[inline]
+    pub(crate) fn from_checked_vec(data: Vec<u8>, utf8: bool) -> PyStr {
+        PyStr {
+            data: Store::from_vec(data),
+            utf8,
+        }
     }
 
     /// The text, if it holds no lone surrogates.
     #[inline]
     pub fn as_str(&self) -> Option<&str> {
         if self.utf8 {
-            std::str::from_utf8(&self.data).ok()
+            std::str::from_utf8(self.data.as_bytes()).ok()
         } else {
             None
         }
@@ -118,7 +198,7 @@ impl PyStr {
     /// The encoded bytes (UTF-8, surrogates as in CPython's `surrogatepass`).
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
-        &self.data
+        self.data.as_bytes()
     }
 
     /// True when the text holds no lone surrogates.
@@ -131,20 +211,37 @@ impl PyStr {
     pub fn to_string_lossy(&self) -> Cow<'_, str> {
         match self.as_str() {
             Some(s) => Cow::Borrowed(s),
-            None => Cow::Owned(decode_lossy(&self.data)),
+            None => Cow::Owned(decode_lossy(self.as_bytes())),
         }
     }
 
     /// Number of code points (Python's `len`).
     pub fn char_len(&self) -> usize {
-        self.data.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
+        self.as_bytes()
+            .iter()
+            .filter(|&&b| (b & 0xC0) != 0x80)
+            .count()
+    }
+}
+
+impl PartialEq for PyStr {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for PyStr {}
+
+impl std::hash::Hash for PyStr {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state)
     }
 }
 
 impl From<&str> for PyStr {
     fn from(s: &str) -> Self {
         PyStr {
-            data: s.as_bytes().into(),
+            data: Store::from_slice(s.as_bytes()),
             utf8: true,
         }
     }
@@ -153,7 +250,7 @@ impl From<&str> for PyStr {
 impl From<String> for PyStr {
     fn from(s: String) -> Self {
         PyStr {
-            data: s.into_bytes().into_boxed_slice(),
+            data: Store::from_vec(s.into_bytes()),
             utf8: true,
         }
     }

@@ -1,0 +1,41 @@
+//! Profiling loop: decodes (and encodes) one file many times.
+fn main() {
+    let path = std::env::args().nth(1).unwrap();
+    let what = std::env::args().nth(2).unwrap_or_else(|| "dec".into());
+    let n: usize = std::env::args()
+        .nth(3)
+        .map(|s| s.parse().unwrap())
+        .unwrap_or(1000);
+    let data = std::fs::read(path).unwrap();
+    if what == "decoder" {
+        decoder_only(&data, n);
+        return;
+    }
+    let g = brine::loads(&data).unwrap();
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        if what == "dec" {
+            std::hint::black_box(brine::loads(std::hint::black_box(&data)).unwrap());
+        } else {
+            std::hint::black_box(
+                brine::dumps_with(&g, brine::DumpOptions::new().protocol(4)).unwrap(),
+            );
+        }
+    }
+    eprintln!("{:?} per iteration", t.elapsed() / n as u32);
+}
+#[allow(dead_code)]
+fn decoder_only(data: &[u8], n: usize) {
+    let t = std::time::Instant::now();
+    let mut count = 0;
+    for _ in 0..n {
+        let mut d = brine::core::Decoder::new(std::hint::black_box(data));
+        while let Ok(Some(i)) = d.next_instruction() {
+            count += i.offset as usize & 1;
+        }
+    }
+    eprintln!(
+        "decoder only: {:?} per iteration ({count})",
+        t.elapsed() / n as u32
+    );
+}
