@@ -486,7 +486,7 @@ fn malformed_pickles_match_pickletools() {
     for n in [1786usize, 1787, 1790, 2000] {
         let mut p = b"\x8b".to_vec();
         p.extend_from_slice(&(n as u32).to_le_bytes());
-        p.extend(std::iter::repeat(0x7f).take(n));
+        p.extend(std::iter::repeat_n(0x7f, n));
         p.push(b'.');
         inputs.push(p.clone());
         *p.last_mut().unwrap() = b'N';
