@@ -25,8 +25,7 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>> {
     }
 }
 
-/// Writes `data` to standard output or, through a temporary file and a rename, to `path`, so a
-/// failure never leaves a half-written file behind.
+/// Writes `data` to standard output or, atomically, to `path` (see [`brine::write_atomic`]).
 pub fn write_output(path: &Path, data: &[u8]) -> Result<()> {
     if is_std(path) {
         let mut out = io::stdout().lock();
@@ -34,24 +33,6 @@ pub fn write_output(path: &Path, data: &[u8]) -> Result<()> {
         out.flush()?;
         return Ok(());
     }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.brine-tmp-{}", std::process::id()));
-    let result = (|| -> Result<()> {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("cannot write {}", path.display()))
+    brine::write_atomic(path, |f| f.write_all(data))
+        .with_context(|| format!("cannot write {}", path.display()))
 }

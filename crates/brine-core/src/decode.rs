@@ -147,6 +147,11 @@ impl<'de, R: Read<'de>> Decoder<'de, R> {
         &self.read
     }
 
+    /// The underlying source, mutably (to move a slice source after a fast path).
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.read
+    }
+
     /// Gives the underlying source back.
     pub fn into_inner(self) -> R {
         self.read

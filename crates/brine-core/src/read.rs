@@ -47,6 +47,15 @@ pub trait Read<'de>: private::Sealed {
     fn read_line_pair<'s>(&'s mut self, max: usize) -> Result<(Ref<'de, 's>, usize)>;
     /// Bytes left, when the source knows (a slice does, a stream does not).
     fn remaining(&self) -> Option<u64>;
+    /// The whole input and the read position, for sources that are a slice: lets a consumer
+    /// run its own fast path over the bytes, then [`set_offset`](Self::set_offset).
+    fn slice_view(&self) -> Option<(&'de [u8], usize)> {
+        None
+    }
+    /// Moves a slice source to `pos` (ignored by streams).
+    fn set_offset(&mut self, pos: usize) {
+        let _ = pos;
+    }
 }
 
 /// Reads from a byte slice and borrows from it.
@@ -128,6 +137,16 @@ impl<'de> Read<'de> for SliceRead<'de> {
 
     fn remaining(&self) -> Option<u64> {
         Some((self.data.len() - self.pos) as u64)
+    }
+
+    #[inline]
+    fn slice_view(&self) -> Option<(&'de [u8], usize)> {
+        Some((self.data, self.pos))
+    }
+
+    #[inline]
+    fn set_offset(&mut self, pos: usize) {
+        self.pos = pos.min(self.data.len());
     }
 }
 

@@ -1,9 +1,67 @@
 //! brine: Python's pickle in Rust — complete, safe and fast.
+//!
+//! brine reads every opcode of pickle protocols 0–5 into a [value graph](value::Graph) that
+//! keeps identity, sharing and cycles, **without ever running code**, and writes graphs back as
+//! exactly the bytes CPython 3.11's C pickler writes for the same values.
+//!
+//! # Bytes in, bytes out
+//!
+//! [`loads`] / [`load`] read one pickle; [`dumps`] / [`dump`] write one; the `_with` forms take
+//! [`LoadOptions`] / [`DumpOptions`] (protocol, Python 2 string encoding, `fix_imports`,
+//! out-of-band buffers, persistent ids, extension codes, [`Limits`]).
+//!
+//! ```
+//! // What CPython writes for `{'a': [1, 2.5, None]}` at protocol 2.
+//! let data = b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01]q\x02(K\x01G@\x04\x00\x00\x00\x00\x00\x00Nes.";
+//! let graph = brine::loads(data)?;
+//! let again = brine::dumps_with(&graph, brine::DumpOptions::new().protocol(2))?;
+//! assert_eq!(&again[..], &data[..]);
+//! // The same value at protocol 4, framed as CPython frames it.
+//! let p4 = brine::dumps(&graph)?;
+//! assert_eq!(&p4[..3], b"\x80\x04\x95");
+//! # Ok::<(), brine::Error>(())
+//! ```
+//!
+//! # The value graph
+//!
+//! A [`Graph`](value::Graph) is an arena of [`Node`](value::Node)s; a shared object is one
+//! [`NodeId`](value::NodeId) however often it is referenced, and a list may contain itself.
+//! Class instances, calls and globals stay data ([`Object`](value::Object),
+//! [`Global`](value::Global)): nothing is imported or called. Every walk over a graph —
+//! equality, `Debug`, the writer — uses an explicit stack, so input depth cannot overflow the
+//! Rust stack.
+//!
+//! ```
+//! use brine::value::Node;
+//! // `x = []; x.append(x)`, pickled by CPython at protocol 4.
+//! let g = brine::loads(b"\x80\x04\x95\x06\x00\x00\x00\x00\x00\x00\x00]\x94h\x00a.")?;
+//! let root = g.root().unwrap();
+//! assert_eq!(g.get(root), &Node::List(vec![root]));
+//! # Ok::<(), brine::Error>(())
+//! ```
+//!
+//! # Untrusted input
+//!
+//! Decoding never executes anything, and the default [`Limits`] bound nodes, memo, stack,
+//! marks, line lengths and copied bytes, so a hostile pickle ends in a
+//! [`Category::Limit`] error instead of exhausting the machine. Declared lengths are never
+//! trusted for allocation. Errors carry the byte offset and the opcode:
+//!
+//! ```
+//! let err = brine::loads(b"\x80\x02a.").unwrap_err();
+//! assert_eq!(err.to_string(), "unpickling stack underflow at offset 2 (opcode APPEND)");
+//! ```
+//!
+//! # Typed data
+//!
+//! serde support (Rust structs to and from pickles) builds on the same machine; see the
+//! project's issues for its status.
 
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod dis;
+mod file;
 mod options;
 mod pickle;
 mod unpickle;
@@ -11,8 +69,13 @@ pub mod value;
 
 pub use brine_core as core;
 pub use brine_core::{Category, Error, Limits, Result};
+pub use file::{dump_file, load_file, write_atomic};
 pub use options::{
     BufferCallback, DecodeErrors, DumpOptions, LoadOptions, PersistentLoad, StringEncoding,
 };
 pub use pickle::{dump, dump_with, dumps, dumps_with, Pickler};
 pub use unpickle::{load, load_with, loads, loads_with, Unpickler};
+
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -86,7 +86,9 @@ impl<'de, R: Read<'de>> Unpickler<'de, R> {
         let max_nodes = limits.max_nodes.min(u32::MAX as usize - 1);
         // Most opcodes make one node; size the arena from the real input when it is known,
         // bounded so that a huge input does not reserve everything upfront.
-        let guess = read.remaining().unwrap_or(0).min(1 << 16) as usize / 2;
+        // The input is real bytes (not a claim), and pickles take about 3-8 bytes per node;
+        // the cap keeps a huge single payload from reserving much.
+        let guess = (read.remaining().unwrap_or(0) / 4).min(1 << 22) as usize;
         Unpickler {
             dec: Decoder::with_read(read, limits),
             m: Machine {
@@ -113,6 +115,21 @@ impl<'de, R: Read<'de>> Unpickler<'de, R> {
         self.m.reset();
         let mut first = true;
         loop {
+            if let Some((data, start)) = self.dec.get_ref().slice_view() {
+                let mut pos = start;
+                let r = self.m.run_fast(data, &mut pos);
+                if pos != start {
+                    first = false;
+                    self.dec.get_mut().set_offset(pos);
+                }
+                match r? {
+                    Fast::Stop(root) => {
+                        self.m.graph.set_root(root);
+                        return Ok(root);
+                    }
+                    Fast::Fallback => {}
+                }
+            }
             let ins = match self.dec.next_instruction()? {
                 Some(ins) => ins,
                 None => {
@@ -252,6 +269,14 @@ fn long_from_le(b: &[u8]) -> IntText {
         return IntText::Small(v);
     }
     text::small_or_big(BigInt::from_signed_bytes_le(b))
+}
+
+/// How the fast path ended.
+enum Fast {
+    /// At STOP, with the root.
+    Stop(NodeId),
+    /// At an instruction the general path must run.
+    Fallback,
 }
 
 impl Machine {
@@ -693,6 +718,219 @@ impl Machine {
         self.push_new(Node::Global(Box::new(g)))
     }
 
+    #[inline]
+    fn op_append(&mut self) -> Result<()> {
+        let v = self.pop()?;
+        let list = self.top()?;
+        match self.graph.get_mut(list) {
+            Node::List(l) => l.push(v),
+            _ => {
+                self.stack.push(v);
+                let from = self.stack.len() - 1;
+                self.append_from(list, from)?
+            }
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn op_appends(&mut self) -> Result<()> {
+        if let Some((list, from)) = self.pop_mark_target()? {
+            self.append_from(list, from)?
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn op_setitem(&mut self) -> Result<()> {
+        let len = self.stack.len();
+        if len < 3 || len - 3 < self.fence {
+            return Err(self.underflow());
+        }
+        self.setitems_from(self.stack[len - 3], len - 2)
+    }
+
+    #[inline]
+    fn op_setitems(&mut self) -> Result<()> {
+        if let Some((dict, from)) = self.pop_mark_target()? {
+            if (self.stack.len() - from) % 2 != 0 {
+                return Err(Error::data("odd number of items for SETITEMS"));
+            }
+            self.setitems_from(dict, from)?
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn op_additems(&mut self) -> Result<()> {
+        if let Some((set, from)) = self.pop_mark_target()? {
+            self.additems_from(set, from)?
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn op_mark(&mut self) -> Result<()> {
+        if self.marks.len() >= self.opts.limits.max_marks {
+            return Err(limit(LimitKind::Marks));
+        }
+        self.fence = self.stack.len();
+        self.marks.push(self.fence);
+        Ok(())
+    }
+
+    #[inline]
+    fn op_tuple(&mut self) -> Result<()> {
+        let x = self.pop_mark()?;
+        self.collect(x, Node::Tuple)
+    }
+
+    #[inline]
+    fn op_proto(&mut self, p: i64) -> Result<()> {
+        if p > HIGHEST_PROTOCOL as i64 {
+            return Err(Error::msg(
+                Category::Unsupported,
+                format!("unsupported pickle protocol: {p}"),
+            ));
+        }
+        self.proto = p as u8;
+        Ok(())
+    }
+
+    /// The fast path for slice input: runs the common binary opcodes straight off the bytes,
+    /// one dispatch per instruction instead of the decoder's and the machine's. It stops at
+    /// anything else, or at any argument that is not all there, and lets the general path
+    /// (which gives the exact errors) take that instruction.
+    fn run_fast(&mut self, data: &[u8], pos: &mut usize) -> Result<Fast> {
+        loop {
+            let at = *pos;
+            let Some(&b) = data.get(at) else {
+                return Ok(Fast::Fallback);
+            };
+            let rest = &data[at + 1..];
+            let r = match b {
+                b'K' => match rest.first() {
+                    Some(&v) => self.push_int(v as i64).map(|_| 2),
+                    None => return Ok(Fast::Fallback),
+                },
+                b'M' => match rest.get(..2) {
+                    Some(v) => self
+                        .push_int(u16::from_le_bytes([v[0], v[1]]) as i64)
+                        .map(|_| 3),
+                    None => return Ok(Fast::Fallback),
+                },
+                b'J' => match rest.get(..4) {
+                    Some(v) => {
+                        let x = i32::from_le_bytes([v[0], v[1], v[2], v[3]]);
+                        self.push_int(x as i64).map(|_| 5)
+                    }
+                    None => return Ok(Fast::Fallback),
+                },
+                b'G' => match rest.get(..8) {
+                    Some(v) => {
+                        let mut a = [0u8; 8];
+                        a.copy_from_slice(v);
+                        self.push_float(f64::from_be_bytes(a)).map(|_| 9)
+                    }
+                    None => return Ok(Fast::Fallback),
+                },
+                b'N' => self.push_none().map(|_| 1),
+                0x88 => self.push_bool(true).map(|_| 1),
+                0x89 => self.push_bool(false).map(|_| 1),
+                0x8c | b'C' => {
+                    let Some(&n) = rest.first() else {
+                        return Ok(Fast::Fallback);
+                    };
+                    let Some(payload) = rest.get(1..1 + n as usize) else {
+                        return Ok(Fast::Fallback);
+                    };
+                    if b == b'C' {
+                        self.push_bytes(payload).map(|_| 2 + n as usize)
+                    } else {
+                        text::str_from_utf8_surrogatepass(payload)
+                            .and_then(|s| self.str_node(s))
+                            .map(|_| 2 + n as usize)
+                    }
+                }
+                b'X' => {
+                    let Some(v) = rest.get(..4) else {
+                        return Ok(Fast::Fallback);
+                    };
+                    let n = u32::from_le_bytes([v[0], v[1], v[2], v[3]]) as usize;
+                    let Some(payload) = rest.get(4..4 + n) else {
+                        return Ok(Fast::Fallback);
+                    };
+                    text::str_from_utf8_surrogatepass(payload)
+                        .and_then(|s| self.str_node(s))
+                        .map(|_| 5 + n)
+                }
+                0x94 => self.memo_put(self.memo.len() as u64).map(|_| 1),
+                b'q' => match rest.first() {
+                    Some(&i) => self.memo_put(i as u64).map(|_| 2),
+                    None => return Ok(Fast::Fallback),
+                },
+                b'h' => match rest.first() {
+                    Some(&i) => self.memo_get(i as i64).map(|_| 2),
+                    None => return Ok(Fast::Fallback),
+                },
+                b'j' | b'r' => {
+                    let Some(v) = rest.get(..4) else {
+                        return Ok(Fast::Fallback);
+                    };
+                    let i = u32::from_le_bytes([v[0], v[1], v[2], v[3]]);
+                    if b == b'j' {
+                        self.memo_get(i as i64).map(|_| 5)
+                    } else {
+                        self.memo_put(i as u64).map(|_| 5)
+                    }
+                }
+                b']' => self.push_empty(Opcode::EMPTY_LIST).map(|_| 1),
+                b'}' => self.push_empty(Opcode::EMPTY_DICT).map(|_| 1),
+                b')' => self.push_empty(Opcode::EMPTY_TUPLE).map(|_| 1),
+                0x8f => self.push_empty(Opcode::EMPTY_SET).map(|_| 1),
+                0x85 => self.tuple_n(1).map(|_| 1),
+                0x86 => self.tuple_n(2).map(|_| 1),
+                0x87 => self.tuple_n(3).map(|_| 1),
+                b't' => self.op_tuple().map(|_| 1),
+                b'(' => self.op_mark().map(|_| 1),
+                b'a' => self.op_append().map(|_| 1),
+                b'e' => self.op_appends().map(|_| 1),
+                b's' => self.op_setitem().map(|_| 1),
+                b'u' => self.op_setitems().map(|_| 1),
+                0x90 => self.op_additems().map(|_| 1),
+                0x93 => self.stack_global().map(|_| 1),
+                b'R' => self.reduce().map(|_| 1),
+                b'b' => self.build().map(|_| 1),
+                0x81 => return Ok(Fast::Fallback),
+                0x95 => {
+                    // The frame's length is checked by the decoder; let it see each FRAME.
+                    return Ok(Fast::Fallback);
+                }
+                0x80 => match rest.first() {
+                    Some(&p) => self.op_proto(p as i64).map(|_| 2),
+                    None => return Ok(Fast::Fallback),
+                },
+                b'.' => {
+                    return match self.pop() {
+                        Ok(root) => {
+                            *pos = at + 1;
+                            Ok(Fast::Stop(root))
+                        }
+                        Err(e) => Err(e.at(at as u64).with_opcode(Opcode::STOP)),
+                    };
+                }
+                _ => return Ok(Fast::Fallback),
+            };
+            match r {
+                Ok(n) => *pos = at + n,
+                Err(e) => {
+                    let op = Opcode::from_byte(b).unwrap_or(Opcode::STOP);
+                    return Err(e.at(at as u64).with_opcode(op));
+                }
+            }
+        }
+    }
+
     /// Runs one instruction; `Some(root)` at STOP.
     #[inline]
     fn step(&mut self, ins: Instruction<'_, '_>) -> Result<Option<NodeId>> {
@@ -743,9 +981,7 @@ impl Machine {
             }
             Opcode::BINSTRING | Opcode::SHORT_BINSTRING => self.py2_string(arg.data())?,
             Opcode::SHORT_BINBYTES | Opcode::BINBYTES | Opcode::BINBYTES8 => {
-                let b = arg.data();
-                self.charge(b.len())?;
-                self.push_bytes(b)?
+                self.push_bytes(arg.data())?
             }
             Opcode::BYTEARRAY8 => {
                 let b = arg.data();
@@ -761,10 +997,7 @@ impl Machine {
             Opcode::TUPLE1 => self.tuple_n(1)?,
             Opcode::TUPLE2 => self.tuple_n(2)?,
             Opcode::TUPLE3 => self.tuple_n(3)?,
-            Opcode::TUPLE => {
-                let x = self.pop_mark()?;
-                self.collect(x, Node::Tuple)?
-            }
+            Opcode::TUPLE => self.op_tuple()?,
             Opcode::LIST => {
                 let x = self.pop_mark()?;
                 self.collect(x, Node::List)?
@@ -785,52 +1018,14 @@ impl Machine {
                 self.stack.truncate(x);
                 self.push_new(Node::Dict(pairs))?
             }
-            Opcode::APPEND => {
-                let v = self.pop()?;
-                let list = self.top()?;
-                match self.graph.get_mut(list) {
-                    Node::List(l) => l.push(v),
-                    _ => {
-                        self.stack.push(v);
-                        let from = self.stack.len() - 1;
-                        self.append_from(list, from)?
-                    }
-                }
-            }
-            Opcode::APPENDS => {
-                if let Some((list, from)) = self.pop_mark_target()? {
-                    self.append_from(list, from)?
-                }
-            }
-            Opcode::SETITEM => {
-                let len = self.stack.len();
-                if len < 3 || len - 3 < self.fence {
-                    return Err(self.underflow());
-                }
-                self.setitems_from(self.stack[len - 3], len - 2)?
-            }
-            Opcode::SETITEMS => {
-                if let Some((dict, from)) = self.pop_mark_target()? {
-                    if (self.stack.len() - from) % 2 != 0 {
-                        return Err(Error::data("odd number of items for SETITEMS"));
-                    }
-                    self.setitems_from(dict, from)?
-                }
-            }
-            Opcode::ADDITEMS => {
-                if let Some((set, from)) = self.pop_mark_target()? {
-                    self.additems_from(set, from)?
-                }
-            }
+            Opcode::APPEND => self.op_append()?,
+            Opcode::APPENDS => self.op_appends()?,
+            Opcode::SETITEM => self.op_setitem()?,
+            Opcode::SETITEMS => self.op_setitems()?,
+            Opcode::ADDITEMS => self.op_additems()?,
 
             // Stack and memo.
-            Opcode::MARK => {
-                if self.marks.len() >= self.opts.limits.max_marks {
-                    return Err(limit(LimitKind::Marks));
-                }
-                self.fence = self.stack.len();
-                self.marks.push(self.fence);
-            }
+            Opcode::MARK => self.op_mark()?,
             Opcode::POP => {
                 if self.marks.last() == Some(&self.stack.len()) {
                     self.pop_mark()?;
@@ -925,16 +1120,7 @@ impl Machine {
             Opcode::READONLY_BUFFER => self.readonly_buffer()?,
 
             // Framing and control.
-            Opcode::PROTO => {
-                let p = arg.int();
-                if p > HIGHEST_PROTOCOL as i64 {
-                    return Err(Error::msg(
-                        Category::Unsupported,
-                        format!("unsupported pickle protocol: {p}"),
-                    ));
-                }
-                self.proto = p as u8;
-            }
+            Opcode::PROTO => self.op_proto(arg.int())?,
             Opcode::FRAME => {}
             Opcode::STOP => return Ok(Some(self.pop()?)),
         }
