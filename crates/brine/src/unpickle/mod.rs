@@ -504,7 +504,7 @@ impl Machine {
     /// `stack[start..]` as a new container node replacing it.
     fn collect(&mut self, start: usize, make: fn(Vec<NodeId>) -> Node) -> Result<()> {
         let items = self.stack.split_off(start);
-        self.push_new(make(items))
+        self.push_with(|| make(items))
     }
 
     fn tuple_n(&mut self, n: usize) -> Result<()> {
