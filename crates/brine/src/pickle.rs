@@ -181,6 +181,13 @@ impl Memo {
             return Err(Error::limit(LimitKind::MemoEntries));
         }
         self.len += 1;
+        self.set(k, idx);
+        Ok(idx)
+    }
+
+    /// Points `k` at an existing entry (two keys for one object).
+    #[inline]
+    fn set(&mut self, k: Key, idx: u32) {
         match k {
             Key::Node(i) => self.nodes[i as usize] = idx,
             Key::Char(c) => table(&mut self.chars)[c as usize] = idx,
@@ -189,7 +196,6 @@ impl Memo {
             Key::Latin1 => self.latin1 = idx,
             Key::Fresh => {}
         }
-        Ok(idx)
     }
 
     /// The slot for a name made of `parts` (tagged so globals and modules never collide).
@@ -274,6 +280,9 @@ enum Syn {
     Global(GRef),
     /// The module string of a global (STACK_GLOBAL).
     ModuleStr(GRef),
+    /// The module string node a decoded STACK_GLOBAL took, which is the same object as the
+    /// module string CPython synthesizes for another global of that module.
+    NamesModule(GRef, NodeId),
     /// The whole name string of a global (STACK_GLOBAL).
     NameStr(GRef),
     /// The last dotted component of a global's name (`getattr(parent, 'Inner')`).
@@ -925,7 +934,7 @@ impl Core {
             match gl.and_then(|gl| gl.names) {
                 Some((m, n)) if whole => {
                     self.tasks.push(Task::Save(n));
-                    self.tasks.push(Task::Save(m));
+                    self.tasks.push(Task::Syn(Syn::NamesModule(r, m)));
                 }
                 _ => {
                     self.tasks.push(Task::Syn(Syn::NameStr(r)));
@@ -987,6 +996,17 @@ impl Core {
         Ok((m, n))
     }
 
+    /// The memo slot of a synthesized module string. In 3.11 builtin functions carry the
+    /// module's `__name__`, builtin types the interned `'builtins'`: two objects.
+    fn module_slot(&mut self, module: &str, name: &str) -> Key {
+        let tag = if module == "builtins" && is_builtin_function(name) {
+            "f"
+        } else {
+            "m"
+        };
+        self.memo.slot(&[tag, module])
+    }
+
     /// `save()` of a value CPython synthesizes.
     fn save_syn(&mut self, g: &Graph, s: Syn) -> Result<()> {
         if let Syn::Global(r) = s {
@@ -997,15 +1017,34 @@ impl Core {
             Syn::Global(_) => unreachable!(),
             Syn::ModuleStr(r) => {
                 let (module, name, _) = Self::gref_names(g, r)?;
-                // In 3.11 builtin functions carry the module's `__name__`, builtin types the
-                // interned `'builtins'`: two objects.
-                let tag = if module == "builtins" && is_builtin_function(name) {
-                    "f"
-                } else {
-                    "m"
-                };
-                let key = self.memo.slot(&[tag, module]);
+                let key = self.module_slot(module, name);
                 self.save_str_keyed(module.as_bytes(), key)
+            }
+            Syn::NamesModule(r, m) => {
+                // Either key may have been written first: a recognized builtin (say a
+                // bytearray at protocol 4) synthesizes its module string where the original
+                // pickle had the very node this global names. Keep both keys on one entry.
+                let (module, name, _) = Self::gref_names(g, r)?;
+                let slot = self.module_slot(module, name);
+                let node_key = Key::Node(m.0);
+                if let Some(i) = self.memo.get(node_key).or_else(|| self.memo.get(slot)) {
+                    self.memo.set(node_key, i);
+                    self.enc.get(i);
+                    return Ok(());
+                }
+                match g.get(m) {
+                    Node::Str(s) if s.as_bytes() == module.as_bytes() => {
+                        self.write_str(s.as_bytes(), node_key)?;
+                        if let Some(i) = self.memo.get(node_key) {
+                            self.memo.set(slot, i);
+                        }
+                        Ok(())
+                    }
+                    _ => {
+                        self.tasks.push(Task::Save(m));
+                        Ok(())
+                    }
+                }
             }
             Syn::NameStr(r) => {
                 let (_, name, _) = Self::gref_names(g, r)?;

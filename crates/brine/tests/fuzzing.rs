@@ -29,3 +29,10 @@ fn dotted_global_parent_at_protocol_0() {
     // The parent of `Ellips.s` is `Ellips`.
     assert!(out.windows(20).any(|w| w == b"c__builtin__\nEllips\n"));
 }
+
+/// cargo-fuzz `recode`, first run: a protocol-3 list holding two `set(...)` REDUCEs.
+#[test]
+fn recode_two_set_reduces() {
+    let data = include_bytes!("data/fuzz-recode-set-reduce.pickle");
+    recode_is_stable(data);
+}
