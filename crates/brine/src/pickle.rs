@@ -943,6 +943,17 @@ impl Core {
             }
             return Ok(());
         }
+        // Below protocol 4 names travel as text lines: a newline or an empty component (which
+        // the C unpickler reads as a truncated line) would make the output unreadable.
+        if module.is_empty()
+            || module.contains('\n')
+            || name.contains('\n')
+            || name.split('.').any(str::is_empty)
+        {
+            return Err(Error::data(format!(
+                "can't pickle global identifier {module:?}.{name:?} using pickle protocol {p}"
+            )));
+        }
         if let Some(dot) = name.rfind('.') {
             // save_reduce(getattr, (parent, last)) and then memoize the global.
             let GRef::Node { id, .. } = r else {

@@ -36,3 +36,34 @@ fn recode_two_set_reduces() {
     let data = include_bytes!("data/fuzz-recode-set-reduce.pickle");
     recode_is_stable(data);
 }
+
+/// cargo-fuzz `recode`: `GLOBAL 'o' '.F_co'` — a dotted name with an empty component was
+/// written below protocol 4 as `getattr` of a global with an empty name, an unreadable line.
+/// Such names are refused at protocols < 4 and kept at 4 and 5.
+#[test]
+fn global_with_empty_name_component() {
+    let data = include_bytes!("data/fuzz-recode-dotted-empty.pickle");
+    recode_is_stable(data);
+    let g = brine::loads(data).unwrap();
+    for p in 0..4 {
+        let e = brine::dumps_with(&g, DumpOptions::new().protocol(p)).unwrap_err();
+        assert_eq!(e.classify(), brine::Category::Data, "{e}");
+    }
+    assert!(brine::dumps_with(&g, DumpOptions::new().protocol(4)).is_ok());
+}
+
+/// cargo-fuzz `decode`: a FRAME that claims more than the input holds. The slice decoder
+/// refuses it at once (EOF at the FRAME); a stream decoder only finds out when reading.
+#[test]
+fn frame_longer_than_the_input() {
+    let data = include_bytes!("data/fuzz-decode-long-frame.pickle");
+    let mut d = brine::core::Decoder::new(data);
+    assert!(d.next_instruction().unwrap().is_some()); // PROTO
+    let e = d.next_instruction().unwrap_err();
+    assert_eq!(e.classify(), brine::Category::Eof);
+    assert_eq!(e.opcode(), Some(brine::core::Opcode::FRAME));
+    assert_eq!(
+        brine::loads(data).unwrap_err().classify(),
+        brine::Category::Eof
+    );
+}
