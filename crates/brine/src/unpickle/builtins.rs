@@ -37,11 +37,7 @@ pub(crate) fn recognize(graph: &Graph, callable: NodeId, args: NodeId) -> Option
             if enc.as_bytes() != b"latin1" {
                 return None;
             }
-            let s = s.as_str()?;
-            let mut out = Vec::with_capacity(s.len());
-            for c in s.chars() {
-                out.push(u8::try_from(u32::from(c)).ok()?);
-            }
+            let out = brine_core::text::utf8_to_latin1(s.as_bytes())?;
             Some(Node::Bytes(Blob::from(out)))
         }
         ("builtins", "getattr", 2) => {
