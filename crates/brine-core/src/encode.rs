@@ -38,6 +38,10 @@ pub struct Encoder {
     framing: bool,
     /// Position of the reserved 9-byte header of the open frame.
     frame_start: Option<usize>,
+    /// True when framing is on and no frame is open: the next write opens one.
+    need_open: bool,
+    /// Output length at which the open frame is full (`usize::MAX` when none is open).
+    frame_full_at: usize,
 }
 
 impl Encoder {
@@ -53,6 +57,8 @@ impl Encoder {
             proto: protocol.min(crate::HIGHEST_PROTOCOL),
             framing: false,
             frame_start: None,
+            need_open: false,
+            frame_full_at: usize::MAX,
         }
     }
 
@@ -95,6 +101,8 @@ impl Encoder {
     pub fn clear(&mut self) {
         self.out.clear();
         self.frame_start = None;
+        self.need_open = self.framing;
+        self.frame_full_at = usize::MAX;
     }
 
     /// The output buffer.
@@ -110,6 +118,7 @@ impl Encoder {
                 .extend_from_slice(&[Opcode::PROTO as u8, self.proto]);
         }
         self.framing = self.proto >= 4;
+        self.need_open = self.framing && self.frame_start.is_none();
     }
 
     /// Ends a pickle: `STOP` inside the last frame, then commits it and stops framing.
@@ -117,15 +126,14 @@ impl Encoder {
         self.op(Opcode::STOP);
         self.commit_frame();
         self.framing = false;
+        self.need_open = false;
     }
 
     /// `_Pickler_OpcodeBoundary`: commits the open frame when it holds ≥ 64 KiB.
-    #[inline]
+    #[inline(always)]
     pub fn opcode_boundary(&mut self) {
-        if let Some(start) = self.frame_start {
-            if self.out.len() - start - FRAME_HEADER_SIZE >= FRAME_SIZE_TARGET {
-                self.commit_frame();
-            }
+        if self.out.len() >= self.frame_full_at {
+            self.commit_frame();
         }
     }
 
@@ -135,6 +143,8 @@ impl Encoder {
         let Some(start) = self.frame_start.take() else {
             return;
         };
+        self.frame_full_at = usize::MAX;
+        self.need_open = self.framing;
         let len = self.out.len() - start - FRAME_HEADER_SIZE;
         if len >= FRAME_SIZE_MIN {
             self.out[start] = Opcode::FRAME as u8;
@@ -148,21 +158,30 @@ impl Encoder {
     /// `_Pickler_Write`: opens a frame lazily before the first byte written into it.
     #[inline(always)]
     fn open(&mut self) {
-        if self.framing && self.frame_start.is_none() {
-            self.frame_start = Some(self.out.len());
-            self.out.extend_from_slice(&[0; FRAME_HEADER_SIZE]);
+        if self.need_open {
+            self.open_frame();
         }
     }
 
+    #[cold]
+    #[inline(never)]
+    fn open_frame(&mut self) {
+        let start = self.out.len();
+        self.frame_start = Some(start);
+        self.frame_full_at = start + FRAME_HEADER_SIZE + FRAME_SIZE_TARGET;
+        self.need_open = false;
+        self.out.extend_from_slice(&[0; FRAME_HEADER_SIZE]);
+    }
+
     /// Writes raw bytes (inside the current frame).
-    #[inline]
+    #[inline(always)]
     pub fn raw(&mut self, bytes: &[u8]) {
         self.open();
         self.out.extend_from_slice(bytes);
     }
 
     /// Writes an opcode without argument.
-    #[inline]
+    #[inline(always)]
     pub fn op(&mut self, op: Opcode) {
         self.open();
         self.out.push(op as u8);
@@ -206,8 +225,17 @@ impl Encoder {
 
     /// An int: BININT1/BININT2/BININT in the int32 range (INT text at protocol 0), else LONG1
     /// (protocol ≥ 2) or LONG text with `L`. Negative values never use BININT1/2.
-    #[inline]
+    #[inline(always)]
     pub fn int(&mut self, v: i64) {
+        if (v as u64) < 0x100 && self.proto != 0 {
+            self.raw(&[Opcode::BININT1 as u8, v as u8]);
+        } else {
+            self.int_other(v);
+        }
+    }
+
+    #[inline(never)]
+    fn int_other(&mut self, v: i64) {
         if let Ok(small) = i32::try_from(v) {
             self.int32(small);
         } else if self.proto >= 2 {
@@ -219,6 +247,7 @@ impl Encoder {
         }
     }
 
+    #[inline]
     fn int32(&mut self, v: i32) {
         if self.proto == 0 {
             self.open();
