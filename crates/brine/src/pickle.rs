@@ -352,12 +352,10 @@ enum Task {
         mode: Mode,
     },
     /// Continues a chunk at element `pos` (dict pairs are two elements) up to `end`.
+    /// Resumes a chunk; `leave` first leaves the container of the element just written.
     Chunk {
-        src: Src,
-        pos: u32,
-        end: u32,
-        mode: Mode,
-        full: bool,
+        c: Chunk,
+        leave: bool,
     },
 }
 
@@ -369,6 +367,8 @@ struct Core {
     tasks: Vec<Task>,
     depth: usize,
     scratch: Vec<u8>,
+    /// The error of a failed [`Step`].
+    error: Option<Error>,
 }
 
 impl Core {
@@ -380,6 +380,7 @@ impl Core {
             tasks: Vec::new(),
             depth: 0,
             scratch: Vec::new(),
+            error: None,
         }
     }
 
@@ -441,22 +442,10 @@ impl Core {
                     self.enc.inst(m.as_bytes(), n.as_bytes());
                 }
                 Task::Items { src, pos, mode } => self.items(g, src, pos, mode)?,
-                Task::Chunk {
-                    src,
-                    pos,
-                    end,
-                    mode,
-                    full,
-                } => self.chunk(
-                    g,
-                    Chunk {
-                        src,
-                        pos,
-                        end,
-                        mode,
-                        full,
-                    },
-                )?,
+                Task::Chunk { c, leave } => {
+                    self.depth -= leave as usize;
+                    self.chunk(g, c)?
+                }
             }
         }
         Ok(())
@@ -490,6 +479,17 @@ impl Core {
     fn put(&mut self, key: Key) -> Result<()> {
         let i = self.memo.insert(key)?;
         self.enc.put(i);
+        Ok(())
+    }
+
+    /// Enters a container whose leaving is left to the suspended chunk that resumes after
+    /// it: checks and counts the depth.
+    #[inline]
+    fn enter_inline(&mut self) -> Result<()> {
+        if self.depth >= self.opts.limits.max_depth {
+            return Err(Error::limit(LimitKind::Depth));
+        }
+        self.depth += 1;
         Ok(())
     }
 
@@ -1275,13 +1275,10 @@ impl Core {
 
     /// Suspends chunk `c` at element `pos` (with the unit opcode still to write, if any).
     #[inline]
-    fn suspend(&mut self, c: Chunk, pos: u32, op: Option<Opcode>) {
+    fn suspend(&mut self, c: Chunk, pos: u32, op: Option<Opcode>, leave: bool) {
         self.tasks.push(Task::Chunk {
-            src: c.src,
-            pos,
-            end: c.end,
-            mode: c.mode,
-            full: c.full,
+            c: Chunk { pos, ..c },
+            leave,
         });
         if let Some(op) = op {
             self.tasks.push(Task::Op(op));
@@ -1297,7 +1294,29 @@ impl Core {
     fn chunk(&mut self, g: &Graph, mut c: Chunk) -> Result<()> {
         macro_rules! step {
             ($l:lifetime, $id:expr, $e:expr, $op:expr) => {
-                match self.elem(g, $id, &mut c, $e, $op)? {
+                let id: NodeId = $id;
+                let node = g.get(id);
+                self.enc.opcode_boundary();
+                let step = match node {
+                    Node::Int(i) => {
+                        self.enc.int(*i);
+                        Step::Next
+                    }
+                    Node::None => {
+                        self.enc.none();
+                        Step::Next
+                    }
+                    Node::Bool(b) => {
+                        self.enc.bool(*b);
+                        Step::Next
+                    }
+                    Node::Float(x) => {
+                        self.enc.float(*x);
+                        Step::Next
+                    }
+                    _ => self.elem(g, id, node, &mut c, $e, $op),
+                };
+                match step {
                     Step::Next => {
                         if let Some(op) = $op {
                             self.enc.op(op);
@@ -1305,6 +1324,7 @@ impl Core {
                     }
                     Step::Descend => continue $l,
                     Step::Stop => return Ok(()),
+                    Step::Fail => return Err(self.failure()),
                 }
             };
         }
@@ -1379,21 +1399,10 @@ impl Core {
                         self.tuple_end(key, n, mark)?;
                         continue;
                     }
-                    Some(&Task::Chunk {
-                        src,
-                        pos,
-                        end,
-                        mode,
-                        full,
-                    }) => {
+                    Some(&Task::Chunk { c: next, leave }) => {
                         self.tasks.pop();
-                        c = Chunk {
-                            src,
-                            pos,
-                            end,
-                            mode,
-                            full,
-                        };
+                        self.depth -= leave as usize;
+                        c = next;
                         continue 'frame;
                     }
                     _ => return Ok(()),
@@ -1403,56 +1412,72 @@ impl Core {
         }
     }
 
-    /// Saves one element of chunk `c`, the one before element `e` (`op` follows it).
-    #[inline(always)]
+    /// The error parked by a [`Step::Fail`].
+    #[cold]
+    fn failure(&mut self) -> Error {
+        self.error
+            .take()
+            .unwrap_or_else(|| Error::data("pickler failed"))
+    }
+
+    /// Saves one element of chunk `c` other than a scalar, the one before element `e` (`op`
+    /// follows it). Errors are parked in `self.error` (a small return value stays in
+    /// registers).
+    #[inline]
     fn elem(
         &mut self,
         g: &Graph,
         id: NodeId,
+        node: &Node,
         c: &mut Chunk,
         e: u32,
         op: Option<Opcode>,
-    ) -> Result<Step> {
-        let node = g.get(id);
-        self.enc.opcode_boundary();
-        match node {
-            Node::Int(i) => self.enc.int(*i),
-            Node::None => self.enc.none(),
-            Node::Bool(b) => self.enc.bool(*b),
-            Node::Float(x) => self.enc.float(*x),
+    ) -> Step {
+        let r = match node {
             Node::Str(s) => {
                 let key = str_singleton(s.as_bytes()).unwrap_or(Key::Node(id.0));
-                self.save_str_keyed(s.as_bytes(), key)?;
+                if let Some(i) = self.memo.get(key) {
+                    self.enc.get(i);
+                    return Step::Next;
+                }
+                self.write_str(s.as_bytes(), key).map(|()| Step::Next)
             }
             Node::List(v) | Node::Tuple(v) if !v.is_empty() && self.proto() >= 2 => {
-                let key = Key::Node(id.0);
-                if let Some(i) = self.memo.get(key) {
+                if let Some(i) = self.memo.get(Key::Node(id.0)) {
                     self.enc.get(i);
-                } else {
-                    return self.descend_seq(id, matches!(node, Node::List(_)), v.len(), c, e, op);
+                    return Step::Next;
                 }
+                self.descend_seq(id, matches!(node, Node::List(_)), v.len(), c, e, op)
             }
             Node::Dict(v) if !v.is_empty() && self.proto() >= 1 => {
-                let key = Key::Node(id.0);
-                if let Some(i) = self.memo.get(key) {
+                if let Some(i) = self.memo.get(Key::Node(id.0)) {
                     self.enc.get(i);
-                } else {
-                    return self.descend_dict(id, v.len(), c, e, op);
+                    return Step::Next;
                 }
+                self.descend_dict(id, v.len(), c, e, op)
             }
             _ => {
                 // Resume after this element once its own tasks are done.
                 let before = self.tasks.len();
-                self.suspend(*c, e, op);
+                self.suspend(*c, e, op, false);
                 let mark = self.tasks.len();
-                self.save(g, id)?;
-                if self.tasks.len() != mark {
-                    return Ok(Step::Stop);
+                match self.save(g, id) {
+                    Ok(()) if self.tasks.len() != mark => Ok(Step::Stop),
+                    Ok(()) => {
+                        self.tasks.truncate(before);
+                        Ok(Step::Next)
+                    }
+                    Err(e) => Err(e),
                 }
-                self.tasks.truncate(before);
+            }
+        };
+        match r {
+            Ok(s) => s,
+            Err(e) => {
+                self.error = Some(e);
+                Step::Fail
             }
         }
-        Ok(Step::Next)
     }
 
     /// Opens a non-empty list or tuple element (protocol ≥ 2) and returns its first chunk.
@@ -1467,12 +1492,12 @@ impl Core {
     ) -> Result<Step> {
         let key = Key::Node(id.0);
         let n = n as u32;
-        self.suspend(*c, e, op);
+        self.suspend(*c, e, op, true);
         if list {
             self.enc.op(Opcode::EMPTY_LIST);
             self.put(key)?;
         }
-        self.enter()?;
+        self.enter_inline()?;
         let src = Src::Seq(id);
         let child = if list {
             if n == 1 {
@@ -1526,10 +1551,10 @@ impl Core {
     ) -> Result<Step> {
         let key = Key::Node(id.0);
         let n = n as u32;
-        self.suspend(*c, e, op);
+        self.suspend(*c, e, op, true);
         self.enc.op(Opcode::EMPTY_DICT);
         self.put(key)?;
-        self.enter()?;
+        self.enter_inline()?;
         let src = Src::Dict(id);
         let child = if n == 1 {
             Chunk {
@@ -1568,6 +1593,8 @@ enum Step {
     Descend,
     /// The element left tasks (the parent is suspended behind them).
     Stop,
+    /// An error, parked in `Core::error`.
+    Fail,
 }
 
 /// A run of elements of a batch: `pos..end` of `src` (dict pairs are two elements each).
