@@ -299,6 +299,21 @@ impl Encoder {
         }
     }
 
+    /// SHORT_BINUNICODE when the protocol (≥ 4) and length (≤ 255 bytes) allow it; returns
+    /// false, writing nothing, otherwise.
+    #[inline(always)]
+    pub fn short_str(&mut self, utf8: &[u8]) -> bool {
+        if utf8.len() > 0xff || self.proto < 4 {
+            return false;
+        }
+        self.open();
+        self.out.reserve(utf8.len() + 2);
+        self.out
+            .extend_from_slice(&[Opcode::SHORT_BINUNICODE as u8, utf8.len() as u8]);
+        self.out.extend_from_slice(utf8);
+        true
+    }
+
     /// A str given as its UTF-8 (`surrogatepass`) bytes: SHORT_BINUNICODE (protocol ≥ 4,
     /// ≤ 255 bytes), BINUNICODE, BINUNICODE8 (> 4 GiB, protocol ≥ 4), or at protocol 0
     /// `V<raw-unicode-escape>\n`. Errors only for strings over 4 GiB below protocol 4.
@@ -355,11 +370,17 @@ impl Encoder {
 
     /// Stores the stack top at memo index `idx`: MEMOIZE (protocol ≥ 4), BINPUT / LONG_BINPUT,
     /// or `p<idx>\n`.
-    #[inline]
+    #[inline(always)]
     pub fn put(&mut self, idx: u32) {
         if self.proto >= 4 {
             self.op(Opcode::MEMOIZE);
-        } else if self.proto >= 1 {
+        } else {
+            self.put_old(idx);
+        }
+    }
+
+    fn put_old(&mut self, idx: u32) {
+        if self.proto >= 1 {
             if idx < 256 {
                 self.raw(&[Opcode::BINPUT as u8, idx as u8]);
             } else {

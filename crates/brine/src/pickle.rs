@@ -1435,12 +1435,30 @@ impl Core {
     ) -> Step {
         let r = match node {
             Node::Str(s) => {
-                let key = str_singleton(s.as_bytes()).unwrap_or(Key::Node(id.0));
+                let b = s.as_bytes();
+                if b.len() >= 3 {
+                    // Not a singleton: memoized by node.
+                    let i = self.memo.nodes[id.index()];
+                    if i != ABSENT {
+                        self.enc.get(i);
+                        return Step::Next;
+                    }
+                    if !self.enc.short_str(b) {
+                        if let Err(e) = self.enc.str_utf8(b).map_err(Error::data) {
+                            return self.fail(e);
+                        }
+                    }
+                    return match self.put_node(id) {
+                        Ok(()) => Step::Next,
+                        Err(e) => self.fail(e),
+                    };
+                }
+                let key = str_singleton(b).unwrap_or(Key::Node(id.0));
                 if let Some(i) = self.memo.get(key) {
                     self.enc.get(i);
                     return Step::Next;
                 }
-                self.write_str(s.as_bytes(), key).map(|()| Step::Next)
+                self.write_str(b, key).map(|()| Step::Next)
             }
             Node::List(v) | Node::Tuple(v) if !v.is_empty() && self.proto() >= 2 => {
                 if let Some(i) = self.memo.get(Key::Node(id.0)) {
@@ -1473,11 +1491,27 @@ impl Core {
         };
         match r {
             Ok(s) => s,
-            Err(e) => {
-                self.error = Some(e);
-                Step::Fail
-            }
+            Err(e) => self.fail(e),
         }
+    }
+
+    #[cold]
+    fn fail(&mut self, e: Error) -> Step {
+        self.error = Some(e);
+        Step::Fail
+    }
+
+    /// Memoizes the stack top as node `id` (not yet in the memo).
+    #[inline(always)]
+    fn put_node(&mut self, id: NodeId) -> Result<()> {
+        let idx = self.memo.len;
+        if idx == ABSENT {
+            return Err(Error::limit(LimitKind::MemoEntries));
+        }
+        self.memo.len += 1;
+        self.memo.nodes[id.index()] = idx;
+        self.enc.put(idx);
+        Ok(())
     }
 
     /// Opens a non-empty list or tuple element (protocol ≥ 2) and returns its first chunk.
@@ -1495,7 +1529,7 @@ impl Core {
         self.suspend(*c, e, op, true);
         if list {
             self.enc.op(Opcode::EMPTY_LIST);
-            self.put(key)?;
+            self.put_node(id)?;
         }
         self.enter_inline()?;
         let src = Src::Seq(id);
@@ -1549,11 +1583,10 @@ impl Core {
         e: u32,
         op: Option<Opcode>,
     ) -> Result<Step> {
-        let key = Key::Node(id.0);
         let n = n as u32;
         self.suspend(*c, e, op, true);
         self.enc.op(Opcode::EMPTY_DICT);
-        self.put(key)?;
+        self.put_node(id)?;
         self.enter_inline()?;
         let src = Src::Dict(id);
         let child = if n == 1 {
