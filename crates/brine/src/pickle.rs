@@ -1297,24 +1297,13 @@ impl Core {
                 let id: NodeId = $id;
                 let node = g.get(id);
                 self.enc.opcode_boundary();
-                let step = match node {
-                    Node::Int(i) => {
-                        self.enc.int(*i);
-                        Step::Next
-                    }
-                    Node::None => {
-                        self.enc.none();
-                        Step::Next
-                    }
-                    Node::Bool(b) => {
-                        self.enc.bool(*b);
-                        Step::Next
-                    }
-                    Node::Float(x) => {
-                        self.enc.float(*x);
-                        Step::Next
-                    }
-                    _ => self.elem(g, id, node, &mut c, $e, $op),
+                // A direct test first: ints are the commonest element, and an indirect jump
+                // per element is slow to predict.
+                let step = if let Node::Int(i) = node {
+                    self.enc.int(*i);
+                    Step::Next
+                } else {
+                    Self::other(self, g, id, node, &mut c, $e, $op)
                 };
                 match step {
                     Step::Next => {
@@ -1409,6 +1398,34 @@ impl Core {
                 }
                 self.tasks.pop();
             }
+        }
+    }
+
+    /// An element other than an int: the other scalars inline, the rest by `elem`.
+    #[inline(always)]
+    fn other(
+        &mut self,
+        g: &Graph,
+        id: NodeId,
+        node: &Node,
+        c: &mut Chunk,
+        e: u32,
+        op: Option<Opcode>,
+    ) -> Step {
+        match node {
+            Node::None => {
+                self.enc.none();
+                Step::Next
+            }
+            Node::Bool(b) => {
+                self.enc.bool(*b);
+                Step::Next
+            }
+            Node::Float(x) => {
+                self.enc.float(*x);
+                Step::Next
+            }
+            _ => self.elem(g, id, node, c, e, op),
         }
     }
 
