@@ -1401,8 +1401,9 @@ impl Core {
         }
     }
 
-    /// An element other than an int: the other scalars inline, the rest by `elem`.
-    #[inline(always)]
+    /// An element other than an int: the other scalars inline, the rest by `elem`. Kept out
+    /// of line so that the int test stays a plain branch rather than a jump table.
+    #[inline(never)]
     fn other(
         &mut self,
         g: &Graph,
@@ -1440,7 +1441,7 @@ impl Core {
     /// Saves one element of chunk `c` other than a scalar, the one before element `e` (`op`
     /// follows it). Errors are parked in `self.error` (a small return value stays in
     /// registers).
-    #[inline]
+    #[inline(always)]
     fn elem(
         &mut self,
         g: &Graph,
