@@ -229,6 +229,10 @@ impl Encoder {
     pub fn int(&mut self, v: i64) {
         if (v as u64) < 0x100 && self.proto != 0 {
             self.raw(&[Opcode::BININT1 as u8, v as u8]);
+        } else if self.proto != 0 && !(0..0x1_0000).contains(&v) && i32::try_from(v).is_ok() {
+            // BININT: negative or above 0xffff, within the int32 range.
+            let b = (v as i32).to_le_bytes();
+            self.raw(&[Opcode::BININT as u8, b[0], b[1], b[2], b[3]]);
         } else {
             self.int_other(v);
         }
@@ -394,7 +398,7 @@ impl Encoder {
     }
 
     /// Pushes memo entry `idx`: BINGET / LONG_BINGET, or `g<idx>\n` at protocol 0.
-    #[inline]
+    #[inline(always)]
     pub fn get(&mut self, idx: u32) {
         if self.proto >= 1 {
             if idx < 256 {
