@@ -38,6 +38,10 @@ pub struct Encoder {
     framing: bool,
     /// Position of the reserved 9-byte header of the open frame.
     frame_start: Option<usize>,
+    /// True when framing is on and no frame is open: the next write opens one.
+    need_open: bool,
+    /// Output length at which the open frame is full (`usize::MAX` when none is open).
+    frame_full_at: usize,
 }
 
 impl Encoder {
@@ -53,6 +57,8 @@ impl Encoder {
             proto: protocol.min(crate::HIGHEST_PROTOCOL),
             framing: false,
             frame_start: None,
+            need_open: false,
+            frame_full_at: usize::MAX,
         }
     }
 
@@ -95,6 +101,8 @@ impl Encoder {
     pub fn clear(&mut self) {
         self.out.clear();
         self.frame_start = None;
+        self.need_open = self.framing;
+        self.frame_full_at = usize::MAX;
     }
 
     /// The output buffer.
@@ -110,6 +118,7 @@ impl Encoder {
                 .extend_from_slice(&[Opcode::PROTO as u8, self.proto]);
         }
         self.framing = self.proto >= 4;
+        self.need_open = self.framing && self.frame_start.is_none();
     }
 
     /// Ends a pickle: `STOP` inside the last frame, then commits it and stops framing.
@@ -117,15 +126,14 @@ impl Encoder {
         self.op(Opcode::STOP);
         self.commit_frame();
         self.framing = false;
+        self.need_open = false;
     }
 
     /// `_Pickler_OpcodeBoundary`: commits the open frame when it holds ≥ 64 KiB.
-    #[inline]
+    #[inline(always)]
     pub fn opcode_boundary(&mut self) {
-        if let Some(start) = self.frame_start {
-            if self.out.len() - start - FRAME_HEADER_SIZE >= FRAME_SIZE_TARGET {
-                self.commit_frame();
-            }
+        if self.out.len() >= self.frame_full_at {
+            self.commit_frame();
         }
     }
 
@@ -135,6 +143,8 @@ impl Encoder {
         let Some(start) = self.frame_start.take() else {
             return;
         };
+        self.frame_full_at = usize::MAX;
+        self.need_open = self.framing;
         let len = self.out.len() - start - FRAME_HEADER_SIZE;
         if len >= FRAME_SIZE_MIN {
             self.out[start] = Opcode::FRAME as u8;
@@ -148,21 +158,30 @@ impl Encoder {
     /// `_Pickler_Write`: opens a frame lazily before the first byte written into it.
     #[inline(always)]
     fn open(&mut self) {
-        if self.framing && self.frame_start.is_none() {
-            self.frame_start = Some(self.out.len());
-            self.out.extend_from_slice(&[0; FRAME_HEADER_SIZE]);
+        if self.need_open {
+            self.open_frame();
         }
     }
 
+    #[cold]
+    #[inline(never)]
+    fn open_frame(&mut self) {
+        let start = self.out.len();
+        self.frame_start = Some(start);
+        self.frame_full_at = start + FRAME_HEADER_SIZE + FRAME_SIZE_TARGET;
+        self.need_open = false;
+        self.out.extend_from_slice(&[0; FRAME_HEADER_SIZE]);
+    }
+
     /// Writes raw bytes (inside the current frame).
-    #[inline]
+    #[inline(always)]
     pub fn raw(&mut self, bytes: &[u8]) {
         self.open();
         self.out.extend_from_slice(bytes);
     }
 
     /// Writes an opcode without argument.
-    #[inline]
+    #[inline(always)]
     pub fn op(&mut self, op: Opcode) {
         self.open();
         self.out.push(op as u8);
@@ -206,8 +225,21 @@ impl Encoder {
 
     /// An int: BININT1/BININT2/BININT in the int32 range (INT text at protocol 0), else LONG1
     /// (protocol ≥ 2) or LONG text with `L`. Negative values never use BININT1/2.
-    #[inline]
+    #[inline(always)]
     pub fn int(&mut self, v: i64) {
+        if (v as u64) < 0x100 && self.proto != 0 {
+            self.raw(&[Opcode::BININT1 as u8, v as u8]);
+        } else if self.proto != 0 && !(0..0x1_0000).contains(&v) && i32::try_from(v).is_ok() {
+            // BININT: negative or above 0xffff, within the int32 range.
+            let b = (v as i32).to_le_bytes();
+            self.raw(&[Opcode::BININT as u8, b[0], b[1], b[2], b[3]]);
+        } else {
+            self.int_other(v);
+        }
+    }
+
+    #[inline(never)]
+    fn int_other(&mut self, v: i64) {
         if let Ok(small) = i32::try_from(v) {
             self.int32(small);
         } else if self.proto >= 2 {
@@ -219,6 +251,7 @@ impl Encoder {
         }
     }
 
+    #[inline]
     fn int32(&mut self, v: i32) {
         if self.proto == 0 {
             self.open();
@@ -268,6 +301,21 @@ impl Encoder {
             self.out.push(Opcode::BINFLOAT as u8);
             self.out.extend_from_slice(&x.to_be_bytes());
         }
+    }
+
+    /// SHORT_BINUNICODE when the protocol (≥ 4) and length (≤ 255 bytes) allow it; returns
+    /// false, writing nothing, otherwise.
+    #[inline(always)]
+    pub fn short_str(&mut self, utf8: &[u8]) -> bool {
+        if utf8.len() > 0xff || self.proto < 4 {
+            return false;
+        }
+        self.open();
+        self.out.reserve(utf8.len() + 2);
+        self.out
+            .extend_from_slice(&[Opcode::SHORT_BINUNICODE as u8, utf8.len() as u8]);
+        self.out.extend_from_slice(utf8);
+        true
     }
 
     /// A str given as its UTF-8 (`surrogatepass`) bytes: SHORT_BINUNICODE (protocol ≥ 4,
@@ -326,11 +374,17 @@ impl Encoder {
 
     /// Stores the stack top at memo index `idx`: MEMOIZE (protocol ≥ 4), BINPUT / LONG_BINPUT,
     /// or `p<idx>\n`.
-    #[inline]
+    #[inline(always)]
     pub fn put(&mut self, idx: u32) {
         if self.proto >= 4 {
             self.op(Opcode::MEMOIZE);
-        } else if self.proto >= 1 {
+        } else {
+            self.put_old(idx);
+        }
+    }
+
+    fn put_old(&mut self, idx: u32) {
+        if self.proto >= 1 {
             if idx < 256 {
                 self.raw(&[Opcode::BINPUT as u8, idx as u8]);
             } else {
@@ -344,7 +398,7 @@ impl Encoder {
     }
 
     /// Pushes memo entry `idx`: BINGET / LONG_BINGET, or `g<idx>\n` at protocol 0.
-    #[inline]
+    #[inline(always)]
     pub fn get(&mut self, idx: u32) {
         if self.proto >= 1 {
             if idx < 256 {

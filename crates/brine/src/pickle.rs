@@ -361,12 +361,10 @@ enum Task {
         mode: Mode,
     },
     /// Continues a chunk at element `pos` (dict pairs are two elements) up to `end`.
+    /// Resumes a chunk; `leave` first leaves the container of the element just written.
     Chunk {
-        src: Src,
-        pos: u32,
-        end: u32,
-        mode: Mode,
-        full: bool,
+        c: Chunk,
+        leave: bool,
     },
 }
 
@@ -378,6 +376,8 @@ struct Core {
     tasks: Vec<Task>,
     depth: usize,
     scratch: Vec<u8>,
+    /// The error of a failed [`Step`].
+    error: Option<Error>,
 }
 
 impl Core {
@@ -389,6 +389,7 @@ impl Core {
             tasks: Vec::new(),
             depth: 0,
             scratch: Vec::new(),
+            error: None,
         }
     }
 
@@ -430,27 +431,7 @@ impl Core {
                 Task::Boundary => self.enc.opcode_boundary(),
                 Task::Put(k) => self.put(k)?,
                 Task::Leave => self.depth -= 1,
-                Task::TupleEnd { key, n, mark } => {
-                    if let Some(i) = self.memo.get(key) {
-                        // Recursive: the tuple was memoized while its items were saved.
-                        if !mark {
-                            self.enc.op_n(Opcode::POP, n as usize);
-                        } else if self.proto() >= 1 {
-                            self.enc.op(Opcode::POP_MARK);
-                        } else {
-                            self.enc.op_n(Opcode::POP, n as usize + 1);
-                        }
-                        self.enc.get(i);
-                    } else {
-                        self.enc.op(match (mark, n) {
-                            (false, 1) => Opcode::TUPLE1,
-                            (false, 2) => Opcode::TUPLE2,
-                            (false, _) => Opcode::TUPLE3,
-                            (true, _) => Opcode::TUPLE,
-                        });
-                        self.put(key)?;
-                    }
-                }
+                Task::TupleEnd { key, n, mark } => self.tuple_end(key, n, mark)?,
                 Task::FrozenSetEnd { key } => {
                     if let Some(i) = self.memo.get(key) {
                         self.enc.op(Opcode::POP_MARK);
@@ -470,14 +451,35 @@ impl Core {
                     self.enc.inst(m.as_bytes(), n.as_bytes());
                 }
                 Task::Items { src, pos, mode } => self.items(g, src, pos, mode)?,
-                Task::Chunk {
-                    src,
-                    pos,
-                    end,
-                    mode,
-                    full,
-                } => self.chunk(g, src, pos, end, mode, full)?,
+                Task::Chunk { c, leave } => {
+                    self.depth -= leave as usize;
+                    self.chunk(g, c)?
+                }
             }
+        }
+        Ok(())
+    }
+
+    /// The end of a tuple of `n` items (`MARK` form when `mark`).
+    fn tuple_end(&mut self, key: Key, n: u32, mark: bool) -> Result<()> {
+        if let Some(i) = self.memo.get(key) {
+            // Recursive: the tuple was memoized while its items were saved.
+            if !mark {
+                self.enc.op_n(Opcode::POP, n as usize);
+            } else if self.proto() >= 1 {
+                self.enc.op(Opcode::POP_MARK);
+            } else {
+                self.enc.op_n(Opcode::POP, n as usize + 1);
+            }
+            self.enc.get(i);
+        } else {
+            self.enc.op(match (mark, n) {
+                (false, 1) => Opcode::TUPLE1,
+                (false, 2) => Opcode::TUPLE2,
+                (false, _) => Opcode::TUPLE3,
+                (true, _) => Opcode::TUPLE,
+            });
+            self.put(key)?;
         }
         Ok(())
     }
@@ -486,6 +488,17 @@ impl Core {
     fn put(&mut self, key: Key) -> Result<()> {
         let i = self.memo.insert(key)?;
         self.enc.put(i);
+        Ok(())
+    }
+
+    /// Enters a container whose leaving is left to the suspended chunk that resumes after
+    /// it: checks and counts the depth.
+    #[inline]
+    fn enter_inline(&mut self) -> Result<()> {
+        if self.depth >= self.opts.limits.max_depth {
+            return Err(Error::limit(LimitKind::Depth));
+        }
+        self.depth += 1;
         Ok(())
     }
 
@@ -498,32 +511,6 @@ impl Core {
         self.depth += 1;
         self.tasks.push(Task::Leave);
         Ok(())
-    }
-
-    /// The fast path of `save()` for values that are never memoized: writes them and returns
-    /// true, else returns false without writing anything.
-    #[inline(always)]
-    fn save_scalar(&mut self, node: &Node) -> bool {
-        match node {
-            Node::Int(i) => {
-                self.enc.opcode_boundary();
-                self.enc.int(*i);
-            }
-            Node::None => {
-                self.enc.opcode_boundary();
-                self.enc.none();
-            }
-            Node::Float(x) => {
-                self.enc.opcode_boundary();
-                self.enc.float(*x);
-            }
-            Node::Bool(b) => {
-                self.enc.opcode_boundary();
-                self.enc.bool(*b);
-            }
-            _ => return false,
-        }
-        true
     }
 
     /// C `save()` of a graph node.
@@ -1279,119 +1266,446 @@ impl Core {
 
     /// Starts a batch or its next chunk at item `pos`: the MARK of a chunk, then its items.
     fn items(&mut self, g: &Graph, src: Src, pos: u32, mode: Mode) -> Result<()> {
+        match self.begin(g, src, pos, mode) {
+            Some(c) => self.chunk(g, c),
+            None => Ok(()),
+        }
+    }
+
+    /// The start of [`items`](Self::items): writes the chunk's MARK and returns the chunk to
+    /// walk, if any.
+    #[inline]
+    fn begin(&mut self, g: &Graph, src: Src, pos: u32, mode: Mode) -> Option<Chunk> {
         let n = src_len(g, src);
         let k = src.unit();
         match mode {
-            Mode::Plain | Mode::Each(_) => self.chunk(g, src, pos * k, n * k, mode, false),
+            Mode::Plain | Mode::Each(_) => Some(Chunk {
+                src,
+                pos: pos * k,
+                end: n * k,
+                mode,
+                full: false,
+            }),
             Mode::Exact { .. } => {
                 let end = n.min(pos + BATCHSIZE);
                 self.enc.op(Opcode::MARK);
-                let full = end - pos == BATCHSIZE;
-                self.chunk(g, src, pos * k, end * k, mode, full)
+                Some(Chunk {
+                    src,
+                    pos: pos * k,
+                    end: end * k,
+                    mode,
+                    full: end - pos == BATCHSIZE,
+                })
             }
             Mode::Loose { single, .. } => {
                 let end = n.min(pos + BATCHSIZE);
                 match end.saturating_sub(pos) {
-                    0 => Ok(()),
-                    1 => self.chunk(g, src, pos * k, end * k, Mode::Each(single), false),
+                    0 => None,
+                    1 => Some(Chunk {
+                        src,
+                        pos: pos * k,
+                        end: end * k,
+                        mode: Mode::Each(single),
+                        full: false,
+                    }),
                     len => {
                         self.enc.op(Opcode::MARK);
-                        self.chunk(g, src, pos * k, end * k, mode, len == BATCHSIZE)
+                        Some(Chunk {
+                            src,
+                            pos: pos * k,
+                            end: end * k,
+                            mode,
+                            full: len == BATCHSIZE,
+                        })
                     }
                 }
             }
         }
     }
 
-    /// Saves elements `pos..end` of `src` in order. Scalars and memo hits are written on the
-    /// spot; an element that needs more work leaves its tasks on the stack above a `Chunk`
-    /// that resumes after it, so nesting never recurses. Then closes the chunk.
-    fn chunk(
+    /// Suspends chunk `c` at element `pos` (with the unit opcode still to write, if any).
+    #[inline]
+    fn suspend(&mut self, c: Chunk, pos: u32, op: Option<Opcode>, leave: bool) {
+        self.tasks.push(Task::Chunk {
+            c: Chunk { pos, ..c },
+            leave,
+        });
+        if let Some(op) = op {
+            self.tasks.push(Task::Op(op));
+        }
+    }
+
+    /// Saves elements `pos..end` of `src` in order, then closes the chunk. Scalars, strings,
+    /// memo hits and the openings of lists, dicts and tuples are written on the spot: the
+    /// chunk is suspended on the task stack and the walk goes on with the child's items, so
+    /// nesting never recurses. When a chunk is done, the tasks that continue it (leaving
+    /// containers, unit opcodes, suspended chunks) are taken from the stack here too; other
+    /// elements leave their tasks to the main loop.
+    fn chunk(&mut self, g: &Graph, mut c: Chunk) -> Result<()> {
+        macro_rules! step {
+            ($l:lifetime, $id:expr, $e:expr, $op:expr) => {
+                let id: NodeId = $id;
+                let node = g.get(id);
+                self.enc.opcode_boundary();
+                // A direct test first: ints are the commonest element, and an indirect jump
+                // per element is slow to predict.
+                let step = if let Node::Int(i) = node {
+                    self.enc.int(*i);
+                    Step::Next
+                } else {
+                    Self::other(self, g, id, node, &mut c, $e, $op)
+                };
+                match step {
+                    Step::Next => {
+                        if let Some(op) = $op {
+                            self.enc.op(op);
+                        }
+                    }
+                    Step::Descend => continue $l,
+                    Step::Stop => return Ok(()),
+                    Step::Fail => return Err(self.failure()),
+                }
+            };
+        }
+        'frame: loop {
+            let unit_op = match c.mode {
+                Mode::Each(op) => Some(op),
+                _ => None,
+            };
+            match c.src {
+                Src::Dict(_) | Src::ObjDict(_) => {
+                    let pairs = pairs(g, c.src);
+                    let mut e = c.pos;
+                    if e % 2 == 1 && e < c.end {
+                        let (_, v) = pairs[e as usize / 2];
+                        e += 1;
+                        step!('frame, v, e, unit_op);
+                    }
+                    while e < c.end {
+                        let (k, v) = pairs[e as usize / 2];
+                        e += 1;
+                        step!('frame, k, e, None::<Opcode>);
+                        e += 1;
+                        step!('frame, v, e, unit_op);
+                    }
+                }
+                Src::Seq(_) | Src::ObjList(_) => {
+                    let items: &[NodeId] = match c.src {
+                        Src::Seq(id) => seq(g, id),
+                        Src::ObjList(id) => match g.get(id) {
+                            Node::Object(o) => &o.list_items,
+                            _ => &[],
+                        },
+                        Src::Dict(_) | Src::ObjDict(_) => &[],
+                    };
+                    let end = (c.end as usize).min(items.len());
+                    let mut e = c.pos as usize;
+                    while e < end {
+                        let id = items[e];
+                        e += 1;
+                        step!('frame, id, e as u32, unit_op);
+                    }
+                }
+            }
+            let more = match c.mode {
+                Mode::Plain | Mode::Each(_) => false,
+                Mode::Exact { close, extra } => {
+                    self.enc.op(close);
+                    if extra {
+                        c.full
+                    } else {
+                        c.end / c.src.unit() < src_len(g, c.src)
+                    }
+                }
+                Mode::Loose { close, .. } => {
+                    self.enc.op(close);
+                    c.full
+                }
+            };
+            if more {
+                if let Some(next) = self.begin(g, c.src, c.end / c.src.unit(), c.mode) {
+                    c = next;
+                    continue 'frame;
+                }
+            }
+            // Continue with the tasks this chunk's container left.
+            loop {
+                match self.tasks.last() {
+                    Some(Task::Leave) => self.depth -= 1,
+                    Some(&Task::Op(op)) => self.enc.op(op),
+                    Some(&Task::TupleEnd { key, n, mark }) => {
+                        self.tasks.pop();
+                        self.tuple_end(key, n, mark)?;
+                        continue;
+                    }
+                    Some(&Task::Chunk { c: next, leave }) => {
+                        self.tasks.pop();
+                        self.depth -= leave as usize;
+                        c = next;
+                        continue 'frame;
+                    }
+                    _ => return Ok(()),
+                }
+                self.tasks.pop();
+            }
+        }
+    }
+
+    /// An element other than an int: the other scalars inline, the rest by `elem`. Kept out
+    /// of line so that the int test stays a plain branch rather than a jump table.
+    #[inline(never)]
+    fn other(
         &mut self,
         g: &Graph,
-        src: Src,
-        pos: u32,
-        end: u32,
-        mode: Mode,
-        full: bool,
-    ) -> Result<()> {
-        let unit_op = match mode {
-            Mode::Each(op) => Some(op),
-            _ => None,
-        };
-        let pair = src.unit() == 2;
-        let mut e = pos;
-        let items: &[NodeId] = match src {
-            Src::Seq(id) => seq(g, id),
-            Src::ObjList(id) => match g.get(id) {
-                Node::Object(o) => &o.list_items,
-                _ => &[],
-            },
-            Src::Dict(_) | Src::ObjDict(_) => &[],
-        };
-        let pairs = pairs(g, src);
-        while e < end {
-            let id = if pair {
-                let (k, v) = pairs[e as usize / 2];
-                if e % 2 == 0 {
-                    k
-                } else {
-                    v
-                }
-            } else {
-                items[e as usize]
-            };
-            e += 1;
-            let unit_done = !pair || e % 2 == 0;
-            if !self.save_scalar(g.get(id)) {
-                let before = self.tasks.len();
-                self.save(g, id)?;
-                if self.tasks.len() != before {
-                    // Resume after this element once its own tasks are done.
-                    if let (true, Some(op)) = (unit_done, unit_op) {
-                        self.tasks.insert(before, Task::Op(op));
+        id: NodeId,
+        node: &Node,
+        c: &mut Chunk,
+        e: u32,
+        op: Option<Opcode>,
+    ) -> Step {
+        match node {
+            Node::None => {
+                self.enc.none();
+                Step::Next
+            }
+            Node::Bool(b) => {
+                self.enc.bool(*b);
+                Step::Next
+            }
+            Node::Float(x) => {
+                self.enc.float(*x);
+                Step::Next
+            }
+            _ => self.elem(g, id, node, c, e, op),
+        }
+    }
+
+    /// The error parked by a [`Step::Fail`].
+    #[cold]
+    fn failure(&mut self) -> Error {
+        self.error
+            .take()
+            .unwrap_or_else(|| Error::data("pickler failed"))
+    }
+
+    /// Saves one element of chunk `c` other than a scalar, the one before element `e` (`op`
+    /// follows it). Errors are parked in `self.error` (a small return value stays in
+    /// registers).
+    #[inline(always)]
+    fn elem(
+        &mut self,
+        g: &Graph,
+        id: NodeId,
+        node: &Node,
+        c: &mut Chunk,
+        e: u32,
+        op: Option<Opcode>,
+    ) -> Step {
+        let r = match node {
+            Node::Str(s) => {
+                let b = s.as_bytes();
+                if b.len() >= 3 {
+                    // Not a singleton: memoized by node.
+                    let i = self.memo.nodes[id.index()];
+                    if i != ABSENT {
+                        self.enc.get(i);
+                        return Step::Next;
                     }
-                    self.tasks.insert(
-                        before,
-                        Task::Chunk {
-                            src,
-                            pos: e,
-                            end,
-                            mode,
-                            full,
-                        },
-                    );
-                    return Ok(());
+                    if !self.enc.short_str(b) {
+                        if let Err(e) = self.enc.str_utf8(b).map_err(Error::data) {
+                            return self.fail(e);
+                        }
+                    }
+                    return match self.put_node(id) {
+                        Ok(()) => Step::Next,
+                        Err(e) => self.fail(e),
+                    };
                 }
-            }
-            if let (true, Some(op)) = (unit_done, unit_op) {
-                self.enc.op(op);
-            }
-        }
-        let more = match mode {
-            Mode::Plain | Mode::Each(_) => return Ok(()),
-            Mode::Exact { close, extra } => {
-                self.enc.op(close);
-                if extra {
-                    full
-                } else {
-                    end / src.unit() < src_len(g, src)
+                let key = str_singleton(b).unwrap_or(Key::Node(id.0));
+                if let Some(i) = self.memo.get(key) {
+                    self.enc.get(i);
+                    return Step::Next;
                 }
+                self.write_str(b, key).map(|()| Step::Next)
             }
-            Mode::Loose { close, .. } => {
-                self.enc.op(close);
-                full
+            Node::List(v) | Node::Tuple(v) if !v.is_empty() && self.proto() >= 2 => {
+                if let Some(i) = self.memo.get(Key::Node(id.0)) {
+                    self.enc.get(i);
+                    return Step::Next;
+                }
+                self.descend_seq(id, matches!(node, Node::List(_)), v.len(), c, e, op)
+            }
+            Node::Dict(v) if !v.is_empty() && self.proto() >= 1 => {
+                if let Some(i) = self.memo.get(Key::Node(id.0)) {
+                    self.enc.get(i);
+                    return Step::Next;
+                }
+                self.descend_dict(id, v.len(), c, e, op)
+            }
+            _ => {
+                // Resume after this element once its own tasks are done.
+                let before = self.tasks.len();
+                self.suspend(*c, e, op, false);
+                let mark = self.tasks.len();
+                match self.save(g, id) {
+                    Ok(()) if self.tasks.len() != mark => Ok(Step::Stop),
+                    Ok(()) => {
+                        self.tasks.truncate(before);
+                        Ok(Step::Next)
+                    }
+                    Err(e) => Err(e),
+                }
             }
         };
-        if more {
-            self.tasks.push(Task::Items {
-                src,
-                pos: end / src.unit(),
-                mode,
-            });
+        match r {
+            Ok(s) => s,
+            Err(e) => self.fail(e),
         }
+    }
+
+    #[cold]
+    fn fail(&mut self, e: Error) -> Step {
+        self.error = Some(e);
+        Step::Fail
+    }
+
+    /// Memoizes the stack top as node `id` (not yet in the memo).
+    #[inline(always)]
+    fn put_node(&mut self, id: NodeId) -> Result<()> {
+        let idx = self.memo.len;
+        if idx == ABSENT {
+            return Err(Error::limit(LimitKind::MemoEntries));
+        }
+        self.memo.len += 1;
+        self.memo.nodes[id.index()] = idx;
+        self.enc.put(idx);
         Ok(())
     }
+
+    /// Opens a non-empty list or tuple element (protocol ≥ 2) and returns its first chunk.
+    fn descend_seq(
+        &mut self,
+        id: NodeId,
+        list: bool,
+        n: usize,
+        c: &mut Chunk,
+        e: u32,
+        op: Option<Opcode>,
+    ) -> Result<Step> {
+        let key = Key::Node(id.0);
+        let n = n as u32;
+        self.suspend(*c, e, op, true);
+        if list {
+            self.enc.op(Opcode::EMPTY_LIST);
+            self.put_node(id)?;
+        }
+        self.enter_inline()?;
+        let src = Src::Seq(id);
+        let child = if list {
+            if n == 1 {
+                Chunk {
+                    src,
+                    pos: 0,
+                    end: 1,
+                    mode: Mode::Each(Opcode::APPEND),
+                    full: false,
+                }
+            } else {
+                self.enc.op(Opcode::MARK);
+                let end = n.min(BATCHSIZE);
+                Chunk {
+                    src,
+                    pos: 0,
+                    end,
+                    mode: Mode::Exact {
+                        close: Opcode::APPENDS,
+                        extra: false,
+                    },
+                    full: end == BATCHSIZE,
+                }
+            }
+        } else {
+            let mark = n > 3;
+            self.tasks.push(Task::TupleEnd { key, n, mark });
+            if mark {
+                self.enc.op(Opcode::MARK);
+            }
+            Chunk {
+                src,
+                pos: 0,
+                end: n,
+                mode: Mode::Plain,
+                full: false,
+            }
+        };
+        *c = child;
+        Ok(Step::Descend)
+    }
+
+    /// Opens a non-empty dict element (protocol ≥ 1) and returns its first chunk.
+    fn descend_dict(
+        &mut self,
+        id: NodeId,
+        n: usize,
+        c: &mut Chunk,
+        e: u32,
+        op: Option<Opcode>,
+    ) -> Result<Step> {
+        let n = n as u32;
+        self.suspend(*c, e, op, true);
+        self.enc.op(Opcode::EMPTY_DICT);
+        self.put_node(id)?;
+        self.enter_inline()?;
+        let src = Src::Dict(id);
+        let child = if n == 1 {
+            Chunk {
+                src,
+                pos: 0,
+                end: 2,
+                mode: Mode::Each(Opcode::SETITEM),
+                full: false,
+            }
+        } else {
+            self.enc.op(Opcode::MARK);
+            let end = n.min(BATCHSIZE);
+            Chunk {
+                src,
+                pos: 0,
+                end: end * 2,
+                mode: Mode::Exact {
+                    close: Opcode::SETITEMS,
+                    extra: true,
+                },
+                full: end == BATCHSIZE,
+            }
+        };
+        *c = child;
+        Ok(Step::Descend)
+    }
+}
+
+/// What [`Core::elem`] did.
+#[derive(Clone, Copy)]
+enum Step {
+    /// The element was written.
+    Next,
+    /// The element opened a container whose first chunk replaced the current one (the
+    /// parent is suspended).
+    Descend,
+    /// The element left tasks (the parent is suspended behind them).
+    Stop,
+    /// An error, parked in `Core::error`.
+    Fail,
+}
+
+/// A run of elements of a batch: `pos..end` of `src` (dict pairs are two elements each).
+#[derive(Clone, Copy, Debug)]
+struct Chunk {
+    src: Src,
+    pos: u32,
+    end: u32,
+    mode: Mode,
+    full: bool,
 }
 
 impl Src {
