@@ -28,9 +28,12 @@ fn with(f: impl FnOnce(&mut Limits)) -> Limits {
 
 #[test]
 fn nodes() {
-    // A list of 100 Nones: 101 nodes.
+    // A list of 100 distinct ints above the shared small ints: 101 nodes.
     let mut p = b"\x80\x02](".to_vec();
-    p.extend(std::iter::repeat_n(b'N', 100));
+    for i in 1000u16..1100 {
+        p.push(b'M');
+        p.extend_from_slice(&i.to_le_bytes());
+    }
     p.extend_from_slice(b"e.");
     edge(
         LimitKind::Nodes,
@@ -38,6 +41,12 @@ fn nodes() {
         with(|l| l.max_nodes = 101),
         with(|l| l.max_nodes = 100),
     );
+    // None, bools and small ints are one node each however often they occur.
+    let mut p = b"\x80\x02](".to_vec();
+    p.extend(std::iter::repeat_n(b'N', 1000));
+    p.extend_from_slice(b"K\x05K\x05\x88\x88e.");
+    let g = load(&p, Limits::default()).unwrap();
+    assert_eq!(g.len(), 4);
 }
 
 #[test]

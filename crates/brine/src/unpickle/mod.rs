@@ -60,6 +60,8 @@ struct Machine {
     buffers: Option<std::vec::IntoIter<Blob>>,
     buffers_taken: usize,
     max_nodes: usize,
+    /// The shared nodes of atoms (see `push_atom`), by slot.
+    atoms: Box<[Option<NodeId>; ATOMS]>,
     /// Payload bytes copied into nodes so far (`Limits::max_alloc`).
     alloc: u64,
 }
@@ -103,6 +105,7 @@ impl<'de, R: Read<'de>> Unpickler<'de, R> {
                 buffers_taken: 0,
                 max_nodes,
                 alloc: 0,
+                atoms: Box::new([None; ATOMS]),
             },
         }
     }
@@ -271,6 +274,14 @@ fn long_from_le(b: &[u8]) -> IntText {
     text::small_or_big(BigInt::from_signed_bytes_le(b))
 }
 
+/// Atom slots: None, False, True, then the ints CPython caches (-5..=256).
+const ATOM_NONE: usize = 0;
+const ATOM_FALSE: usize = 1;
+const ATOM_INTS: usize = 3;
+const SMALL_INT_MIN: i64 = -5;
+const SMALL_INT_MAX: i64 = 256;
+const ATOMS: usize = ATOM_INTS + (SMALL_INT_MAX - SMALL_INT_MIN + 1) as usize;
+
 /// How the fast path ended.
 enum Fast {
     /// At STOP, with the root.
@@ -387,11 +398,11 @@ impl Machine {
     }
 
     fn int_node(&mut self, v: IntText) -> Result<()> {
-        self.push_new(match v {
-            IntText::Bool(b) => Node::Bool(b),
-            IntText::Small(i) => Node::Int(i),
-            IntText::Big(b) => Node::BigInt(Box::new(b)),
-        })
+        match v {
+            IntText::Bool(b) => self.push_bool(b),
+            IntText::Small(i) => self.push_int(i),
+            IntText::Big(b) => self.push_new(Node::BigInt(Box::new(b))),
+        }
     }
 
     // The push helpers below are kept out of line on purpose: inlined into `step`, LLVM merges
@@ -399,18 +410,40 @@ impl Machine {
     // and copies it with wide loads over narrow stores, a store-forwarding stall that cost
     // half the decode time. One variant per function lets it write the node in place.
 
+    /// Pushes the graph's one node for an atom (`None`, a bool, a small int), creating it on
+    /// first use. Atoms have no identity in a pickle (never memoized; CPython shares them
+    /// too), so one node each keeps graphs small: MICRO_DICT-like data is mostly atoms.
+    #[inline(always)]
+    fn push_atom(&mut self, slot: usize, make: impl FnOnce() -> Node) -> Result<()> {
+        let id = match self.atoms[slot] {
+            Some(id) => id,
+            None => {
+                if self.graph.len() >= self.max_nodes {
+                    return Err(limit(LimitKind::Nodes));
+                }
+                let id = self.graph.add_with(make);
+                self.atoms[slot] = Some(id);
+                id
+            }
+        };
+        self.push(id)
+    }
+
     #[inline(never)]
     fn push_bool(&mut self, b: bool) -> Result<()> {
-        self.push_with(|| Node::Bool(b))
+        self.push_atom(ATOM_FALSE + b as usize, || Node::Bool(b))
     }
 
     #[inline(never)]
     fn push_none(&mut self) -> Result<()> {
-        self.push_with(|| Node::None)
+        self.push_atom(ATOM_NONE, || Node::None)
     }
 
     #[inline(never)]
     fn push_int(&mut self, v: i64) -> Result<()> {
+        if (SMALL_INT_MIN..=SMALL_INT_MAX).contains(&v) {
+            return self.push_atom(ATOM_INTS + (v - SMALL_INT_MIN) as usize, || Node::Int(v));
+        }
         self.push_with(|| Node::Int(v))
     }
 
