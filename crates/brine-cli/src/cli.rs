@@ -24,6 +24,41 @@ pub enum Command {
         Every pickle in the input is converted, each with a fresh memo as `pickle.load` reads \
         them; --shared-memo keeps one memo across them, for streams written by one Pickler.")]
     Convert(ConvertArgs),
+    /// Disassemble pickles, exactly as `python3 -m pickletools` prints them.
+    #[command(after_help = "Examples:\n  \
+        brine dis model.pkl\n  \
+        brine dis -a -o model.txt model.pkl\n  \
+        brine dis -m first.pkl second.pkl\n\n\
+        Output is byte-for-byte what `python3 -m pickletools` prints with the same flags \
+        (nothing is loaded or run). With one file only its first pickle is shown, as \
+        pickletools does; --all shows every pickle in the file.")]
+    Dis(DisArgs),
+}
+
+/// Arguments of `brine dis`.
+#[derive(Debug, clap::Args)]
+pub struct DisArgs {
+    /// Pickle files (`-` for standard input).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Write the listing here instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Keep the memo from one file to the next.
+    #[arg(short, long)]
+    pub memo: bool,
+    /// Blanks per MARK level.
+    #[arg(short = 'l', long = "indentlevel", default_value_t = 4)]
+    pub indent: usize,
+    /// Describe each opcode in a column.
+    #[arg(short, long)]
+    pub annotate: bool,
+    /// Printed before each file's listing when there are several; `{name}` is the file name.
+    #[arg(short, long, default_value = "==> {name} <==")]
+    pub preamble: String,
+    /// Show every pickle in a file, not only the first.
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// Arguments of `brine convert`.

@@ -135,3 +135,67 @@ fn errors_exit_2_with_one_line() {
     let out = brine(&["convert", "-", "-", "--protocol", "9"], b"");
     assert_eq!(out.status.code(), Some(2));
 }
+
+fn golden(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../brine/tests/data/golden")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn dis_matches_python_pickletools() {
+    let files = [
+        golden("all_kinds.p2.pickle"),
+        golden("frames_multi.p4.pickle"),
+        golden("py2_inst.p0.pickle"),
+    ];
+    let flag_sets: [&[&str]; 4] = [&[], &["-a"], &["-l", "2"], &["-a", "-l", "0"]];
+    for f in &files {
+        for flags in flag_sets {
+            let mut args = vec!["dis"];
+            args.extend_from_slice(flags);
+            args.push(f);
+            let ours = brine(&args, b"");
+            assert!(
+                ours.status.success(),
+                "{f} {flags:?}: {}",
+                String::from_utf8_lossy(&ours.stderr)
+            );
+            let mut py_args = vec!["-m", "pickletools"];
+            py_args.extend_from_slice(flags);
+            py_args.push(f);
+            let Ok(theirs) = Command::new("python3").args(&py_args).output() else {
+                eprintln!("SKIPPED: python3 not found");
+                return;
+            };
+            assert_eq!(ours.stdout, theirs.stdout, "{f} {flags:?}");
+        }
+    }
+    // Several files: preambles, and -m keeps the memo across them.
+    let two = [
+        golden("multi_stream.p2.pickle"),
+        sample().to_string_lossy().into_owned(),
+    ];
+    let ours = brine(&["dis", "-m", &two[0], &two[1]], b"");
+    if let Ok(theirs) = Command::new("python3")
+        .args(["-m", "pickletools", "-m", &two[0], &two[1]])
+        .output()
+    {
+        assert_eq!(ours.stdout, theirs.stdout);
+    }
+}
+
+#[test]
+fn dis_of_a_broken_pickle_prints_what_it_can_then_fails() {
+    let out = brine(&["dis", "-"], b"\x80\x02]q\x00(K\x01");
+    assert_eq!(out.status.code(), Some(2));
+    let listing = String::from_utf8(out.stdout).unwrap();
+    assert!(listing.contains("BININT1    1"), "{listing}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("brine: ") && err.contains("pickle exhausted before seeing STOP"),
+        "{err}"
+    );
+}

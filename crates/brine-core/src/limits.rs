@@ -13,7 +13,9 @@
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Nesting depth of values built or walked (decoder marks, writer recursion, traversals).
+    /// Nesting depth that walks over a value descend into (the writer, and conversions built
+    /// on it). Decoding needs no depth bound: it never recurses, and MARK nesting has its own
+    /// limit ([`max_marks`](Self::max_marks)).
     pub max_depth: usize,
     /// Values (graph nodes) created by one unpickler.
     pub max_nodes: usize,

@@ -7,10 +7,12 @@ use anyhow::Result;
 use crate::cli::{Cli, Command};
 
 mod convert;
+mod dis;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Convert(args) => convert::run(&args),
+        Command::Dis(args) => dis::run(&args),
     }
 }
