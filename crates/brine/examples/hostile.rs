@@ -68,8 +68,10 @@ fn case(name: &str) -> Option<Vec<u8>> {
             p.push(b']');
             p.extend(std::iter::repeat_n(b'2', 10_000_000));
         }
-        // 20 million NONEs: the node and stack limits.
-        "node-flood" => p.extend(std::iter::repeat_n(b'N', 20_000_000)),
+        // 20 million NONEs: one shared node, stopped by the stack limit.
+        "none-flood" => p.extend(std::iter::repeat_n(b'N', 20_000_000)),
+        // 9 million EMPTY_LISTs: the most nodes per input byte (one per byte).
+        "node-flood" => p.extend(std::iter::repeat_n(b']', 9_000_000)),
         // APPENDS of 5 million items to one list, many times (shared via GET).
         "appends" => {
             p.extend_from_slice(b"]q\x00(");
@@ -92,6 +94,7 @@ const CASES: &[&str] = &[
     "endless-line",
     "long-digits",
     "dup-flood",
+    "none-flood",
     "node-flood",
     "appends",
 ];
