@@ -1,5 +1,5 @@
 //! Fuzz target: whatever decodes re-encodes at every protocol, the result decodes, and writing
-//! is a fixpoint after one round.
+//! is a fixpoint from the second round on.
 #![no_main]
 
 use brine::core::Limits;
@@ -13,9 +13,13 @@ fuzz_target!(|data: &[u8]| {
     };
     for p in 0..=5 {
         if let Ok(out) = brine::dumps_with(&g, DumpOptions::new().protocol(p)) {
+            // From the second round on writing is a fixpoint (the first may merge names that
+            // only differ before fix_imports, as CPython does).
             let again = brine::loads(&out).expect("brine reads what it writes");
             let twice = brine::dumps_with(&again, DumpOptions::new().protocol(p)).expect("rewrite");
-            assert!(twice == out, "writing is not a fixpoint at protocol {p}");
+            let third = brine::loads(&twice).expect("brine reads what it writes");
+            let thrice = brine::dumps_with(&third, DumpOptions::new().protocol(p)).expect("rewrite");
+            assert!(thrice == twice, "writing is not a fixpoint at protocol {p}");
         }
     }
 });
