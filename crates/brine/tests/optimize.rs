@@ -237,3 +237,50 @@ fn bm_pickle_opt_16mb() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Mutants of golden files (byte flips, truncations, spliced memo opcodes): brine never panics,
+/// and outputs and errors still match CPython.
+#[test]
+fn mutants_match_cpython() {
+    if python().is_none() {
+        return;
+    }
+    let dir = scratch("mutants");
+    let names = [
+        "all_kinds.p0.pickle",
+        "all_kinds.p1.pickle",
+        "all_kinds.p2.pickle",
+        "all_kinds.p4.pickle",
+        "all_kinds.p5.pickle",
+    ];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rand = move |n: usize| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((seed >> 33) as usize) % n.max(1)
+    };
+    let memo_ops = [b'p', b'q', b'r', b'g', b'h', b'j', 0x94, 0x95, 0x80];
+    let mut paths = Vec::new();
+    for (k, name) in names.iter().enumerate() {
+        let orig = std::fs::read(golden_dir().join(name)).unwrap();
+        for j in 0..300 {
+            let mut m = orig.clone();
+            for _ in 0..1 + rand(3) {
+                let at = rand(m.len());
+                match rand(4) {
+                    0 => m[at] = rand(256) as u8,
+                    1 => m[at] = memo_ops[rand(memo_ops.len())],
+                    2 => m.insert(at, memo_ops[rand(memo_ops.len())]),
+                    _ => m[at] = m[at].wrapping_add(1),
+                }
+            }
+            let p = dir.join(format!("{k}-{j}.pickle"));
+            std::fs::write(&p, &m).unwrap();
+            paths.push(p);
+        }
+    }
+    let (same, errors) = compare(&paths);
+    eprintln!("mutants: {same} identical outputs, {errors} identical errors");
+    let _ = std::fs::remove_dir_all(dir);
+}
