@@ -33,6 +33,14 @@ pub enum Command {
         (nothing is loaded or run). With one file only its first pickle is shown, as \
         pickletools does; --all shows every pickle in the file.")]
     Dis(DisArgs),
+    /// Drop unused memo stores, exactly as `pickletools.optimize` does.
+    #[command(after_help = "Examples:\n  \
+        brine optimize model.pkl model.opt.pkl\n  \
+        brine optimize - - < in.pkl > out.pkl\n\n\
+        Output is byte-for-byte what `pickletools.optimize` returns (nothing is loaded or run). \
+        Only the first pickle in the input is optimized; anything after its STOP is dropped, as \
+        pickletools does.")]
+    Optimize(OptimizeArgs),
 }
 
 /// Arguments of `brine dis`.
@@ -80,4 +88,13 @@ pub struct ConvertArgs {
     /// Lift the limits meant for untrusted input.
     #[arg(long)]
     pub trusted: bool,
+}
+
+/// Arguments of `brine optimize`.
+#[derive(Debug, clap::Args)]
+pub struct OptimizeArgs {
+    /// Input pickle file, or `-` for standard input.
+    pub input: PathBuf,
+    /// Output file, or `-` for standard output.
+    pub output: PathBuf,
 }

@@ -419,7 +419,7 @@ fn effects() -> &'static [Effect] {
 
 /// A memo key: a Python int (True and False are 1 and 0).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum MemoKey {
+pub(crate) enum MemoKey {
     Int(i64),
     /// Canonical decimal text of an int outside `i64`.
     Big(Box<str>),
@@ -486,7 +486,7 @@ impl Memo {
 // ---------------------------------------------------------------------------------------------
 
 /// A decoded argument, as pickletools' reader returns it.
-enum Val<'a> {
+pub(crate) enum Val<'a> {
     None,
     Int(i64),
     Bool(bool),
@@ -504,7 +504,7 @@ enum Val<'a> {
 }
 
 impl Val<'_> {
-    fn memo_key(&self) -> MemoKey {
+    pub(crate) fn memo_key(&self) -> MemoKey {
         match self {
             Val::Int(i) => MemoKey::Int(*i),
             Val::Bool(b) => MemoKey::Int(i64::from(*b)),
@@ -656,7 +656,7 @@ impl<'a> Cursor<'a> {
 }
 
 /// `_genops`: the opcode at `pos`, its decoded argument and the offset after it.
-fn read_instruction(data: &[u8], pos: usize) -> Result<(Opcode, Val<'_>, usize)> {
+pub(crate) fn read_instruction(data: &[u8], pos: usize) -> Result<(Opcode, Val<'_>, usize)> {
     let Some(&code) = data.get(pos) else {
         return Err(eof("pickle exhausted before seeing STOP".to_owned()));
     };

@@ -8,11 +8,13 @@ use crate::cli::{Cli, Command};
 
 mod convert;
 mod dis;
+mod optimize;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Convert(args) => convert::run(&args),
         Command::Dis(args) => dis::run(&args),
+        Command::Optimize(args) => optimize::run(&args),
     }
 }

@@ -1,0 +1,344 @@
+//! `pickletools.optimize`: drop the memo stores nobody reads, byte for byte as CPython 3.11.
+//!
+//! [`optimize`] walks the opcodes of the **first** pickle in `data` (up to and including its
+//! STOP; anything after it is ignored, as `pickletools.optimize` ignores it) and writes:
+//!
+//! * the PROTO header, if the pickle starts with one, first and unframed;
+//! * every PUT / BINPUT / LONG_BINPUT / MEMOIZE whose index some GET / BINGET / LONG_BINGET
+//!   fetches, renumbered densely in order, in the form `pickle._Pickler.put` writes (MEMOIZE at
+//!   protocol ≥ 4, BINPUT / LONG_BINPUT at 1–3, `PUT n\n` at 0); the others are dropped;
+//! * every GET rewritten with the new index in the form `pickle._Pickler.get` writes;
+//! * every other opcode copied unchanged, except FRAME, which is dropped; at protocol ≥ 4 the
+//!   output is re-framed with `pickle._Framer`'s rules (a frame is committed at the first opcode
+//!   boundary at or past 64 KiB; an opcode longer than 64 KiB is written unframed; a frame under
+//!   4 bytes gets no FRAME header).
+//!
+//! "Protocol" here is pickletools' notion: the highest of the PROTO arguments and of the GET
+//! opcodes' own protocols (GET 0, BINGET / LONG_BINGET 1) — other opcodes do not count.
+//!
+//! The opcodes are read with pickletools' own argument readers (those of [`crate::dis`]), so the
+//! input that `pickletools.optimize` rejects is rejected here with the same message, e.g.
+//! `pickle exhausted before seeing STOP`. Its other failures are reproduced too: a PROTO above 5
+//! (`pickle protocol must be <= 5`) and, at protocol ≥ 1, a GET of an index that no earlier
+//! kept PUT stored (Python's `TypeError` from `pickler.get(None)`; at protocol 0 it writes
+//! `GNone\n`, and so does brine).
+//!
+//! No recursion; memory is the output plus the set of memo indices.
+//!
+//! ```
+//! // `[1, 'ab', ('ab',)]` at protocol 4: the list's and the tuple's MEMOIZE are dropped.
+//! let p = b"\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01\x8c\x02ab\x94h\x01\x85\x94e.";
+//! let o = brine::optimize::optimize(p)?;
+//! assert_eq!(&o[..], &b"\x80\x04\x95\x0e\x00\x00\x00\x00\x00\x00\x00](K\x01\x8c\x02ab\x94h\x00\x85e."[..]);
+//! # Ok::<(), brine::Error>(())
+//! ```
+
+use std::collections::HashMap;
+
+use brine_core::{Category, Error, Opcode, Result};
+
+use crate::dis::{read_instruction, MemoKey, Val};
+
+/// `pickle._Framer._FRAME_SIZE_TARGET`.
+const FRAME_SIZE_TARGET: usize = 64 * 1024;
+/// `pickle._Framer._FRAME_SIZE_MIN`.
+const FRAME_SIZE_MIN: usize = 4;
+/// FRAME opcode plus its 8-byte length.
+const FRAME_HEADER: usize = 9;
+
+/// Returns exactly the bytes of CPython 3.11's `pickletools.optimize(data)`.
+///
+/// See the [module documentation](self) for what is kept, how it is renumbered and framed, and
+/// which inputs fail.
+pub fn optimize(data: &[u8]) -> Result<Vec<u8>> {
+    // Pass 1: which indices are fetched, and the protocol.
+    let mut oldids: KeyMap<()> = KeyMap::default();
+    let mut newids: KeyMap<Option<u64>> = KeyMap::default();
+    let mut proto: u8 = 0;
+    let mut header_end = 0usize;
+    let mut pos = 0usize;
+    loop {
+        let (op, val, end) = read_instruction(data, pos)?;
+        match op {
+            Opcode::PUT | Opcode::BINPUT | Opcode::LONG_BINPUT => oldids.insert(val.memo_key(), ()),
+            Opcode::MEMOIZE => oldids.insert(MemoKey::Int(oldids.len as i64), ()),
+            Opcode::FRAME => {}
+            Opcode::GET | Opcode::BINGET | Opcode::LONG_BINGET => {
+                proto = proto.max(u8::from(op != Opcode::GET));
+                newids.insert(val.memo_key(), None);
+            }
+            Opcode::PROTO => {
+                if let Val::Int(v) = val {
+                    proto = proto.max(v as u8);
+                }
+                if pos == 0 {
+                    header_end = end;
+                }
+            }
+            _ => {}
+        }
+        pos = end;
+        if op == Opcode::STOP {
+            break;
+        }
+    }
+    let stop_end = pos;
+    if proto > brine_core::HIGHEST_PROTOCOL {
+        return Err(Error::msg(
+            Category::Unsupported,
+            format!(
+                "pickle protocol must be <= {}",
+                brine_core::HIGHEST_PROTOCOL
+            ),
+        ));
+    }
+
+    // Pass 2: the same opcodes again, written through an emulated `pickle._Pickler`.
+    let mut out = Out::new(
+        Vec::with_capacity(stop_end + FRAME_HEADER * (stop_end / FRAME_SIZE_TARGET + 2)),
+        proto >= 4,
+    );
+    out.buf.extend_from_slice(&data[..header_end]);
+    out.start_framing();
+    oldids.clear();
+    let mut idx: u64 = 0;
+    let mut small = [0u8; 24];
+    pos = 0;
+    while pos < stop_end {
+        let (op, val, end) = read_instruction(data, pos)?;
+        match op {
+            Opcode::PUT | Opcode::BINPUT | Opcode::LONG_BINPUT | Opcode::MEMOIZE => {
+                let key = if op == Opcode::MEMOIZE {
+                    MemoKey::Int(oldids.len as i64)
+                } else {
+                    val.memo_key()
+                };
+                oldids.insert(key.clone(), ());
+                if newids.get(&key).is_some() {
+                    let n = put(proto, idx, &mut small)?;
+                    newids.insert(key, Some(idx));
+                    idx += 1;
+                    out.commit_frame(false);
+                    out.write(&small[..n]);
+                }
+            }
+            Opcode::FRAME => {}
+            Opcode::GET | Opcode::BINGET | Opcode::LONG_BINGET => {
+                let new = newids.get(&val.memo_key()).flatten();
+                let n = get(proto, new, &mut small)?;
+                out.commit_frame(false);
+                out.write(&small[..n]);
+            }
+            Opcode::PROTO if pos == 0 => {}
+            _ => {
+                let bytes = &data[pos..end];
+                let frameless = bytes.len() > FRAME_SIZE_TARGET;
+                out.commit_frame(frameless);
+                if frameless {
+                    out.file_write(bytes);
+                } else {
+                    out.write(bytes);
+                }
+            }
+        }
+        pos = end;
+    }
+    out.end_framing();
+    Ok(out.buf)
+}
+
+/// `pickle._Pickler.put(idx)`, written into `buf`; returns its length.
+fn put(proto: u8, idx: u64, buf: &mut [u8; 24]) -> Result<usize> {
+    if proto >= 4 {
+        buf[0] = Opcode::MEMOIZE as u8;
+        Ok(1)
+    } else if proto >= 1 {
+        binary(idx, Opcode::BINPUT, Opcode::LONG_BINPUT, buf)
+    } else {
+        Ok(text(b'p', &idx.to_string(), buf))
+    }
+}
+
+/// `pickle._Pickler.get(i)`; `None` is an index that was never (or not yet) renumbered.
+fn get(proto: u8, i: Option<u64>, buf: &mut [u8; 24]) -> Result<usize> {
+    match i {
+        Some(i) if proto >= 1 => binary(i, Opcode::BINGET, Opcode::LONG_BINGET, buf),
+        Some(i) => Ok(text(b'g', &i.to_string(), buf)),
+        None if proto >= 1 => Err(Error::msg(
+            Category::Data,
+            "'<' not supported between instances of 'NoneType' and 'int'",
+        )),
+        None => Ok(text(b'g', "None", buf)),
+    }
+}
+
+fn binary(i: u64, short: Opcode, long: Opcode, buf: &mut [u8; 24]) -> Result<usize> {
+    if i < 256 {
+        buf[0] = short as u8;
+        buf[1] = i as u8;
+        Ok(2)
+    } else {
+        let i = u32::try_from(i).map_err(|_| {
+            Error::msg(
+                Category::Limit,
+                "'I' format requires 0 <= number <= 4294967295",
+            )
+        })?;
+        buf[0] = long as u8;
+        buf[1..5].copy_from_slice(&i.to_le_bytes());
+        Ok(5)
+    }
+}
+
+fn text(code: u8, digits: &str, buf: &mut [u8; 24]) -> usize {
+    buf[0] = code;
+    buf[1..1 + digits.len()].copy_from_slice(digits.as_bytes());
+    buf[1 + digits.len()] = b'\n';
+    digits.len() + 2
+}
+
+/// The output with `pickle._Framer` emulated in place: while framing, the current frame is the
+/// tail of `buf` after a 9-byte placeholder at `frame_start`, filled in (or removed, for a frame
+/// under 4 bytes) when the frame is committed.
+struct Out {
+    buf: Vec<u8>,
+    framing: bool,
+    frame_start: usize,
+}
+
+impl Out {
+    fn new(buf: Vec<u8>, framing: bool) -> Self {
+        Out {
+            buf,
+            framing,
+            frame_start: 0,
+        }
+    }
+
+    fn start_framing(&mut self) {
+        if self.framing {
+            self.frame_start = self.buf.len();
+            self.buf.extend_from_slice(&[0; FRAME_HEADER]);
+        }
+    }
+
+    fn frame_len(&self) -> usize {
+        self.buf.len() - self.frame_start - FRAME_HEADER
+    }
+
+    fn commit_frame(&mut self, force: bool) {
+        if !self.framing {
+            return;
+        }
+        let len = self.frame_len();
+        if len >= FRAME_SIZE_TARGET || force {
+            if len >= FRAME_SIZE_MIN {
+                let h = &mut self.buf[self.frame_start..self.frame_start + FRAME_HEADER];
+                h[0] = Opcode::FRAME as u8;
+                h[1..].copy_from_slice(&(len as u64).to_le_bytes());
+            } else {
+                self.buf
+                    .drain(self.frame_start..self.frame_start + FRAME_HEADER);
+            }
+            self.start_framing();
+        }
+    }
+
+    fn write(&mut self, data: &[u8]) {
+        self.buf.extend_from_slice(data);
+    }
+
+    /// Writes past the framer; only called right after a forced commit (an empty frame).
+    fn file_write(&mut self, data: &[u8]) {
+        if self.framing {
+            self.buf.truncate(self.frame_start);
+            self.buf.extend_from_slice(data);
+            self.start_framing();
+        } else {
+            self.buf.extend_from_slice(data);
+        }
+    }
+
+    fn end_framing(&mut self) {
+        if self.framing {
+            self.commit_frame(true);
+            self.buf.truncate(self.frame_start);
+            self.framing = false;
+        }
+    }
+}
+
+/// A dict keyed by Python ints: dense for small non-negative keys, hashed for the rest (a
+/// hostile index never sizes an allocation: the dense part grows only with the entry count).
+struct KeyMap<V> {
+    dense: Vec<Option<V>>,
+    sparse: HashMap<MemoKey, V>,
+    len: usize,
+}
+
+impl<V> Default for KeyMap<V> {
+    fn default() -> Self {
+        KeyMap {
+            dense: Vec::new(),
+            sparse: HashMap::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<V: Copy> KeyMap<V> {
+    fn clear(&mut self) {
+        self.dense.clear();
+        self.sparse.clear();
+        self.len = 0;
+    }
+
+    fn dense_slot(&self, key: &MemoKey) -> Option<usize> {
+        match *key {
+            MemoKey::Int(k) if k >= 0 && (k as u64) < 2 * self.len as u64 + 1024 => {
+                Some(k as usize)
+            }
+            _ => None,
+        }
+    }
+
+    fn get(&self, key: &MemoKey) -> Option<V> {
+        if let MemoKey::Int(k) = *key {
+            if let Some(Some(v)) = usize::try_from(k).ok().and_then(|k| self.dense.get(k)) {
+                return Some(*v);
+            }
+        }
+        if self.sparse.is_empty() {
+            return None;
+        }
+        self.sparse.get(key).copied()
+    }
+
+    /// `d[key] = v`.
+    fn insert(&mut self, key: MemoKey, v: V) {
+        if let MemoKey::Int(k) = key {
+            if let Some(slot) = usize::try_from(k).ok().and_then(|k| self.dense.get_mut(k)) {
+                if slot.is_some() {
+                    *slot = Some(v);
+                    return;
+                }
+            }
+        }
+        if let Some(slot) = self.sparse.get_mut(&key) {
+            *slot = v;
+            return;
+        }
+        match self.dense_slot(&key) {
+            Some(i) => {
+                if i >= self.dense.len() {
+                    self.dense.resize_with(i + 1, || None);
+                }
+                self.dense[i] = Some(v);
+            }
+            None => {
+                self.sparse.insert(key, v);
+            }
+        }
+        self.len += 1;
+    }
+}
