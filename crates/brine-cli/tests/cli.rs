@@ -199,3 +199,28 @@ fn dis_of_a_broken_pickle_prints_what_it_can_then_fails() {
         "{err}"
     );
 }
+
+#[test]
+fn optimize_matches_python_pickletools() {
+    for name in [
+        "all_kinds.p2.pickle",
+        "frames_multi.p4.pickle",
+        "memo_300.p1.pickle",
+    ] {
+        let f = golden(name);
+        let ours = brine(&["optimize", &f, "-"], b"");
+        assert!(
+            ours.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&ours.stderr)
+        );
+        let code = "import pickletools,sys; sys.stdout.buffer.write(pickletools.optimize(open(sys.argv[1],'rb').read()))";
+        let Ok(theirs) = Command::new("python3").args(["-c", code, &f]).output() else {
+            eprintln!("SKIPPED: python3 not found");
+            return;
+        };
+        assert_eq!(ours.stdout, theirs.stdout, "{name}");
+    }
+    let out = brine(&["optimize", "-", "-"], b"\x80\x02]q\x00(");
+    assert_eq!(out.status.code(), Some(2));
+}
