@@ -23,6 +23,14 @@ pub(crate) struct Memo {
 }
 
 impl Memo {
+    /// An empty memo with dense room for `n` entries (sized from real input, never a claim).
+    pub(crate) fn with_capacity(n: usize) -> Memo {
+        Memo {
+            dense: Vec::with_capacity(n),
+            ..Memo::default()
+        }
+    }
+
     #[inline]
     pub(crate) fn len(&self) -> usize {
         self.count
@@ -60,7 +68,9 @@ impl Memo {
             if self.sparse.is_empty() || self.sparse.remove(&idx).is_none() {
                 self.grow_count(limits)?;
             }
-            self.dense.resize(idx as usize, EMPTY);
+            if idx != len {
+                self.dense.resize(idx as usize, EMPTY);
+            }
             self.dense.push(id.0);
             return Ok(());
         }
