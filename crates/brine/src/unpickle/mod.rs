@@ -546,6 +546,30 @@ impl Machine {
         self.memo.put(idx, top, limits)
     }
 
+    /// The inline part of `memo_put`: true when done, false when `memo_put` must run (which
+    /// then also reports any error).
+    #[inline(always)]
+    fn fast_put(&mut self, idx: u64) -> bool {
+        match self.stack.last() {
+            Some(&top) if self.stack.len() > self.fence => {
+                self.memo.try_put_next(idx, top, &self.opts.limits)
+            }
+            _ => false,
+        }
+    }
+
+    /// The inline part of `memo_get`: true when done, false when `memo_get` must run.
+    #[inline(always)]
+    fn fast_get(&mut self, idx: usize) -> bool {
+        match self.memo.get_dense(idx) {
+            Some(id) if self.stack.len() < self.opts.limits.max_stack => {
+                self.stack.push(id);
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn memo_get(&mut self, idx: i64) -> Result<()> {
         match u64::try_from(idx).ok().and_then(|i| self.memo.get(i)) {
             Some(id) => self.push(id),
@@ -931,12 +955,20 @@ impl Machine {
                         .and_then(|s| self.str_node(s))
                         .map(|_| 5 + n)
                 }
-                0x94 => self.memo_put(self.memo.len() as u64).map(|_| 1),
+                0x94 => {
+                    if self.fast_put(self.memo.len() as u64) {
+                        Ok(1)
+                    } else {
+                        self.memo_put(self.memo.len() as u64).map(|_| 1)
+                    }
+                }
                 b'q' => match rest.first() {
+                    Some(&i) if self.fast_put(i as u64) => Ok(2),
                     Some(&i) => self.memo_put(i as u64).map(|_| 2),
                     None => return Ok(Fast::Fallback),
                 },
                 b'h' => match rest.first() {
+                    Some(&i) if self.fast_get(i as usize) => Ok(2),
                     Some(&i) => self.memo_get(i as i64).map(|_| 2),
                     None => return Ok(Fast::Fallback),
                 },
@@ -946,7 +978,13 @@ impl Machine {
                     };
                     let i = u32::from_le_bytes([v[0], v[1], v[2], v[3]]);
                     if b == b'j' {
-                        self.memo_get(i as i64).map(|_| 5)
+                        if self.fast_get(i as usize) {
+                            Ok(5)
+                        } else {
+                            self.memo_get(i as i64).map(|_| 5)
+                        }
+                    } else if self.fast_put(i as u64) {
+                        Ok(5)
                     } else {
                         self.memo_put(i as u64).map(|_| 5)
                     }
