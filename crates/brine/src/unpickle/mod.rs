@@ -493,6 +493,21 @@ impl Machine {
         self.push_with(|| Node::Str(s))
     }
 
+    /// SHORT_BINUNICODE: short ASCII (nearly every key) checked, stored and pushed in one call.
+    #[inline(never)]
+    fn short_str(&mut self, b: &[u8]) -> Result<()> {
+        match PyStr::inline_ascii(b) {
+            Some(s) => {
+                self.charge(b.len())?;
+                self.push_with(|| Node::Str(s))
+            }
+            None => {
+                let s = text::str_from_utf8_surrogatepass(b)?;
+                self.str_node(s)
+            }
+        }
+    }
+
     fn py2_string(&mut self, b: &[u8]) -> Result<()> {
         self.charge(b.len())?;
         match text::decode_py2_str(b, self.opts.encoding, self.opts.errors)? {
@@ -938,9 +953,7 @@ impl Machine {
                     if b == b'C' {
                         self.push_bytes(payload).map(|_| 2 + n as usize)
                     } else {
-                        text::str_from_utf8_surrogatepass(payload)
-                            .and_then(|s| self.str_node(s))
-                            .map(|_| 2 + n as usize)
+                        self.short_str(payload).map(|_| 2 + n as usize)
                     }
                 }
                 b'X' => {
