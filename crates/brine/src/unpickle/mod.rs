@@ -438,6 +438,19 @@ impl Machine {
         self.push(id)
     }
 
+    /// The inline part of `push_atom`: pushes the atom's node when it exists and the stack
+    /// has room; false when `push_atom` must run.
+    #[inline(always)]
+    fn fast_atom(&mut self, slot: usize) -> bool {
+        match self.atoms.get(slot) {
+            Some(&id) if id != NO_ATOM && self.stack.len() < self.opts.limits.max_stack => {
+                self.stack.push(NodeId(id));
+                true
+            }
+            _ => false,
+        }
+    }
+
     #[cold]
     fn set_atom(&mut self, slot: usize, id: NodeId) {
         debug_assert!(slot < ATOMS);
@@ -905,18 +918,10 @@ impl Machine {
             let r = match b {
                 b'K' => match rest.first() {
                     // An int already made and room on the stack: no call (most BININT1s).
-                    Some(&v) => match self
-                        .atoms
-                        .get(ATOM_INTS + (v as i64 - SMALL_INT_MIN) as usize)
-                    {
-                        Some(&id)
-                            if id != NO_ATOM && self.stack.len() < self.opts.limits.max_stack =>
-                        {
-                            self.stack.push(NodeId(id));
-                            Ok(2)
-                        }
-                        _ => self.push_int(v as i64).map(|_| 2),
-                    },
+                    Some(&v) if self.fast_atom(ATOM_INTS + (v as i64 - SMALL_INT_MIN) as usize) => {
+                        Ok(2)
+                    }
+                    Some(&v) => self.push_int(v as i64).map(|_| 2),
                     None => return Ok(Fast::Fallback),
                 },
                 b'M' => match rest.get(..2) {
@@ -940,8 +945,11 @@ impl Machine {
                     }
                     None => return Ok(Fast::Fallback),
                 },
+                b'N' if self.fast_atom(ATOM_NONE) => Ok(1),
                 b'N' => self.push_none().map(|_| 1),
+                0x88 if self.fast_atom(ATOM_FALSE + 1) => Ok(1),
                 0x88 => self.push_bool(true).map(|_| 1),
+                0x89 if self.fast_atom(ATOM_FALSE) => Ok(1),
                 0x89 => self.push_bool(false).map(|_| 1),
                 0x8c | b'C' => {
                     let Some(&n) = rest.first() else {
