@@ -23,9 +23,47 @@ pub(crate) struct Memo {
 }
 
 impl Memo {
+    /// An empty memo with dense room for `n` entries (sized from real input, never a claim).
+    pub(crate) fn with_capacity(n: usize) -> Memo {
+        Memo {
+            dense: Vec::with_capacity(n),
+            ..Memo::default()
+        }
+    }
+
     #[inline]
     pub(crate) fn len(&self) -> usize {
         self.count
+    }
+
+    /// The entry at `idx` when it is in the dense part (the fast path of [`get`](Self::get)).
+    #[inline(always)]
+    pub(crate) fn get_dense(&self, idx: usize) -> Option<NodeId> {
+        match self.dense.get(idx) {
+            Some(&v) if v != EMPTY => Some(NodeId(v)),
+            _ => None,
+        }
+    }
+
+    /// [`put`](Self::put) of the next dense index when that needs no growth, no sparse entry
+    /// and no limit error (the common MEMOIZE / BINPUT): false when `put` must run instead.
+    /// Same result as `put` whenever it returns true.
+    #[inline(always)]
+    pub(crate) fn try_put_next(&mut self, idx: u64, id: NodeId, limits: &Limits) -> bool {
+        let n = self.count;
+        if idx == n as u64
+            && n == self.dense.len()
+            && n < self.dense.capacity()
+            && n < limits.max_memo_entries
+            && idx <= limits.max_memo_index
+            && self.sparse.is_empty()
+        {
+            self.dense.push(id.0);
+            self.count = n + 1;
+            true
+        } else {
+            false
+        }
     }
 
     #[inline]
@@ -60,7 +98,9 @@ impl Memo {
             if self.sparse.is_empty() || self.sparse.remove(&idx).is_none() {
                 self.grow_count(limits)?;
             }
-            self.dense.resize(idx as usize, EMPTY);
+            if idx != len {
+                self.dense.resize(idx as usize, EMPTY);
+            }
             self.dense.push(id.0);
             return Ok(());
         }

@@ -60,8 +60,10 @@ struct Machine {
     buffers: Option<std::vec::IntoIter<Blob>>,
     buffers_taken: usize,
     max_nodes: usize,
-    /// The shared nodes of atoms (see `push_atom`), by slot.
-    atoms: Box<[Option<NodeId>; ATOMS]>,
+    /// The shared nodes of atoms (see `push_atom`), by slot, `NO_ATOM` where not made yet.
+    /// Grown on first use to the slots used, so a small decode neither allocates nor clears
+    /// all `ATOMS` slots.
+    atoms: Vec<u32>,
     /// Payload bytes copied into nodes so far (`Limits::max_alloc`).
     alloc: u64,
 }
@@ -92,7 +94,8 @@ impl<'de, R: Read<'de>> Unpickler<'de, R> {
         // The cap (32 MB of nodes) keeps a huge payload from reserving much, and stays under
         // glibc's largest mmap threshold, so repeated decodes reuse memory instead of taking
         // fresh page faults (measured: 80 -> 35 ms on 100k records).
-        let guess = (read.remaining().unwrap_or(0) / 8).min(1 << 20) as usize;
+        let input = read.remaining().unwrap_or(0);
+        let guess = (input / 8).min(1 << 20) as usize;
         Unpickler {
             dec: Decoder::with_read(read, limits),
             m: Machine {
@@ -100,14 +103,16 @@ impl<'de, R: Read<'de>> Unpickler<'de, R> {
                 stack: Vec::with_capacity(64),
                 marks: Vec::new(),
                 fence: 0,
-                memo: Memo::default(),
+                // Sized from the real input: a memoized value takes at least 2 bytes, most far
+                // more; small pickles then never regrow the memo.
+                memo: Memo::with_capacity((input / 16).min(1 << 12) as usize),
                 proto: 0,
                 opts,
                 buffers,
                 buffers_taken: 0,
                 max_nodes,
                 alloc: 0,
-                atoms: Box::new([None; ATOMS]),
+                atoms: Vec::new(),
             },
         }
     }
@@ -283,6 +288,8 @@ const ATOM_INTS: usize = 3;
 const SMALL_INT_MIN: i64 = -5;
 const SMALL_INT_MAX: i64 = 256;
 const ATOMS: usize = ATOM_INTS + (SMALL_INT_MAX - SMALL_INT_MIN + 1) as usize;
+/// An atom slot with no node yet (node ids stay below `u32::MAX`).
+const NO_ATOM: u32 = u32::MAX;
 
 /// How the fast path ended.
 enum Fast {
@@ -417,18 +424,41 @@ impl Machine {
     /// too), so one node each keeps graphs small: MICRO_DICT-like data is mostly atoms.
     #[inline(always)]
     fn push_atom(&mut self, slot: usize, make: impl FnOnce() -> Node) -> Result<()> {
-        let id = match self.atoms[slot] {
-            Some(id) => id,
-            None => {
+        let id = match self.atoms.get(slot) {
+            Some(&id) if id != NO_ATOM => NodeId(id),
+            _ => {
                 if self.graph.len() >= self.max_nodes {
                     return Err(limit(LimitKind::Nodes));
                 }
                 let id = self.graph.add_with(make);
-                self.atoms[slot] = Some(id);
+                self.set_atom(slot, id);
                 id
             }
         };
         self.push(id)
+    }
+
+    /// The inline part of `push_atom`: pushes the atom's node when it exists and the stack
+    /// has room; false when `push_atom` must run.
+    #[inline(always)]
+    fn fast_atom(&mut self, slot: usize) -> bool {
+        match self.atoms.get(slot) {
+            Some(&id) if id != NO_ATOM && self.stack.len() < self.opts.limits.max_stack => {
+                self.stack.push(NodeId(id));
+                true
+            }
+            _ => false,
+        }
+    }
+
+    #[cold]
+    fn set_atom(&mut self, slot: usize, id: NodeId) {
+        debug_assert!(slot < ATOMS);
+        if slot >= self.atoms.len() {
+            // None, the bools and the ints up to 28 in one small allocation.
+            self.atoms.resize((slot + 1).max(32), NO_ATOM);
+        }
+        self.atoms[slot] = id.0;
     }
 
     #[inline(never)]
@@ -474,6 +504,21 @@ impl Machine {
     fn str_node(&mut self, s: PyStr) -> Result<()> {
         self.charge(s.as_bytes().len())?;
         self.push_with(|| Node::Str(s))
+    }
+
+    /// SHORT_BINUNICODE: short ASCII (nearly every key) checked, stored and pushed in one call.
+    #[inline(never)]
+    fn short_str(&mut self, b: &[u8]) -> Result<()> {
+        match PyStr::inline_ascii(b) {
+            Some(s) => {
+                self.charge(b.len())?;
+                self.push_with(|| Node::Str(s))
+            }
+            None => {
+                let s = text::str_from_utf8_surrogatepass(b)?;
+                self.str_node(s)
+            }
+        }
     }
 
     fn py2_string(&mut self, b: &[u8]) -> Result<()> {
@@ -529,6 +574,30 @@ impl Machine {
         self.memo.put(idx, top, limits)
     }
 
+    /// The inline part of `memo_put`: true when done, false when `memo_put` must run (which
+    /// then also reports any error).
+    #[inline(always)]
+    fn fast_put(&mut self, idx: u64) -> bool {
+        match self.stack.last() {
+            Some(&top) if self.stack.len() > self.fence => {
+                self.memo.try_put_next(idx, top, &self.opts.limits)
+            }
+            _ => false,
+        }
+    }
+
+    /// The inline part of `memo_get`: true when done, false when `memo_get` must run.
+    #[inline(always)]
+    fn fast_get(&mut self, idx: usize) -> bool {
+        match self.memo.get_dense(idx) {
+            Some(id) if self.stack.len() < self.opts.limits.max_stack => {
+                self.stack.push(id);
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn memo_get(&mut self, idx: i64) -> Result<()> {
         match u64::try_from(idx).ok().and_then(|i| self.memo.get(i)) {
             Some(id) => self.push(id),
@@ -554,6 +623,8 @@ impl Machine {
     fn append_from(&mut self, target: NodeId, from: usize) -> Result<()> {
         let items = &self.stack[from..];
         match self.graph.get_mut(target) {
+            // A fresh list (the usual case) gets an exact allocation, skipping the growth path.
+            Node::List(v) if v.is_empty() => *v = items.to_vec(),
             Node::List(v) => v.extend_from_slice(items),
             Node::Object(o) => o.list_items.extend_from_slice(items),
             other => {
@@ -572,6 +643,7 @@ impl Machine {
         let items = &self.stack[from..];
         let pairs = items.chunks_exact(2).map(|p| (p[0], p[1]));
         match self.graph.get_mut(target) {
+            Node::Dict(v) if v.is_empty() => *v = pairs.collect(),
             Node::Dict(v) => v.extend(pairs),
             Node::Object(o) => o.dict_items.extend(pairs),
             other => {
@@ -845,6 +917,10 @@ impl Machine {
             let rest = &data[at + 1..];
             let r = match b {
                 b'K' => match rest.first() {
+                    // An int already made and room on the stack: no call (most BININT1s).
+                    Some(&v) if self.fast_atom(ATOM_INTS + (v as i64 - SMALL_INT_MIN) as usize) => {
+                        Ok(2)
+                    }
                     Some(&v) => self.push_int(v as i64).map(|_| 2),
                     None => return Ok(Fast::Fallback),
                 },
@@ -869,8 +945,11 @@ impl Machine {
                     }
                     None => return Ok(Fast::Fallback),
                 },
+                b'N' if self.fast_atom(ATOM_NONE) => Ok(1),
                 b'N' => self.push_none().map(|_| 1),
+                0x88 if self.fast_atom(ATOM_FALSE + 1) => Ok(1),
                 0x88 => self.push_bool(true).map(|_| 1),
+                0x89 if self.fast_atom(ATOM_FALSE) => Ok(1),
                 0x89 => self.push_bool(false).map(|_| 1),
                 0x8c | b'C' => {
                     let Some(&n) = rest.first() else {
@@ -882,9 +961,7 @@ impl Machine {
                     if b == b'C' {
                         self.push_bytes(payload).map(|_| 2 + n as usize)
                     } else {
-                        text::str_from_utf8_surrogatepass(payload)
-                            .and_then(|s| self.str_node(s))
-                            .map(|_| 2 + n as usize)
+                        self.short_str(payload).map(|_| 2 + n as usize)
                     }
                 }
                 b'X' => {
@@ -899,12 +976,20 @@ impl Machine {
                         .and_then(|s| self.str_node(s))
                         .map(|_| 5 + n)
                 }
-                0x94 => self.memo_put(self.memo.len() as u64).map(|_| 1),
+                0x94 => {
+                    if self.fast_put(self.memo.len() as u64) {
+                        Ok(1)
+                    } else {
+                        self.memo_put(self.memo.len() as u64).map(|_| 1)
+                    }
+                }
                 b'q' => match rest.first() {
+                    Some(&i) if self.fast_put(i as u64) => Ok(2),
                     Some(&i) => self.memo_put(i as u64).map(|_| 2),
                     None => return Ok(Fast::Fallback),
                 },
                 b'h' => match rest.first() {
+                    Some(&i) if self.fast_get(i as usize) => Ok(2),
                     Some(&i) => self.memo_get(i as i64).map(|_| 2),
                     None => return Ok(Fast::Fallback),
                 },
@@ -914,7 +999,13 @@ impl Machine {
                     };
                     let i = u32::from_le_bytes([v[0], v[1], v[2], v[3]]);
                     if b == b'j' {
-                        self.memo_get(i as i64).map(|_| 5)
+                        if self.fast_get(i as usize) {
+                            Ok(5)
+                        } else {
+                            self.memo_get(i as i64).map(|_| 5)
+                        }
+                    } else if self.fast_put(i as u64) {
+                        Ok(5)
                     } else {
                         self.memo_put(i as u64).map(|_| 5)
                     }

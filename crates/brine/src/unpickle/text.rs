@@ -109,6 +109,10 @@ pub(crate) fn decode_raw_unicode_escape(s: &[u8]) -> Result<PyStr> {
 /// BINUNICODE payloads: UTF-8 with `surrogatepass`. Plain UTF-8 costs one `from_utf8`.
 #[inline]
 pub(crate) fn str_from_utf8_surrogatepass(b: &[u8]) -> Result<PyStr> {
+    // Short ASCII (nearly every key) in one pass over a fixed-size buffer.
+    if let Some(s) = PyStr::inline_ascii(b) {
+        return Ok(s);
+    }
     let utf8 = std::str::from_utf8(b).is_ok()
         || core::validate_utf8_surrogatepass(b).map_err(text_error)?;
     Ok(PyStr::from_checked(b, utf8))

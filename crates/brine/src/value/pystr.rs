@@ -176,6 +176,34 @@ impl PyStr {
         }
     }
 
+    /// A short ASCII payload (the usual key or small value) checked and stored inline in one
+    /// pass; `None` when `b` is longer than the inline size or not ASCII.
+    #[inline]
+    pub(crate) fn inline_ascii(b: &[u8]) -> Option<PyStr> {
+        if b.len() > INLINE {
+            return None;
+        }
+        let mut buf = [0u8; INLINE];
+        buf[..b.len()].copy_from_slice(b);
+        // The padding is zero, so the buffer is ASCII exactly when `b` is: three word tests
+        // (the last two overlap) instead of a byte loop.
+        let word = |i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&buf[i..i + 8]);
+            u64::from_le_bytes(w)
+        };
+        if (word(0) | word(8) | word(INLINE - 8)) & 0x8080_8080_8080_8080 != 0 {
+            return None;
+        }
+        Some(PyStr {
+            data: Store::Inline {
+                len: b.len() as u8,
+                buf,
+            },
+            utf8: true,
+        })
+    }
+
     /// [`from_checked`](Self::from_checked) taking ownership.
     #[inline]
     pub(crate) fn from_checked_vec(data: Vec<u8>, utf8: bool) -> PyStr {
