@@ -4,7 +4,7 @@
 Usage (from the repo root):  python3 bench/compare.py [--quick]
 
 Builds the workloads with this python3 (pyperformance's bm_pickle data at its exact
-definition, replicated by deep copy to ~10 MB; 100k small-dict records), times CPython
+definition, replicated by deep copy to a ~6 MB mix; 100k small-dict records), times CPython
 `pickle.loads` / `pickle.dumps` in-process (gc disabled while timing, median of 7), runs
 brine's timing example on the same files, and prints medians and ratios (brine speed-up over
 CPython: > 1 means brine is faster).
