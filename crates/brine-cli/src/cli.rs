@@ -88,6 +88,10 @@ pub struct ConvertArgs {
     /// Lift the limits meant for untrusted input.
     #[arg(long)]
     pub trusted: bool,
+    /// Compress the output: gzip, zlib, bz2, xz, lzma, zstd or lz4, optionally `:LEVEL`
+    /// (default: by the output file's extension; standard output only with this flag).
+    #[arg(long, value_name = "ALGO[:LEVEL]")]
+    pub compress: Option<String>,
 }
 
 /// Arguments of `brine optimize`.

@@ -6,11 +6,13 @@ use anyhow::{Context, Result};
 use brine::{DumpOptions, Limits, LoadOptions, Pickler, StringEncoding, Unpickler};
 
 use crate::cli::ConvertArgs;
-use crate::io_util::{read_input, write_output};
+use brine_formats::Codec;
+
+use crate::io_util::{is_std, read_input_with, write_output};
 
 /// Runs `brine convert`.
 pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
-    let data = read_input(&args.input)?;
+    let out_codec = output_codec(args)?;
     let encoding = match args.encoding.as_str() {
         "latin1" => StringEncoding::Latin1,
         "utf8" => StringEncoding::Utf8,
@@ -22,6 +24,7 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
     } else {
         Limits::default()
     };
+    let data = read_input_with(&args.input, &limits)?;
     let opts = LoadOptions::new().encoding(encoding).limits(limits);
     let mut unpickler = Unpickler::new(&data, opts);
     let mut pickler = Pickler::new(Vec::new(), DumpOptions::new().protocol(args.protocol));
@@ -50,6 +53,34 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
             break;
         }
     }
-    write_output(&args.output, &pickler.into_inner())?;
+    let mut out = pickler.into_inner();
+    if let Some((codec, level)) = out_codec {
+        out = brine_formats::compress(&out, codec, level)
+            .with_context(|| format!("cannot compress the output with {codec}"))?;
+    }
+    write_output(&args.output, &out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The output's codec and level: `--compress ALGO[:LEVEL]`, else the output file's extension.
+fn output_codec(args: &ConvertArgs) -> Result<Option<(Codec, Option<u32>)>> {
+    let Some(spec) = &args.compress else {
+        if is_std(&args.output) {
+            return Ok(None);
+        }
+        return Ok(Codec::from_extension(&args.output).map(|c| (c, None)));
+    };
+    let (name, level) = match spec.split_once(':') {
+        Some((name, level)) => {
+            let level = level
+                .parse::<u32>()
+                .with_context(|| format!("bad compression level in --compress {spec}"))?;
+            (name, Some(level))
+        }
+        None => (spec.as_str(), None),
+    };
+    let codec = Codec::from_name(name).with_context(|| {
+        format!("unknown compression {name:?} (gzip, zlib, bz2, xz, lzma, zstd or lz4)")
+    })?;
+    Ok(Some((codec, level)))
 }
