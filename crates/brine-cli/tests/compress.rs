@@ -60,8 +60,10 @@ fn convert_gz_to_xz_at_protocol_2() {
         &decompress(&out.stdout, &Limits::default()).unwrap()[..],
         &plain[..]
     );
-    let out = brine(&["convert", s(&gz), "-", "--compress", "nope"]);
-    assert!(!out.status.success());
+    for bad in ["nope", "gzip:10", "lz4:1", "xz:x"] {
+        let out = brine(&["convert", s(&gz), "-", "--compress", bad]);
+        assert!(!out.status.success(), "{bad}");
+    }
 }
 
 #[test]

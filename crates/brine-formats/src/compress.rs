@@ -120,6 +120,25 @@ impl Codec {
     }
 }
 
+impl Codec {
+    /// The level [`compress`] would use for `level`: the default for `None`, or an
+    /// [unsupported](brine_core::Category::Unsupported) error when out of range (any level
+    /// for LZ4, which has none).
+    pub fn check_level(self, level: Option<u32>) -> Result<u32> {
+        match (self.levels(), level) {
+            (None, None) => Ok(0),
+            (None, Some(_)) => Err(Error::unsupported(format!(
+                "{self} takes no compression level"
+            ))),
+            (Some((_, _, default)), None) => Ok(default),
+            (Some((lo, hi, _)), Some(l)) if (lo..=hi).contains(&l) => Ok(l),
+            (Some((lo, hi, _)), Some(l)) => Err(Error::unsupported(format!(
+                "{self} compression level {l} is not in {lo}..={hi}"
+            ))),
+        }
+    }
+}
+
 impl fmt::Display for Codec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -222,21 +241,7 @@ fn bounded(r: impl Read, codec: Codec, input: &[u8], limits: &Limits) -> Result<
 /// `data` compressed as `codec` at `level` (see [`Codec::levels`]; `None` for the default;
 /// LZ4 takes no level).
 pub fn compress(data: &[u8], codec: Codec, level: Option<u32>) -> Result<Vec<u8>> {
-    let level = match (codec.levels(), level) {
-        (None, None) => 0,
-        (None, Some(_)) => {
-            return Err(Error::unsupported(format!(
-                "{codec} takes no compression level"
-            )))
-        }
-        (Some((_, _, default)), None) => default,
-        (Some((lo, hi, _)), Some(l)) if (lo..=hi).contains(&l) => l,
-        (Some((lo, hi, _)), Some(l)) => {
-            return Err(Error::unsupported(format!(
-                "{codec} compression level {l} is not in {lo}..={hi}"
-            )))
-        }
-    };
+    let level = codec.check_level(level)?;
     let out = Vec::with_capacity(data.len() / 2 + 64);
     let res = match codec {
         Codec::Gzip => {

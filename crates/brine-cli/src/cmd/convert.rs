@@ -82,5 +82,6 @@ fn output_codec(args: &ConvertArgs) -> Result<Option<(Codec, Option<u32>)>> {
     let codec = Codec::from_name(name).with_context(|| {
         format!("unknown compression {name:?} (gzip, zlib, bz2, xz, lzma, zstd or lz4)")
     })?;
+    codec.check_level(level)?;
     Ok(Some((codec, level)))
 }
