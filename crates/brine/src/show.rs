@@ -426,15 +426,14 @@ impl<'a> Printer<'a> {
             }
         }
         match (class, kwargs_state, o.state) {
+            (Some(_), Some(s), _) if seq_len(self.g, Seq::Kwargs(s)) == 0 => {}
             (Some(_), Some(s), _) => {
-                if !matches!(self.g.get(s), Node::Dict(v) if v.is_empty()) {
-                    sep(&mut tail, &mut first);
-                    tail.push(Task::Seq {
-                        seq: Seq::Kwargs(s),
-                        pos: 0,
-                        depth: inner,
-                    });
-                }
+                sep(&mut tail, &mut first);
+                tail.push(Task::Seq {
+                    seq: Seq::Kwargs(s),
+                    pos: 0,
+                    depth: inner,
+                });
             }
             (_, _, Some(s)) => {
                 sep(&mut tail, &mut first);
