@@ -316,45 +316,89 @@ impl<'a> Printer<'a> {
         }
     }
 
-    /// `datetime.date` / `datetime.datetime` from their pickled bytes, when well-formed.
-    fn datetime(&self, name: &str, o: &Object) -> Option<String> {
+    /// `datetime.date` / `datetime` / `time` from their pickled bytes and `timedelta` from its
+    /// ints, when well-formed: the text up to the closing parenthesis and the tzinfo argument.
+    fn datetime(&self, name: &str, o: &Object) -> Option<(String, Option<NodeId>)> {
+        if o.state.is_some() || !o.list_items.is_empty() || !o.dict_items.is_empty() {
+            return None;
+        }
         let args = self.tuple_items(o.args);
+        if name == "timedelta" {
+            let mut parts = Vec::new();
+            for (i, label) in ["days", "seconds", "microseconds"].iter().enumerate() {
+                match self.g.try_get(*args.get(i)?)? {
+                    Node::Int(0) => {}
+                    Node::Int(v) => parts.push(format!("{label}={v}")),
+                    _ => return None,
+                }
+            }
+            if args.len() != 3 {
+                return None;
+            }
+            if parts.is_empty() {
+                parts.push("0".to_owned());
+            }
+            return Some((format!("datetime.timedelta({}", parts.join(", ")), None));
+        }
         let b = match self.g.try_get(*args.first()?)? {
             Node::Bytes(b) => b.as_bytes(),
             _ => return None,
         };
-        if o.state.is_some() || !o.list_items.is_empty() || !o.dict_items.is_empty() {
-            return None;
-        }
-        let year = u32::from(b[0]) * 256 + u32::from(*b.get(1)?);
-        match (name, b.len(), args.len()) {
-            ("date", 4, 1) => Some(format!("datetime.date({year}, {}, {})", b[2], b[3])),
-            ("datetime", 10, 1) => {
-                let mut s = format!(
-                    "datetime.datetime({year}, {}, {}, {}, {}",
-                    b[2] & 0x7f,
-                    b[3],
-                    b[4],
-                    b[5]
-                );
-                let us = (u32::from(b[7]) << 16) | (u32::from(b[8]) << 8) | u32::from(b[9]);
-                if us != 0 {
-                    s.push_str(&format!(", {}, {us}", b[6]));
-                } else if b[6] != 0 {
-                    s.push_str(&format!(", {}", b[6]));
-                }
-                s.push(')');
-                Some(s)
+        let tz = match args.len() {
+            1 => None,
+            2 => Some(args[1]),
+            _ => return None,
+        };
+        // Hours, minutes, seconds, microseconds from `b[at..at + 6]`, as Python shows them.
+        let hms = |at: usize, s: &mut String| {
+            s.push_str(&format!("{}, {}", b[at] & 0x7f, b[at + 1]));
+            let us =
+                (u32::from(b[at + 3]) << 16) | (u32::from(b[at + 4]) << 8) | u32::from(b[at + 5]);
+            if us != 0 {
+                s.push_str(&format!(", {}, {us}", b[at + 2]));
+            } else if b[at + 2] != 0 {
+                s.push_str(&format!(", {}", b[at + 2]));
             }
-            _ => None,
+        };
+        let mut s = match (name, b.len()) {
+            ("date", 4) if tz.is_none() => {
+                let year = u32::from(b[0]) * 256 + u32::from(b[1]);
+                return Some((format!("datetime.date({year}, {}, {}", b[2], b[3]), None));
+            }
+            ("datetime", 10) => {
+                let year = u32::from(b[0]) * 256 + u32::from(b[1]);
+                let mut s = format!("datetime.datetime({year}, {}, {}, ", b[2] & 0x7f, b[3]);
+                hms(4, &mut s);
+                if b[2] & 0x80 != 0 {
+                    s.push_str(", fold=1");
+                }
+                s
+            }
+            ("time", 6) => {
+                let mut s = "datetime.time(".to_owned();
+                hms(0, &mut s);
+                if b[0] & 0x80 != 0 {
+                    s.push_str(", fold=1");
+                }
+                s
+            }
+            _ => return None,
+        };
+        if tz.is_some() {
+            s.push_str(", tzinfo=");
         }
+        Some((s, tz))
     }
 
     fn object(&mut self, id: NodeId, o: &Object, depth: usize) {
         let callable = self.global_name(o.callable);
         if let Some(("datetime", name)) = callable {
-            if let Some(s) = self.datetime(name, o) {
+            if let Some((s, tz)) = self.datetime(name, o) {
                 self.out.push_str(&s);
+                self.stack.push(Task::Text(")"));
+                if let Some(tz) = tz {
+                    self.stack.push(Task::Visit(tz, depth + 1));
+                }
                 return;
             }
         }
