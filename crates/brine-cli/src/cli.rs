@@ -41,6 +41,14 @@ pub enum Command {
         Only the first pickle in the input is optimized; anything after its STOP is dropped, as \
         pickletools does.")]
     Optimize(OptimizeArgs),
+    /// Print the value of a pickle as Python's `repr()` would, without running anything.
+    #[command(after_help = "Examples:\n  \
+        brine show model.pkl\n  \
+        brine show --depth 2 --width 10 model.pkl\n  \
+        brine show --all - < stream.pkl\n\n\
+        One line per pickle (only the first unless --all). Containers deeper than --depth or \
+        past --width items print `...`; each line is capped at 1 MiB of text.")]
+    Show(ShowArgs),
 }
 
 /// Arguments of `brine dis`.
@@ -101,4 +109,20 @@ pub struct OptimizeArgs {
     pub input: PathBuf,
     /// Output file, or `-` for standard output.
     pub output: PathBuf,
+}
+
+/// Arguments of `brine show`.
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// Input pickle file, or `-` for standard input.
+    pub input: PathBuf,
+    /// Show containers at most this deep; deeper ones print `...`.
+    #[arg(long)]
+    pub depth: Option<usize>,
+    /// Show at most this many items of each container, then `...`.
+    #[arg(long)]
+    pub width: Option<usize>,
+    /// Show every pickle in the file, not only the first.
+    #[arg(long)]
+    pub all: bool,
 }

@@ -65,6 +65,7 @@ mod file;
 pub mod optimize;
 mod options;
 mod pickle;
+pub mod show;
 mod unpickle;
 pub mod value;
 

@@ -9,6 +9,7 @@ use crate::cli::{Cli, Command};
 mod convert;
 mod dis;
 mod optimize;
+mod show;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -16,5 +17,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Convert(args) => convert::run(&args),
         Command::Dis(args) => dis::run(&args),
         Command::Optimize(args) => optimize::run(&args),
+        Command::Show(args) => show::run(&args),
     }
 }
