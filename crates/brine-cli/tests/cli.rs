@@ -224,3 +224,36 @@ fn optimize_matches_python_pickletools() {
     let out = brine(&["optimize", "-", "-"], b"\x80\x02]q\x00(");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn show_prints_what_python_prints() {
+    let out = brine(&["show", sample().to_str().unwrap()], b"");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let code = "import pickle,sys; print(repr(pickle.load(open(sys.argv[1],'rb'))))";
+    let Ok(py) = Command::new("python3")
+        .args(["-c", code, sample().to_str().unwrap()])
+        .output()
+    else {
+        eprintln!("SKIPPED: python3 not found");
+        return;
+    };
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&py.stdout)
+    );
+    // Paging, and a broken input.
+    let out = brine(
+        &["show", "-", "--width", "1"],
+        b"\x80\x02]q\x00(K\x01K\x02e.",
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim_end(),
+        "[1, ...]"
+    );
+    let out = brine(&["show", "-"], b"\x80\x02]q\x00(K\x01");
+    assert_eq!(out.status.code(), Some(2));
+}
