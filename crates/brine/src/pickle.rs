@@ -505,10 +505,7 @@ impl Core {
     /// Enters a container: checks the depth and schedules the matching `Leave`.
     #[inline]
     fn enter(&mut self) -> Result<()> {
-        if self.depth >= self.opts.limits.max_depth {
-            return Err(Error::limit(LimitKind::Depth));
-        }
-        self.depth += 1;
+        self.enter_inline()?;
         self.tasks.push(Task::Leave);
         Ok(())
     }
