@@ -1229,33 +1229,17 @@ impl Core {
             }
         }
         if !o.dict_items.is_empty() {
-            let mode = if p == 0 {
-                Mode::Each(Opcode::SETITEM)
-            } else {
-                Mode::Loose {
-                    single: Opcode::SETITEM,
-                    close: Opcode::SETITEMS,
-                }
-            };
             self.tasks.push(Task::Items {
                 src: Src::ObjDict(id),
                 pos: 0,
-                mode,
+                mode: loose_mode(p, Opcode::SETITEM, Opcode::SETITEMS),
             });
         }
         if !o.list_items.is_empty() {
-            let mode = if p == 0 {
-                Mode::Each(Opcode::APPEND)
-            } else {
-                Mode::Loose {
-                    single: Opcode::APPEND,
-                    close: Opcode::APPENDS,
-                }
-            };
             self.tasks.push(Task::Items {
                 src: Src::ObjList(id),
                 pos: 0,
-                mode,
+                mode: loose_mode(p, Opcode::APPEND, Opcode::APPENDS),
             });
         }
         Ok(())
@@ -1823,4 +1807,14 @@ fn is_builtin_function(name: &str) -> bool {
         "vars",
     ];
     FUNCTIONS.binary_search(&name).is_ok()
+}
+
+/// C `batch_list` / `batch_dict` (non-exact containers, `__reduce__` items): one opcode per item
+/// at protocol 0, else batches with a trailing single item written alone.
+fn loose_mode(proto: u8, single: Opcode, close: Opcode) -> Mode {
+    if proto == 0 {
+        Mode::Each(single)
+    } else {
+        Mode::Loose { single, close }
+    }
 }
