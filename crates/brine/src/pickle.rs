@@ -1333,8 +1333,11 @@ impl Core {
                 let step = if let Node::Int(i) = node {
                     self.enc.int(*i);
                     Step::Next
+                } else if let Node::Float(x) = node {
+                    // Floats and None are the next commonest, also without a call.
+                    self.enc.float(*x);
+                    Step::Next
                 } else if matches!(node, Node::None) {
-                    // The next commonest (dict values, defaults), also without a call.
                     self.enc.none();
                     Step::Next
                 } else {
