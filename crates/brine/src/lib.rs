@@ -62,6 +62,7 @@
 
 pub mod dis;
 mod file;
+pub mod json;
 pub mod optimize;
 mod options;
 mod pickle;
