@@ -24,7 +24,7 @@ pub fn run(args: &DisArgs) -> Result<ExitCode> {
             std::fs::File::create(path)
                 .with_context(|| format!("cannot write {}", path.display()))?,
         )),
-        _ if io::stdout().is_terminal() => Box::new(TerminalLines::default()),
+        _ if io::stdout().is_terminal() => Box::new(TerminalLines::new(io::stdout().lock())),
         _ => Box::new(io::BufWriter::new(io::stdout().lock())),
     };
     let mut dis = Disassembler::new(opts);
@@ -52,25 +52,31 @@ pub fn run(args: &DisArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes whole lines to standard output, sanitized for a terminal.
-#[derive(Default)]
-struct TerminalLines {
+/// Writes whole lines, sanitized for a terminal, to `out`.
+struct TerminalLines<W: Write> {
+    out: W,
     pending: Vec<u8>,
 }
 
-impl TerminalLines {
+impl<W: Write> TerminalLines<W> {
+    fn new(out: W) -> Self {
+        TerminalLines {
+            out,
+            pending: Vec::new(),
+        }
+    }
+
     fn emit(&mut self, upto: usize) -> io::Result<()> {
         let line: Vec<u8> = self.pending.drain(..upto).collect();
         let text = String::from_utf8_lossy(&line);
-        io::stdout()
-            .lock()
-            .write_all(sanitize::text(&text).as_bytes())
+        self.out.write_all(sanitize::text(&text).as_bytes())
     }
 }
 
-impl Write for TerminalLines {
+impl<W: Write> Write for TerminalLines<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.pending.extend_from_slice(buf);
+        // Whole lines only, so that a character split across two writes is decoded whole.
         if let Some(nl) = self.pending.iter().rposition(|&b| b == b'\n') {
             self.emit(nl + 1)?;
         }
@@ -80,6 +86,25 @@ impl Write for TerminalLines {
     fn flush(&mut self) -> io::Result<()> {
         let n = self.pending.len();
         self.emit(n)?;
-        io::stdout().lock().flush()
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_lines_escape_across_split_writes() {
+        let mut t = TerminalLines::new(Vec::new());
+        let text = "    2: c    GLOBAL     'os\u{1b}[2J \u{202e}x'\n    9: .    STOP\n";
+        let (a, b) = text.as_bytes().split_at(text.find('\u{202e}').unwrap() + 1);
+        t.write_all(a).unwrap();
+        t.write_all(b).unwrap();
+        t.flush().unwrap();
+        assert_eq!(
+            String::from_utf8(t.out).unwrap(),
+            "    2: c    GLOBAL     'os\\x1b[2J \\u202ex'\n    9: .    STOP\n"
+        );
     }
 }
