@@ -181,7 +181,7 @@ fn bad_input_exits_2_with_one_line() {
         (
             &["show", "-"],
             b"  [1, 2",
-            "brine: cannot read JSON -: json text ended early at offset 7\n",
+            "brine: cannot read JSON <stdin>: json text ended early at offset 7\n",
         ),
     ];
     for (args, input, want) in cases {

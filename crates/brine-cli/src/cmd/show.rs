@@ -10,7 +10,7 @@ use brine::{LoadOptions, Unpickler};
 
 use crate::cli::ShowArgs;
 use crate::color;
-use crate::io_util::read_input;
+use crate::io_util::{is_std, read_input};
 use crate::sanitize;
 
 /// Runs `brine show`.
@@ -34,7 +34,13 @@ pub fn run(args: &ShowArgs) -> Result<ExitCode> {
             writeln!(out, "{safe}")
         }
     };
-    let input = || sanitize::line(&args.input.display().to_string()).into_owned();
+    let input = || {
+        if is_std(&args.input) {
+            "<stdin>".to_owned()
+        } else {
+            sanitize::line(&args.input.display().to_string()).into_owned()
+        }
+    };
     if json::looks_like_json(&data) {
         let t = json::from_typed_with(&data, &JsonOptions::new())
             .with_context(|| format!("cannot read JSON {}", input()))?;

@@ -230,6 +230,20 @@ pub fn from_typed(text: &[u8]) -> Result<Graph> {
 }
 
 /// Reads a typed JSON document: one pickle, or a `$pickles` stream of several.
+///
+/// ```
+/// use brine::json::{from_typed_with, JsonOptions};
+/// let doc = br#"{"$pickles": [[1], {"$tuple": ["a"]}], "shared_memo": true}"#;
+/// let t = from_typed_with(doc, &JsonOptions::new())?;
+/// assert_eq!((t.roots.len(), t.stream, t.shared_memo), (2, true, true));
+/// // Pickle them as one Pickler would: the memo is shared.
+/// let mut p = brine::Pickler::new(Vec::new(), brine::DumpOptions::new().protocol(2));
+/// for &root in &t.roots {
+///     p.dump(&t.graph, root)?;
+/// }
+/// assert_eq!(p.into_inner(), b"\x80\x02]q\x00K\x01a.\x80\x02X\x01\x00\x00\x00aq\x01\x85q\x02.");
+/// # Ok::<(), brine::Error>(())
+/// ```
 pub fn from_typed_with(text: &[u8], opts: &JsonOptions) -> Result<Typed> {
     let doc = read::parse(text, &opts.limits)?;
     let b = typed::build(&doc, &opts.limits)?;

@@ -675,6 +675,9 @@ impl<'d> Builder<'d> {
                 if k.as_bytes() == b"$id" {
                     continue;
                 }
+                if self.graph.len() >= self.limits.max_nodes.min(u32::MAX as usize - 1) {
+                    return Err(Error::limit(LimitKind::Nodes).at(self.doc.offsets[ix as usize]));
+                }
                 let key = self.graph.add(Node::Str(k.clone()));
                 pairs.push((key, self.node(*v)?));
             }
