@@ -173,7 +173,8 @@ impl Parser<'_> {
                         let (v, start) = match stack.pop() {
                             Some(Frame::Arr(items, s)) => (J::Arr(items.into_boxed_slice()), s),
                             Some(Frame::Obj(items, _, s)) => (J::Obj(items.into_boxed_slice()), s),
-                            None => unreachable!("a frame was just seen"),
+                            // A frame was just seen: this arm never runs.
+                            None => return Err(self.err("unbalanced brackets")),
                         };
                         ix = self.push(v, start)?;
                     }
