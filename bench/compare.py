@@ -4,7 +4,7 @@
 Usage (from the repo root):  python3 bench/compare.py [--quick]
 
 Builds the workloads with this python3 (pyperformance's bm_pickle data at its exact
-definition, replicated by deep copy to a ~6 MB mix; 100k small-dict records), times CPython
+definition, replicated by deep copy to a ~10 MB mix; 100k small-dict records), times CPython
 `pickle.loads` / `pickle.dumps` in-process (gc disabled while timing, median of 7), runs
 brine's timing example on the same files, and prints medians and ratios (brine speed-up over
 CPython: > 1 means brine is faster).
@@ -16,6 +16,7 @@ import json
 import os
 import pickle
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -59,20 +60,35 @@ def workloads(quick):
     unit = [DICT, TUPLE, DICT_GROUP, LIST, MICRO_DICT]
     unit_size = sum(len(pickle.dumps(x, 4)) for x in unit)
     target = (1 if quick else 10) * 1024 * 1024
-    mix = [copy.deepcopy(x) for _ in range(target // unit_size + 1) for x in unit]
+    copies = target // unit_size + 1
+    # Deep copies share their strings (str is immutable), which the memo then shortens: size
+    # the mix by its real pickle.
+    probe = len(pickle.dumps([copy.deepcopy(x) for _ in range(copies) for x in unit], 4))
+    copies = copies * target // probe + 1
+    mix = [copy.deepcopy(x) for _ in range(copies) for x in unit]
     n = 10_000 if quick else 100_000
     records = [{'id': i, 'name': f'user{i}', 'email': f'user{i}@example.com',
                 'score': i * 0.5, 'active': i % 2 == 0, 'tags': ['a', 'b']} for i in range(n)]
+    big = (16 if quick else 256) * 1024 * 1024
+    scale = 10 if quick else 1
+    shared_dicts = [{'id': i, 'name': f'item{i}', 'tags': ['x', 'y'], 'score': i / 3}
+                    for i in range(1000)]
     return {
         "pyperf_unpickle_unit": (DICT, TUPLE, DICT_GROUP),
         "pyperf_list": LIST,
         "pyperf_micro_dict": MICRO_DICT,
         "mix_10mb": mix,
         "records_100k": records,
+        "strings_200k": [f"string number {i} {'x' * (i % 40)}" for i in range(200_000 // scale)],
+        "ints_1m": [(i * 7919) % 2_000_003 - 1_000_000 for i in range(1_000_000 // scale)],
+        "floats_1m": [i * 0.37 for i in range(1_000_000 // scale)],
+        "bytes_256mb": bytes(range(256)) * (big // 256),
+        "bytes_1000x256kb": [bytes([i % 256]) * (big // 1000) for i in range(1000)],
+        "shared_dicts_1000x100": [shared_dicts[i % 1000] for i in range(100_000)],
     }
 
 
-def median_secs(fn):
+def median_secs(fn, samples=7):
     fn()
     reps = 1
     while True:
@@ -82,47 +98,108 @@ def median_secs(fn):
         if time.perf_counter() - t > 0.05 or reps >= 1 << 20:
             break
         reps *= 2
-    samples = []
-    for _ in range(7):
+    times = []
+    for _ in range(samples):
         t = time.perf_counter()
         for _ in range(reps):
             fn()
-        samples.append((time.perf_counter() - t) / reps)
-    samples.sort()
-    return samples[3]
+        times.append((time.perf_counter() - t) / reps)
+    return statistics.median(times)
+
+
+def time_cpython(work):
+    """One round of CPython timings: {path: (loads, dumps)}."""
+    out = {}
+    gc.disable()
+    try:
+        for path, (value, data) in work.items():
+            out[path] = (median_secs(lambda: pickle.loads(data)),
+                         median_secs(lambda: pickle.dumps(value, 4)))
+    finally:
+        gc.enable()
+    return out
+
+
+def time_brine(exe, paths):
+    """One round of brine (and serde-pickle) timings: {path: fields}."""
+    out = {}
+    res = subprocess.run([exe] + paths, check=True, capture_output=True, text=True).stdout
+    for line in res.splitlines():
+        r = json.loads(line)
+        out[r["file"]] = r
+    return out
 
 
 def main():
     quick = "--quick" in sys.argv
+    rounds = 5
+    if "--rounds" in sys.argv:
+        rounds = int(sys.argv[sys.argv.index("--rounds") + 1])
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     tmp = tempfile.mkdtemp(prefix="brine-bench-")
-    cpy = {}
-    files = []
+    work = {}
+    names = {}
     for name, value in workloads(quick).items():
         data = pickle.dumps(value, 4)
         path = os.path.join(tmp, name + ".pickle")
         with open(path, "wb") as f:
             f.write(data)
-        files.append(path)
-        gc.disable()
-        try:
-            loads = median_secs(lambda: pickle.loads(data))
-            dumps = median_secs(lambda: pickle.dumps(value, 4))
-        finally:
-            gc.enable()
-        cpy[path] = (name, len(data), loads, dumps)
+        work[path] = (value, data)
+        names[path] = name
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "brine", "--example", "bench_compare"],
                    cwd=root, check=True)
     exe = os.path.join(root, "target", "release", "examples", "bench_compare")
-    out = subprocess.run([exe] + files, check=True, capture_output=True, text=True).stdout
-    print(f"python {sys.version.split()[0]}, protocol 4, medians of 7; ratio = CPython time / brine time")
-    print(f"{'workload':24} {'bytes':>10} {'cpy loads':>10} {'brine dec':>10} {'ratio':>6}"
-          f" {'cpy dumps':>10} {'brine enc':>10} {'ratio':>6}  identical")
-    for line in out.splitlines():
-        r = json.loads(line)
-        name, size, loads, dumps = cpy[r["file"]]
-        print(f"{name:24} {size:>10} {loads*1e6:>8.1f}us {r['decode']*1e6:>8.1f}us {loads/r['decode']:>6.2f}"
-              f" {dumps*1e6:>8.1f}us {r['encode']*1e6:>8.1f}us {dumps/r['encode']:>6.2f}  {r['identical']}")
+    paths = list(work)
+    # CPython and brine take turns, round after round, so that load from other processes on a
+    # shared machine falls on both sides alike; each round's ratio is CPython / brine.
+    cpy_rounds, brine_rounds = [], []
+    for r in range(rounds):
+        cpy_rounds.append(time_cpython(work))
+        brine_rounds.append(time_brine(exe, paths))
+        print(f"round {r + 1}/{rounds} done", file=sys.stderr)
+    med = statistics.median
+
+    def rng(rs):
+        return f"{med(rs):.2f}× [{min(rs):.2f}–{max(rs):.2f}]"
+
+    def cell(xs):
+        xs = [x for x in xs if x is not None]
+        return fmt(med(xs)) if xs else "fails"
+
+    peaks = {}
+    for path in paths:
+        # One process per file: the peak only grows within a process.
+        res = subprocess.run([exe, "--peak", path], check=True, capture_output=True, text=True)
+        peaks[path] = json.loads(res.stdout)["graph_peak"]
+    print(f"python {sys.version.split()[0]} C pickle vs brine (graph) and serde-pickle 1.x, protocol 4"
+          f" files; {rounds} alternating rounds, each a median of 7 batches; times are medians over"
+          f" rounds; ratio = CPython time / brine time, median over rounds [min–max]\n")
+    print("| workload | bytes | CPython loads | brine decode | ratio | brine mmap decode | serde-pickle decode"
+          " | CPython dumps | brine encode | ratio | serde-pickle encode | graph peak / size | identical |")
+    print("|---|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---|")
+    for path in paths:
+        size = len(work[path][1])
+        loads = [c[path][0] for c in cpy_rounds]
+        dumps = [c[path][1] for c in cpy_rounds]
+        dec = [b[path]["decode"] for b in brine_rounds]
+        enc = [b[path]["encode"] for b in brine_rounds]
+        mapped = [b[path]["mapped"] for b in brine_rounds]
+        spd = [b[path]["sp_decode"] for b in brine_rounds]
+        spe = [b[path]["sp_encode"] for b in brine_rounds]
+        rdec = [c / b for c, b in zip(loads, dec)]
+        renc = [c / b for c, b in zip(dumps, enc)]
+        same = all(b[path]["identical"] for b in brine_rounds)
+        print(f"| {names[path]} | {size:,} | {fmt(med(loads))} | {fmt(med(dec))} | {rng(rdec)}"
+              f" | {fmt(med(mapped))} | {cell(spd)} | {fmt(med(dumps))} | {fmt(med(enc))} | {rng(renc)}"
+              f" | {cell(spe)} | {peaks[path] / size:.2f} | {same} |")
+
+
+def fmt(secs):
+    if secs < 1e-6:
+        return f"{secs * 1e9:.0f} ns"
+    if secs >= 1e-3:
+        return f"{secs * 1e3:.2f} ms"
+    return f"{secs * 1e6:.1f} µs"
 
 
 if __name__ == "__main__":

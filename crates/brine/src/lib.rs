@@ -84,12 +84,12 @@ pub mod value;
 
 pub use brine_core as core;
 pub use brine_core::{Category, Error, Limits, Result};
-pub use file::{dump_file, load_file, write_atomic};
+pub use file::{dump_file, load_file, load_file_mapped, write_atomic};
 pub use options::{
     BufferCallback, DecodeErrors, DumpOptions, LoadOptions, PersistentLoad, StringEncoding,
 };
 pub use pickle::{dump, dump_with, dumps, dumps_with, Pickler};
-pub use unpickle::{load, load_with, loads, loads_with, Unpickler};
+pub use unpickle::{load, load_with, loads, loads_shared, loads_with, Unpickler};
 
 #[doc = include_str!("../../../README.md")]
 #[cfg(doctest)]

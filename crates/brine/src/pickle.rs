@@ -1333,6 +1333,10 @@ impl Core {
                 let step = if let Node::Int(i) = node {
                     self.enc.int(*i);
                     Step::Next
+                } else if matches!(node, Node::None) {
+                    // The next commonest (dict values, defaults), also without a call.
+                    self.enc.none();
+                    Step::Next
                 } else {
                     Self::other(self, g, id, node, &mut c, $e, $op)
                 };
