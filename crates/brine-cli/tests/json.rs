@@ -179,6 +179,11 @@ fn bad_input_exits_2_with_one_line() {
             "brine: cannot read JSON <stdin>: `$ref` 7 names no `$id` at offset 10\n",
         ),
         (
+            &["convert", "-", "-"],
+            b"{\"$pickles\": []}",
+            "brine: JSON <stdin> holds no pickles\n",
+        ),
+        (
             &["show", "-"],
             b"  [1, 2",
             "brine: cannot read JSON <stdin>: json text ended early at offset 7\n",

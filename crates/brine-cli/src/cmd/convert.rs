@@ -100,6 +100,9 @@ fn read_json(args: &ConvertArgs, data: &[u8], limits: &Limits) -> Result<Pickles
     let opts = JsonOptions::new().limits(limits.clone());
     let t = json::from_typed_with(data, &opts)
         .with_context(|| format!("cannot read JSON {}", name(&args.input)))?;
+    if t.roots.is_empty() {
+        anyhow::bail!("JSON {} holds no pickles", name(&args.input));
+    }
     Ok(Pickles {
         graph: t.graph,
         roots: t.roots,

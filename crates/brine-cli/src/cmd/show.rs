@@ -44,6 +44,9 @@ pub fn run(args: &ShowArgs) -> Result<ExitCode> {
     if json::looks_like_json(&data) {
         let t = json::from_typed_with(&data, &JsonOptions::new())
             .with_context(|| format!("cannot read JSON {}", input()))?;
+        if t.roots.is_empty() {
+            anyhow::bail!("JSON {} holds no pickles", input());
+        }
         let n = if args.all { t.roots.len() } else { 1 };
         for &root in t.roots.iter().take(n) {
             print(repr(&t.graph, root, &opts))?;
