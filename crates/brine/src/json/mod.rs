@@ -34,7 +34,10 @@
 //! `{"$id": n, "$list": [..]}` and a str `{"$id": n, "$str": ".."}` — and `{"$ref": n}`
 //! after that. Scalars (None, bools, numbers, extension codes) and `()` carry no identity in a
 //! pickle and are simply repeated. A dict whose keys are not all unshared strs, or has a key
-//! starting with `$`, uses the `$dict` pair list, so no key can be mistaken for a tag.
+//! starting with `$`, uses the `$dict` pair list, so no key can be mistaken for a tag. Records
+//! pickled by CPython usually share their key strings (interned keys are memoized once and
+//! fetched again), so their dicts take the pair form: exact, but wordier than the plain form,
+//! which is the one to read.
 //!
 //! ```
 //! // `x = [1, (2.5, b'\x00')]; [x, x]`, pickled by CPython at protocol 2.
