@@ -109,6 +109,9 @@ pub struct DisArgs {
     /// Show every pickle in a file, not only the first.
     #[arg(long)]
     pub all: bool,
+    /// Lift the limits meant for untrusted input (decompressed size and ratio, nodes, depth).
+    #[arg(long)]
+    pub trusted: bool,
 }
 
 /// What `brine convert` writes.
@@ -164,6 +167,9 @@ pub struct OptimizeArgs {
     pub input: PathBuf,
     /// Output file, or `-` for standard output.
     pub output: PathBuf,
+    /// Lift the limits meant for untrusted input (decompressed size and ratio, nodes, depth).
+    #[arg(long)]
+    pub trusted: bool,
 }
 
 /// Arguments of `brine show`.
@@ -183,4 +189,7 @@ pub struct ShowArgs {
     /// Show every pickle in the file, not only the first.
     #[arg(long)]
     pub all: bool,
+    /// Lift the limits meant for untrusted input (decompressed size and ratio, nodes, depth).
+    #[arg(long)]
+    pub trusted: bool,
 }

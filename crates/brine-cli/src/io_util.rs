@@ -15,9 +15,13 @@ pub fn is_std(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
-/// The whole input, from a file or standard input, decompressed under the default limits.
-pub fn read_input(path: &Path) -> Result<Vec<u8>> {
-    read_input_with(path, &brine::Limits::default())
+/// The limits for `--trusted` (none to speak of) or for untrusted input (the defaults).
+pub fn limits(trusted: bool) -> brine::Limits {
+    if trusted {
+        brine::Limits::trusted()
+    } else {
+        brine::Limits::default()
+    }
 }
 
 /// The whole input, decompressed (when compressed) under `limits`.
@@ -28,9 +32,21 @@ pub fn read_input_with(path: &Path, limits: &brine::Limits) -> Result<Vec<u8>> {
     } else {
         path.display().to_string()
     };
-    match brine_formats::decompress(&raw, limits)
-        .with_context(|| format!("cannot decompress {name}"))?
-    {
+    let out = brine_formats::decompress(&raw, limits).map_err(|e| {
+        let hint = match e.limit_kind() {
+            Some(brine_core::LimitKind::Ratio) => format!(
+                " (expands more than {}x: a decompression bomb? --trusted lifts the limit)",
+                limits.max_ratio
+            ),
+            Some(brine_core::LimitKind::Decompressed) => format!(
+                " (expands beyond {} bytes; --trusted lifts the limit)",
+                limits.max_decompressed
+            ),
+            _ => String::new(),
+        };
+        anyhow::anyhow!("cannot decompress {name}: {e}{hint}")
+    })?;
+    match out {
         Cow::Borrowed(_) => Ok(raw),
         Cow::Owned(v) => Ok(v),
     }

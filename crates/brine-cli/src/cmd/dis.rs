@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use brine::dis::{DisOptions, Disassembler};
 
 use crate::cli::DisArgs;
-use crate::io_util::{is_std, read_input};
+use crate::io_util::{is_std, limits, read_input_with};
 use crate::sanitize;
 
 /// Runs `brine dis`.
@@ -29,7 +29,7 @@ pub fn run(args: &DisArgs) -> Result<ExitCode> {
     };
     let mut dis = Disassembler::new(opts);
     for path in &args.files {
-        let data = read_input(path)?;
+        let data = read_input_with(path, &limits(args.trusted))?;
         if args.files.len() > 1 {
             let name = if is_std(path) {
                 "<stdin>".to_owned()

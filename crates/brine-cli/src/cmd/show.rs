@@ -10,12 +10,13 @@ use brine::{LoadOptions, Unpickler};
 
 use crate::cli::ShowArgs;
 use crate::color;
-use crate::io_util::{is_std, read_input};
+use crate::io_util::{is_std, limits, read_input_with};
 use crate::sanitize;
 
 /// Runs `brine show`.
 pub fn run(args: &ShowArgs) -> Result<ExitCode> {
-    let data = read_input(&args.input)?;
+    let limits = limits(args.trusted);
+    let data = read_input_with(&args.input, &limits)?;
     let opts = ShowOptions {
         max_depth: args.depth,
         max_items: args.width,
@@ -52,7 +53,7 @@ pub fn run(args: &ShowArgs) -> Result<ExitCode> {
             print(repr(&t.graph, root, &opts))?;
         }
     } else {
-        let mut unpickler = Unpickler::new(&data, LoadOptions::new());
+        let mut unpickler = Unpickler::new(&data, LoadOptions::new().limits(limits.clone()));
         let mut count = 0usize;
         loop {
             unpickler.clear_memo();
