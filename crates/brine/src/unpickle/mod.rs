@@ -66,6 +66,19 @@ struct Machine {
     atoms: Vec<u32>,
     /// Payload bytes copied into nodes so far (`Limits::max_alloc`).
     alloc: u64,
+    /// Where the payloads of str / bytes nodes lie in a slice input, for typed decoding
+    /// that borrows them (`None`: not recorded, the usual case).
+    spans: Option<Spans>,
+}
+
+/// For each str / bytes node whose payload is stored as-is in the input slice, the node's
+/// index and the payload's offset in the input, in node order (so a lookup can bisect).
+#[derive(Default)]
+pub(crate) struct Spans {
+    /// The input's address range: payloads from elsewhere (a copy) are not recorded.
+    base: usize,
+    len: usize,
+    pub(crate) list: Vec<(u32, usize)>,
 }
 
 impl<'de> Unpickler<'de, SliceRead<'de>> {
@@ -113,8 +126,26 @@ impl<'de, R: Read<'de>> Unpickler<'de, R> {
                 max_nodes,
                 alloc: 0,
                 atoms: Vec::new(),
+                spans: None,
             },
         }
+    }
+
+    /// Starts recording where str / bytes payloads lie in a slice input (see [`Spans`]), so
+    /// that typed decoding can borrow them instead of copying.
+    pub(crate) fn record_spans(&mut self) {
+        if let Some((data, _)) = self.dec.get_ref().slice_view() {
+            self.m.spans = Some(Spans {
+                base: data.as_ptr() as usize,
+                len: data.len(),
+                list: Vec::new(),
+            });
+        }
+    }
+
+    /// The spans recorded so far (empty when not recording).
+    pub(crate) fn take_spans(&mut self) -> Vec<(u32, usize)> {
+        self.m.spans.as_mut().map(|s| std::mem::take(&mut s.list)).unwrap_or_default()
     }
 
     /// Reads the next pickle into the graph, sets it as the graph's root and returns it.
@@ -307,6 +338,19 @@ impl Machine {
         self.marks.clear();
         self.fence = 0;
         self.proto = 0;
+    }
+
+    /// Records the span of the str / bytes node just pushed, when recording and `payload`
+    /// lies in the input (addresses compared as numbers: no pointer is dereferenced).
+    #[inline(always)]
+    fn note_span(&mut self, payload: &[u8]) {
+        if let Some(sp) = self.spans.as_mut() {
+            let at = (payload.as_ptr() as usize).wrapping_sub(sp.base);
+            if at <= sp.len && payload.len() <= sp.len - at {
+                let node = (self.graph.len() - 1) as u32;
+                sp.list.push((node, at));
+            }
+        }
     }
 
     #[inline]
@@ -958,11 +1002,15 @@ impl Machine {
                     let Some(payload) = rest.get(1..1 + n as usize) else {
                         return Ok(Fast::Fallback);
                     };
-                    if b == b'C' {
+                    let r = if b == b'C' {
                         self.push_bytes(payload).map(|_| 2 + n as usize)
                     } else {
                         self.short_str(payload).map(|_| 2 + n as usize)
+                    };
+                    if r.is_ok() {
+                        self.note_span(payload);
                     }
+                    r
                 }
                 b'X' => {
                     let Some(v) = rest.get(..4) else {
@@ -972,9 +1020,13 @@ impl Machine {
                     let Some(payload) = rest.get(4..4 + n) else {
                         return Ok(Fast::Fallback);
                     };
-                    text::str_from_utf8_surrogatepass(payload)
+                    let r = text::str_from_utf8_surrogatepass(payload)
                         .and_then(|s| self.str_node(s))
-                        .map(|_| 5 + n)
+                        .map(|_| 5 + n);
+                    if r.is_ok() {
+                        self.note_span(payload);
+                    }
+                    r
                 }
                 0x94 => {
                     if self.fast_put(self.memo.len() as u64) {
@@ -1095,7 +1147,8 @@ impl Machine {
             // Text and bytes.
             Opcode::SHORT_BINUNICODE | Opcode::BINUNICODE | Opcode::BINUNICODE8 => {
                 let s = text::str_from_utf8_surrogatepass(arg.data())?;
-                self.str_node(s)?
+                self.str_node(s)?;
+                self.note_span(arg.data())
             }
             Opcode::UNICODE => {
                 let s = text::decode_raw_unicode_escape(arg.data())?;
@@ -1107,7 +1160,8 @@ impl Machine {
             }
             Opcode::BINSTRING | Opcode::SHORT_BINSTRING => self.py2_string(arg.data())?,
             Opcode::SHORT_BINBYTES | Opcode::BINBYTES | Opcode::BINBYTES8 => {
-                self.push_bytes(arg.data())?
+                self.push_bytes(arg.data())?;
+                self.note_span(arg.data())
             }
             Opcode::BYTEARRAY8 => {
                 let b = arg.data();
