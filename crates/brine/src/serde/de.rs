@@ -298,8 +298,10 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> NodeDe<'s, 'a, 'de, S> {
         match (view.map, view.seq) {
             (Some(m), _) => self.map(m, v),
             (None, Some(s)) => self.seq(s, v),
+            // An instance with an empty `__dict__` (CPython then writes no state).
+            (None, None) if o.state.is_none() => self.map((&[], &[]), v),
             (None, None) => Err(Error::unsupported(format!(
-                "a Python object of class {} carries no data serde can read",
+                "the state of a Python object of class {} is no dict, tuple or list",
                 class_of(self.st.graph, o)
             ))),
         }
@@ -690,7 +692,7 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> de::VariantAccess<'de> for EnumAcc<'s, 'a,
 /// ```
 /// use serde::Deserialize;
 /// // `('a', b'xyz')` at protocol 4, as CPython writes it.
-/// let data = b"\x80\x04\x95\x0e\x00\x00\x00\x00\x00\x00\x00\x8c\x01a\x94C\x03xyz\x94\x86\x94.";
+/// let data = b"\x80\x04\x95\x0d\x00\x00\x00\x00\x00\x00\x00\x8c\x01a\x94C\x03xyz\x94\x86\x94.";
 /// let mut de = brine::serde::Deserializer::from_slice(data)?;
 /// let (s, b) = <(&str, &[u8])>::deserialize(&mut de)?;
 /// assert_eq!((s, b), ("a", &b"xyz"[..]));
