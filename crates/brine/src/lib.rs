@@ -82,6 +82,10 @@ pub mod show;
 mod unpickle;
 pub mod value;
 
+pub use crate::serde::{
+    from_node, from_reader, from_reader_with, from_slice, from_slice_with, from_value, to_value,
+    to_vec, to_vec_with, to_writer, to_writer_with,
+};
 pub use brine_core as core;
 pub use brine_core::{Category, Error, Limits, Result};
 pub use file::{dump_file, load_file, write_atomic};
@@ -90,10 +94,6 @@ pub use options::{
 };
 pub use pickle::{dump, dump_with, dumps, dumps_with, Pickler};
 pub use unpickle::{load, load_with, loads, loads_with, Unpickler};
-pub use crate::serde::{
-    from_node, from_reader, from_reader_with, from_slice, from_slice_with, from_value, to_value,
-    to_vec, to_vec_with, to_writer, to_writer_with,
-};
 
 #[doc = include_str!("../../../README.md")]
 #[cfg(doctest)]

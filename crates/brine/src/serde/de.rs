@@ -270,6 +270,22 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> NodeDe<'s, 'a, 'de, S> {
         })
     }
 
+    fn pairs<V: Visitor<'de>>(
+        self,
+        pairs: (&'a [(NodeId, NodeId)], &'a [(NodeId, NodeId)]),
+        v: V,
+    ) -> Result<V::Value> {
+        let id = self.id;
+        self.st.nested(id, |st| {
+            v.visit_seq(PairSeq {
+                st,
+                first: pairs.0,
+                second: pairs.1,
+                pos: 0,
+            })
+        })
+    }
+
     fn big<V: Visitor<'de>>(b: &num_bigint::BigInt, v: V) -> Result<V::Value> {
         if let Some(x) = b.to_u64() {
             v.visit_u64(x)
@@ -468,13 +484,19 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> de::Deserializer<'de> for NodeDe<'s, 'a, '
                 self.seq(items, v)
             }
             // `Vec<u8>` without serde_bytes: the byte values.
-            Node::Bytes(b) | Node::ByteArray(b) => {
-                v.visit_seq(SeqDeserializer::<_, Error>::new(b.as_bytes().iter().copied()))
+            Node::Bytes(b) | Node::ByteArray(b) => v.visit_seq(SeqDeserializer::<_, Error>::new(
+                b.as_bytes().iter().copied(),
+            )),
+            // A dict as a sequence of (key, value) pairs, in order: `Vec<(K, V)>`.
+            Node::Dict(pairs) => self.pairs((pairs, &[]), v),
+            Node::Object(o) => {
+                let view = obj_view(self.st.graph, o);
+                match (view.seq, view.map) {
+                    (Some(items), _) => self.seq(items, v),
+                    (None, Some(m)) => self.pairs(m, v),
+                    (None, None) => self.object_any(o, v),
+                }
             }
-            Node::Object(o) => match obj_view(self.st.graph, o).seq {
-                Some(items) => self.seq(items, v),
-                None => self.object_any(o, v),
-            },
             _ => self.deserialize_any(v),
         }
     }
@@ -553,13 +575,13 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> de::Deserializer<'de> for NodeDe<'s, 'a, '
     }
 }
 
-struct SeqAcc<'s, 'a, 'de, S> {
+struct SeqAcc<'s, 'i, 'a, 'de, S> {
     st: &'s mut State<'a, 'de, S>,
-    items: &'a [NodeId],
+    items: &'i [NodeId],
     pos: usize,
 }
 
-impl<'a, 'de, S: Source<'a, 'de>> de::SeqAccess<'de> for &mut SeqAcc<'_, 'a, 'de, S> {
+impl<'a, 'de, S: Source<'a, 'de>> de::SeqAccess<'de> for &mut SeqAcc<'_, '_, 'a, 'de, S> {
     type Error = Error;
 
     #[inline]
@@ -576,6 +598,66 @@ impl<'a, 'de, S: Source<'a, 'de>> de::SeqAccess<'de> for &mut SeqAcc<'_, 'a, 'de
 
     fn size_hint(&self) -> Option<usize> {
         Some(self.items.len() - self.pos)
+    }
+}
+
+/// A dict's items as a sequence of pairs.
+struct PairSeq<'s, 'a, 'de, S> {
+    st: &'s mut State<'a, 'de, S>,
+    first: &'a [(NodeId, NodeId)],
+    second: &'a [(NodeId, NodeId)],
+    pos: usize,
+}
+
+impl<'a, 'de, S: Source<'a, 'de>> de::SeqAccess<'de> for PairSeq<'_, 'a, 'de, S> {
+    type Error = Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+        let n = self.first.len();
+        let pair = match self.first.get(self.pos) {
+            Some(&p) => p,
+            None => match self.second.get(self.pos - n) {
+                Some(&p) => p,
+                None => return Ok(None),
+            },
+        };
+        self.pos += 1;
+        let step = key_step(self.st.graph, pair.0);
+        seed.deserialize(PairDe {
+            st: self.st,
+            pair: [pair.0, pair.1],
+        })
+        .map(Some)
+        .map_err(|e| e.in_path(&step))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.first.len() + self.second.len() - self.pos)
+    }
+}
+
+/// One dict item as a 2-tuple `(key, value)`.
+struct PairDe<'s, 'a, 'de, S> {
+    st: &'s mut State<'a, 'de, S>,
+    pair: [NodeId; 2],
+}
+
+impl<'a, 'de, S: Source<'a, 'de>> de::Deserializer<'de> for PairDe<'_, 'a, 'de, S> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value> {
+        let mut acc = SeqAcc {
+            st: self.st,
+            items: &self.pair,
+            pos: 0,
+        };
+        v.visit_seq(&mut acc)
+    }
+
+    ::serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
     }
 }
 

@@ -167,7 +167,10 @@ pub fn from_reader<T: DeserializeOwned>(reader: impl io::Read) -> Result<T> {
 }
 
 /// [`from_reader`] with options.
-pub fn from_reader_with<T: DeserializeOwned>(reader: impl io::Read, opts: LoadOptions) -> Result<T> {
+pub fn from_reader_with<T: DeserializeOwned>(
+    reader: impl io::Read,
+    opts: LoadOptions,
+) -> Result<T> {
     let mut de = Deserializer::from_reader_with(reader, opts)?;
     T::deserialize(&mut de)
 }

@@ -386,7 +386,12 @@ impl<'a> ser::Serializer for &'a mut GraphSer {
             None => Ok(self.none()),
         }
     }
-    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result<NodeId> {
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<NodeId> {
         Ok(self.name(variant))
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
@@ -611,7 +616,8 @@ impl<W: io::Write> Serializer<W> {
 
     /// Writes the graph built for one value, then starts afresh for the next.
     fn write(&mut self, root: NodeId) -> Result<()> {
-        let mut graph = std::mem::replace(&mut self.ser, GraphSer::new(Some(self.opts.protocol))).graph;
+        let mut graph =
+            std::mem::replace(&mut self.ser, GraphSer::new(Some(self.opts.protocol))).graph;
         graph.set_root(root);
         let opts = DumpOptions::new()
             .protocol(self.opts.protocol)

@@ -110,7 +110,10 @@ impl<'de> Deserialize<'de> for ByteArray {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a bytearray")
             }
-            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<ByteArray, D::Error> {
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<ByteArray, D::Error> {
                 d.deserialize_byte_buf(BufVisitor).map(ByteArray)
             }
         }

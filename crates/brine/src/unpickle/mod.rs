@@ -145,7 +145,11 @@ impl<'de, R: Read<'de>> Unpickler<'de, R> {
 
     /// The spans recorded so far (empty when not recording).
     pub(crate) fn take_spans(&mut self) -> Vec<(u32, usize)> {
-        self.m.spans.as_mut().map(|s| std::mem::take(&mut s.list)).unwrap_or_default()
+        self.m
+            .spans
+            .as_mut()
+            .map(|s| std::mem::take(&mut s.list))
+            .unwrap_or_default()
     }
 
     /// Reads the next pickle into the graph, sets it as the graph's root and returns it.
