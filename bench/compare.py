@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Throughput of brine against CPython's C pickle, measured in one run.
 
-Usage (from the repo root):  python3 bench/compare.py [--quick]
+Usage (from the repo root):  python3 bench/compare.py [--quick] [--write DIR]
 
 Builds the workloads with this python3 (pyperformance's bm_pickle data at its exact
 definition, replicated by deep copy to a ~6 MB mix; 100k small-dict records), times CPython
 `pickle.loads` / `pickle.dumps` in-process (gc disabled while timing, median of 7), runs
 brine's timing example on the same files, and prints medians and ratios (brine speed-up over
-CPython: > 1 means brine is faster).
+CPython: > 1 means brine is faster). A second table times brine's typed (serde) decode and
+encode into Rust structs (`examples/bench_typed.rs`) against the same CPython figures.
+
+`--write DIR` only writes the workload pickles to DIR (for `cargo bench -p brine --bench
+typed`, which reads them from `BRINE_BENCH_DIR`).
 """
 import copy
 import datetime
@@ -95,6 +99,13 @@ def median_secs(fn):
 def main():
     quick = "--quick" in sys.argv
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if "--write" in sys.argv:
+        out = sys.argv[sys.argv.index("--write") + 1]
+        os.makedirs(out, exist_ok=True)
+        for name, value in workloads(quick).items():
+            with open(os.path.join(out, name + ".pickle"), "wb") as f:
+                f.write(pickle.dumps(value, 4))
+        return
     tmp = tempfile.mkdtemp(prefix="brine-bench-")
     cpy = {}
     files = []
@@ -111,10 +122,12 @@ def main():
         finally:
             gc.enable()
         cpy[path] = (name, len(data), loads, dumps)
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "brine", "--example", "bench_compare"],
-                   cwd=root, check=True)
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "brine", "--example", "bench_compare",
+                    "--example", "bench_typed"], cwd=root, check=True)
     exe = os.path.join(root, "target", "release", "examples", "bench_compare")
     out = subprocess.run([exe] + files, check=True, capture_output=True, text=True).stdout
+    exe = os.path.join(root, "target", "release", "examples", "bench_typed")
+    typed = subprocess.run([exe] + files, check=True, capture_output=True, text=True).stdout
     print(f"python {sys.version.split()[0]}, protocol 4, medians of 7; ratio = CPython time / brine time")
     print(f"{'workload':24} {'bytes':>10} {'cpy loads':>10} {'brine dec':>10} {'ratio':>6}"
           f" {'cpy dumps':>10} {'brine enc':>10} {'ratio':>6}  identical")
@@ -123,6 +136,16 @@ def main():
         name, size, loads, dumps = cpy[r["file"]]
         print(f"{name:24} {size:>10} {loads*1e6:>8.1f}us {r['decode']*1e6:>8.1f}us {loads/r['decode']:>6.2f}"
               f" {dumps*1e6:>8.1f}us {r['encode']*1e6:>8.1f}us {dumps/r['encode']:>6.2f}  {r['identical']}")
+    print()
+    print("typed (serde) into Rust structs / maps; 'borrowed' reads &str fields (zero-copy)")
+    print(f"{'workload':24} {'cpy loads':>10} {'typed dec':>10} {'ratio':>6} {'borrowed':>10} {'ratio':>6}"
+          f" {'cpy dumps':>10} {'typed enc':>10} {'ratio':>6}")
+    for line in typed.splitlines():
+        r = json.loads(line)
+        name, size, loads, dumps = cpy[r["file"]]
+        print(f"{name:24} {loads*1e6:>8.1f}us {r['decode']*1e6:>8.1f}us {loads/r['decode']:>6.2f}"
+              f" {r['decode_borrowed']*1e6:>8.1f}us {loads/r['decode_borrowed']:>6.2f}"
+              f" {dumps*1e6:>8.1f}us {r['encode']*1e6:>8.1f}us {dumps/r['encode']:>6.2f}")
 
 
 if __name__ == "__main__":

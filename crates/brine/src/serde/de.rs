@@ -42,21 +42,39 @@ impl<'de> Source<'de, 'de> for FromGraph {
 pub(crate) struct FromInput<'a, 'de> {
     input: &'de [u8],
     spans: &'a [(u32, usize)],
-    /// The last span found: lookups mostly walk forward, so this makes them O(1).
+    /// The furthest span found so far: a typed walk mostly meets new strings in node order,
+    /// so the next one is usually just after it. Only moves forward, so that a shared string
+    /// met again (a memo GET of an early node) does not send the next lookups back.
     hint: Cell<usize>,
+    /// Recently borrowed strings by node id (direct-mapped): a shared string (a memo GET of
+    /// an early node, like the `'a'` in every record's tags) skips the lookup and UTF-8 check.
+    recent: [Cell<(u32, &'de str)>; NAME_CACHE],
 }
 
 impl<'a, 'de> FromInput<'a, 'de> {
+    pub(crate) fn new(input: &'de [u8], spans: &'a [(u32, usize)]) -> Self {
+        FromInput {
+            input,
+            spans,
+            hint: Cell::new(0),
+            recent: std::array::from_fn(|_| Cell::new((u32::MAX, ""))),
+        }
+    }
+
+    #[inline]
     fn span(&self, id: NodeId, len: usize) -> Option<&'de [u8]> {
         let key = id.index() as u32;
         let h = self.hint.get();
-        let at = match self.spans.get(h..h + 2) {
-            Some([a, _]) if a.0 == key => h,
-            Some([_, b]) if b.0 == key => h + 1,
-            _ => self.spans.binary_search_by_key(&key, |s| s.0).ok()?,
+        let at = match self.spans.get(h..) {
+            Some([a, ..]) if a.0 == key => h,
+            Some([_, b, ..]) if b.0 == key => h + 1,
+            _ => {
+                let at = self.spans.binary_search_by_key(&key, |s| s.0).ok()?;
+                at.max(h)
+            }
         };
         self.hint.set(at);
-        let off = self.spans[at].1;
+        let off = self.spans.get(at)?.1;
         self.input.get(off..off.checked_add(len)?)
     }
 }
@@ -67,7 +85,14 @@ impl<'a, 'de> Source<'a, 'de> for FromInput<'a, 'de> {
         if !s.is_utf8() {
             return None;
         }
-        std::str::from_utf8(self.span(id, s.as_bytes().len())?).ok()
+        let slot = &self.recent[id.index() % NAME_CACHE];
+        let (at, text) = slot.get();
+        if at == id.index() as u32 {
+            return Some(text);
+        }
+        let text = std::str::from_utf8(self.span(id, s.as_bytes().len())?).ok()?;
+        slot.set((id.index() as u32, text));
+        Some(text)
     }
     #[inline]
     fn bytes(&self, id: NodeId, b: &'a [u8]) -> Option<&'de [u8]> {
@@ -84,8 +109,13 @@ pub(crate) struct State<'a, 'de, S> {
     max_depth: usize,
     /// One bit per node: set while the node is being deserialized.
     on_path: Vec<u64>,
+    /// Text of recently read str nodes, direct-mapped by node id: dict keys and field names
+    /// are mostly one shared node each (memo GETs), and this spares their UTF-8 check.
+    names: [(u32, &'a str); NAME_CACHE],
     _de: PhantomData<&'de ()>,
 }
+
+const NAME_CACHE: usize = 64;
 
 impl<'a, 'de, S: Source<'a, 'de>> State<'a, 'de, S> {
     pub(crate) fn new(graph: &'a Graph, src: S, max_depth: usize) -> Self {
@@ -95,6 +125,7 @@ impl<'a, 'de, S: Source<'a, 'de>> State<'a, 'de, S> {
             depth: 0,
             max_depth: max_depth.min(MAX_TYPED_DEPTH),
             on_path: vec![0; graph.len().div_ceil(64)],
+            names: [(u32::MAX, ""); NAME_CACHE],
             _de: PhantomData,
         }
     }
@@ -131,6 +162,18 @@ impl<'a, 'de, S: Source<'a, 'de>> State<'a, 'de, S> {
         let r = f(self);
         self.leave(id);
         r
+    }
+
+    /// The text of str node `id`, through the name cache.
+    #[inline]
+    fn name(&mut self, id: NodeId, s: &'a PyStr) -> Result<&'a str> {
+        let slot = &mut self.names[id.index() % NAME_CACHE];
+        if slot.0 == id.index() as u32 {
+            return Ok(slot.1);
+        }
+        let text = s.as_str().ok_or_else(surrogates)?;
+        *slot = (id.index() as u32, text);
+        Ok(text)
     }
 
     #[inline]
@@ -393,7 +436,10 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> de::Deserializer<'de> for NodeDe<'s, 'a, '
     }
 
     fn deserialize_identifier<V: Visitor<'de>>(self, v: V) -> Result<V::Value> {
-        self.deserialize_string(v)
+        match self.st.node(self.id)? {
+            Node::Str(s) => v.visit_str(self.st.name(self.id, s)?),
+            _ => self.deserialize_any(v),
+        }
     }
 
     fn deserialize_bytes<V: Visitor<'de>>(self, v: V) -> Result<V::Value> {
@@ -845,7 +891,7 @@ macro_rules! forward_root {
     ($($name:ident($($arg:ident: $t:ty),*);)*) => {$(
         fn $name<V: Visitor<'de>>(self $(, $arg: $t)*, v: V) -> Result<V::Value> {
             let root = self.root()?;
-            let src = FromInput { input: self.input, spans: &self.spans, hint: Cell::new(0) };
+            let src = FromInput::new(self.input, &self.spans);
             let mut st = State::new(&self.graph, src, self.max_depth);
             de::Deserializer::$name(NodeDe::new(&mut st, root) $(, $arg)*, v)
         }

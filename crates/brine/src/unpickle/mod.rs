@@ -138,7 +138,9 @@ impl<'de, R: Read<'de>> Unpickler<'de, R> {
             self.m.spans = Some(Spans {
                 base: data.as_ptr() as usize,
                 len: data.len(),
-                list: Vec::new(),
+                // Sized from the real input (a str takes at least 3 bytes, most far more),
+                // bounded, so that growing it rarely copies.
+                list: Vec::with_capacity((data.len() / 32).min(1 << 16)),
             });
         }
     }
