@@ -447,7 +447,8 @@ fn error_paths() {
 fn shared_and_cycles() {
     // `a = [1]; ((a, a), (a, a))` as CPython writes it (protocol 2): memo GETs everywhere.
     let data = b"\x80\x02]q\x00K\x01ah\x00\x86q\x01h\x01\x86q\x02.";
-    let v: ((Vec<u8>, Vec<u8>), (Vec<u8>, Vec<u8>)) = brine::from_slice(data).unwrap();
+    type Pair = (Vec<u8>, Vec<u8>);
+    let v: (Pair, Pair) = brine::from_slice(data).unwrap();
     assert_eq!(v, ((vec![1], vec![1]), (vec![1], vec![1])));
     // `x = []; x.append(x)`: a cycle, reported where it closes.
     let data = b"\x80\x04\x95\x06\x00\x00\x00\x00\x00\x00\x00]\x94h\x00a.";

@@ -217,11 +217,14 @@ fn key_step(g: &Graph, k: NodeId) -> String {
     }
 }
 
+/// Dict items in up to two parts (a `__slots__` state has a `__dict__` and the slots).
+type Items<'a> = (&'a [(NodeId, NodeId)], &'a [(NodeId, NodeId)]);
+
 /// How a recorded call (class instance, namedtuple, `OrderedDict`) reads as data.
 struct ObjView<'a> {
     /// Attributes or items: `__dict__` state, the two dicts of a `__slots__` state
     /// `(dict_or_None, slots)`, or SETITEMS items.
-    map: Option<(&'a [(NodeId, NodeId)], &'a [(NodeId, NodeId)])>,
+    map: Option<Items<'a>>,
     /// Positional data: namedtuple / tuple-subclass arguments, a list state, APPENDS items.
     seq: Option<&'a [NodeId]>,
 }
@@ -296,11 +299,7 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> NodeDe<'s, 'a, 'de, S> {
         })
     }
 
-    fn map<V: Visitor<'de>>(
-        self,
-        pairs: (&'a [(NodeId, NodeId)], &'a [(NodeId, NodeId)]),
-        v: V,
-    ) -> Result<V::Value> {
+    fn map<V: Visitor<'de>>(self, pairs: Items<'a>, v: V) -> Result<V::Value> {
         let id = self.id;
         self.st.nested(id, |st| {
             v.visit_map(MapAcc {
@@ -313,11 +312,7 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> NodeDe<'s, 'a, 'de, S> {
         })
     }
 
-    fn pairs<V: Visitor<'de>>(
-        self,
-        pairs: (&'a [(NodeId, NodeId)], &'a [(NodeId, NodeId)]),
-        v: V,
-    ) -> Result<V::Value> {
+    fn pairs<V: Visitor<'de>>(self, pairs: Items<'a>, v: V) -> Result<V::Value> {
         let id = self.id;
         self.st.nested(id, |st| {
             v.visit_seq(PairSeq {
