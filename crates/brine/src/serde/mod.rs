@@ -38,7 +38,8 @@
 //! | [`Tuple<T>`] | `tuple` | (only `tuple`) |
 //! | `HashSet<T>`, `BTreeSet<T>` | `list` (serde sees a sequence); wrap in [`Set`] for a `set` | `set`, `frozenset`, `list`, `tuple` |
 //! | [`Set<T>`] / [`FrozenSet<T>`] | `set` / `frozenset` | (only that type) |
-//! | `HashMap`, `BTreeMap`, `IndexMap`, `Vec<(K, V)>` via serde_with | `dict` in the map's order; keys may be ints, tuples, … (anything hashable the key type reads) | `OrderedDict` and other dict subclasses |
+//! | `HashMap`, `BTreeMap`, `IndexMap` | `dict` in the map's order; keys may be ints, tuples, … (anything hashable the key type reads) | `OrderedDict` and other dict subclasses |
+//! | `Vec<(K, V)>` | `list` of tuples | a `dict`'s items, in insertion order |
 //! | `Option<T>` | `None` or the value | |
 //! | `()`, unit structs | `None` | |
 //! | structs | `dict` of the fields | class instances (see below), namedtuples and tuples by position |
@@ -48,6 +49,10 @@
 //! | [`Global`] | a global reference (`collections.OrderedDict` itself) | |
 //! | struct renamed `"module.Class"` | an instance of `module.Class` | |
 //! | tuple struct renamed `"module.Class"` | `module.Class(*fields)` | |
+//!
+//! `&str`, `&[u8]` and `Cow` borrow from the input where the pickle stores the payload
+//! as-is: `str` from protocol 1 on (BINUNICODE), `bytes` from protocol 3 on (BINBYTES);
+//! otherwise a `Cow` is owned and a plain `&str` is an error.
 //!
 //! Integers are range-checked on reading (`300` into a `u8` is an error), and `int`s beyond
 //! 128 bits need [`BigInt`]. `str`s with lone surrogates cannot become Rust strings (an
