@@ -60,6 +60,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let path = std::env::args().nth(1).unwrap_or_default();
         let data = std::fs::read(path)?;
         let n: u32 = n.parse()?;
+        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("unit") {
+            for _ in 0..n {
+                std::hint::black_box(brine::from_slice::<Unit>(&data)?);
+            }
+            return Ok(());
+        }
         if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("encode") {
             let v: Vec<Record> = brine::from_slice(&data)?;
             for _ in 0..n {

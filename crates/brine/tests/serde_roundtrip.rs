@@ -362,6 +362,26 @@ fn zero_copy() {
             ("text", &b"\x00bytes"[..], long.as_str())
         );
     }
+    // A shared string met again after later ones (memo GETs of early nodes) borrows its own
+    // text, more often than the lookup cache holds.
+    let words: Vec<String> = (0..200).map(|i| format!("w{i}")).collect();
+    let mut shared: Vec<String> = words.clone();
+    shared.extend(words.iter().rev().cloned());
+    let g = brine::to_value(&words).unwrap();
+    let Node::List(ids) = g.get(g.root().unwrap()) else {
+        panic!()
+    };
+    let mut again = brine::value::Graph::new();
+    again.clone_from(&g);
+    let mut both = ids.clone();
+    both.extend(ids.iter().rev().copied());
+    let root = again.list(both);
+    again.set_root(root);
+    for p in 1..=5 {
+        let data = brine::dumps_with(&again, DumpOptions::new().protocol(p)).unwrap();
+        let v: Vec<&str> = brine::from_slice(&data).unwrap();
+        assert_eq!(v, shared, "protocol {p}");
+    }
     // Protocol 0 writes text escaped: a `Cow` falls back to owned, a `&str` cannot borrow.
     let data = brine::to_vec_with(&out, DumpOptions::new().protocol(0)).unwrap();
     #[derive(Deserialize)]

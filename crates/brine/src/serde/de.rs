@@ -68,12 +68,9 @@ impl<'a, 'de> FromInput<'a, 'de> {
         let at = match self.spans.get(h..) {
             Some([a, ..]) if a.0 == key => h,
             Some([_, b, ..]) if b.0 == key => h + 1,
-            _ => {
-                let at = self.spans.binary_search_by_key(&key, |s| s.0).ok()?;
-                at.max(h)
-            }
+            _ => self.spans.binary_search_by_key(&key, |s| s.0).ok()?,
         };
-        self.hint.set(at);
+        self.hint.set(at.max(h));
         let off = self.spans.get(at)?.1;
         self.input.get(off..off.checked_add(len)?)
     }
