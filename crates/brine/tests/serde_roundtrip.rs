@@ -518,6 +518,26 @@ fn depth_is_bounded() {
     }
     let e = brine::to_vec(&vec![Tuple(vec![d])]).unwrap_err();
     assert_eq!(e.classify(), Category::Limit, "{e}");
+    // `Limits::max_depth` lowers the bound both ways.
+    let v = vec![vec![vec![1u8]]];
+    let limits = brine::Limits {
+        max_depth: 2,
+        ..brine::Limits::default()
+    };
+    let e = brine::to_vec_with(&v, DumpOptions::new().limits(limits.clone())).unwrap_err();
+    assert_eq!(e.to_string(), "limit exceeded: max_depth at [0][0]");
+    let data = brine::to_vec(&v).unwrap();
+    let opts = brine::LoadOptions::new().limits(limits);
+    let e = brine::from_slice_with::<Vec<Vec<Vec<u8>>>>(&data, opts).unwrap_err();
+    assert_eq!(e.to_string(), "limit exceeded: max_depth at [0][0]");
+    let three = brine::LoadOptions::new().limits(brine::Limits {
+        max_depth: 3,
+        ..brine::Limits::default()
+    });
+    assert_eq!(
+        brine::from_slice_with::<Vec<Vec<Vec<u8>>>>(&data, three).unwrap(),
+        v
+    );
 }
 
 #[test]

@@ -203,7 +203,7 @@ pub fn to_writer_with<T: Serialize + ?Sized>(
     value: &T,
     opts: DumpOptions,
 ) -> Result<()> {
-    let mut ser = ser::GraphSer::new(Some(opts.protocol));
+    let mut ser = ser::GraphSer::new(Some(opts.protocol), opts.limits.max_depth);
     let root = value.serialize(&mut ser)?;
     let mut graph = ser.graph;
     graph.set_root(root);
@@ -220,7 +220,7 @@ pub fn to_writer_with<T: Serialize + ?Sized>(
 /// # Ok::<(), brine::Error>(())
 /// ```
 pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Graph> {
-    let mut ser = ser::GraphSer::new(None);
+    let mut ser = ser::GraphSer::new(None, MAX_TYPED_DEPTH);
     let root = value.serialize(&mut ser)?;
     let mut graph = ser.graph;
     graph.set_root(root);

@@ -52,18 +52,21 @@ pub struct GraphSer {
     /// the `copyreg._reconstructor` form of protocols 0 and 1.
     newobj: bool,
     depth: usize,
+    max_depth: usize,
     names: AddrMap,
     classes: AddrMap,
     atoms: [Option<NodeId>; 3],
 }
 
 impl GraphSer {
-    /// A serializer for `protocol` (`None`: any, using the protocol ≥ 2 class form).
-    pub(crate) fn new(protocol: Option<u8>) -> Self {
+    /// A serializer for `protocol` (`None`: any, using the protocol ≥ 2 class form), nesting
+    /// at most `max_depth` (and never more than the typed bound) deep.
+    pub(crate) fn new(protocol: Option<u8>, max_depth: usize) -> Self {
         GraphSer {
             graph: Graph::new(),
             newobj: protocol.is_none_or(|p| p >= 2),
             depth: 0,
+            max_depth: max_depth.min(MAX_TYPED_DEPTH),
             names: AddrMap::default(),
             classes: AddrMap::default(),
             atoms: [None; 3],
@@ -107,7 +110,7 @@ impl GraphSer {
 
     fn enter(&mut self) -> Result<()> {
         self.depth += 1;
-        if self.depth > MAX_TYPED_DEPTH {
+        if self.depth > self.max_depth {
             return Err(Error::limit(brine_core::LimitKind::Depth));
         }
         Ok(())
@@ -605,7 +608,7 @@ pub struct Serializer<W> {
 impl<W: io::Write> Serializer<W> {
     /// A serializer writing to `out` with these options (protocol, `fix_imports`, limits).
     pub fn new(out: W, opts: DumpOptions) -> Self {
-        let ser = GraphSer::new(Some(opts.protocol));
+        let ser = GraphSer::new(Some(opts.protocol), opts.limits.max_depth);
         Serializer { out, opts, ser }
     }
 
@@ -616,8 +619,11 @@ impl<W: io::Write> Serializer<W> {
 
     /// Writes the graph built for one value, then starts afresh for the next.
     fn write(&mut self, root: NodeId) -> Result<()> {
-        let mut graph =
-            std::mem::replace(&mut self.ser, GraphSer::new(Some(self.opts.protocol))).graph;
+        let mut graph = std::mem::replace(
+            &mut self.ser,
+            GraphSer::new(Some(self.opts.protocol), self.opts.limits.max_depth),
+        )
+        .graph;
         graph.set_root(root);
         let opts = DumpOptions::new()
             .protocol(self.opts.protocol)
