@@ -3,6 +3,11 @@
 //!
 //! Usage: `cargo run --release -p brine --example bench_typed -- FILE...` (files named after
 //! the workloads, as `bench/compare.py` writes them).
+//!
+//! Profiling: `BRINE_PROFILE=N bench_typed records_100k.pickle` times N typed decodes and their
+//! parts (graph decode, walk, clone of the records); with `BRINE_PROFILE_ONLY=1` (borrowed
+//! records), `unit` (the pyperformance unit from that file) or `encode` it only runs that, for
+//! `perf record` or `valgrind --tool=callgrind`.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
