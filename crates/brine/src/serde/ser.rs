@@ -35,7 +35,7 @@ impl Hasher for AddrHasher {
     }
 }
 
-type AddrMap = HashMap<(usize, usize), NodeId, BuildHasherDefault<AddrHasher>>;
+type AddrMap<V = NodeId> = HashMap<(usize, usize), V, BuildHasherDefault<AddrHasher>>;
 
 fn addr(s: &'static str) -> (usize, usize) {
     (s.as_ptr() as usize, s.len())
@@ -54,7 +54,8 @@ pub struct GraphSer {
     depth: usize,
     max_depth: usize,
     names: AddrMap,
-    classes: AddrMap,
+    /// The class global of each struct name, `None` for names that are no class (most).
+    classes: AddrMap<Option<NodeId>>,
     atoms: [Option<NodeId>; 3],
 }
 
@@ -100,12 +101,12 @@ impl GraphSer {
     /// The global node of the class named by a struct name, if it names one.
     fn class(&mut self, name: &'static str) -> Option<NodeId> {
         if let Some(&id) = self.classes.get(&addr(name)) {
-            return Some(id);
+            return id;
         }
-        let (module, qualname) = super::class_name(name)?;
-        let id = self.graph.global(module, qualname);
+        let id =
+            super::class_name(name).map(|(module, qualname)| self.graph.global(module, qualname));
         self.classes.insert(addr(name), id);
-        Some(id)
+        id
     }
 
     fn enter(&mut self) -> Result<()> {
