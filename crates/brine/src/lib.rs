@@ -56,7 +56,7 @@
 //!
 //! With serde, Rust values go straight to and from pickles ([`to_vec`], [`from_slice`] and
 //! friends), Rust structs can be Python class instances, and the wrapper types of
-//! [`serde`](crate::serde) (`Tuple`, `Set`, `FrozenSet`, `ByteArray`, `Global`, `BigInt`)
+//! [`serde`] (`Tuple`, `Set`, `FrozenSet`, `ByteArray`, `Global`, `BigInt`)
 //! give the Python types JSON has no words for. The [module docs](crate::serde) have the
 //! mapping table.
 //!
