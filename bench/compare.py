@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Throughput of brine against CPython's C pickle, measured in one run.
 
-Usage (from the repo root):  python3 bench/compare.py [--quick] [--write DIR]
+Usage (from the repo root):  python3 bench/compare.py [--quick] [--write DIR] [--preload LIB]
 
 Builds the workloads with this python3 (pyperformance's bm_pickle data at its exact
 definition, replicated by deep copy to a ~6 MB mix; 100k small-dict records), times CPython
@@ -9,6 +9,10 @@ definition, replicated by deep copy to a ~6 MB mix; 100k small-dict records), ti
 brine's timing example on the same files, and prints medians and ratios (brine speed-up over
 CPython: > 1 means brine is faster). A second table times brine's typed (serde) decode and
 encode into Rust structs (`examples/bench_typed.rs`) against the same CPython figures.
+
+`--preload LIB` runs brine's timing programs (only them) with `LD_PRELOAD=LIB`, e.g. jemalloc,
+to see how much of brine's time is the system allocator's (typed decode into owned Rust
+values is mostly small allocations; CPython has its own small-object allocator).
 
 `--write DIR` only writes the workload pickles to DIR (for `cargo bench -p brine --bench
 typed`, which reads them from `BRINE_BENCH_DIR`).
@@ -124,10 +128,13 @@ def main():
         cpy[path] = (name, len(data), loads, dumps)
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "brine", "--example", "bench_compare",
                     "--example", "bench_typed"], cwd=root, check=True)
+    env = dict(os.environ)
+    if "--preload" in sys.argv:
+        env["LD_PRELOAD"] = sys.argv[sys.argv.index("--preload") + 1]
     exe = os.path.join(root, "target", "release", "examples", "bench_compare")
-    out = subprocess.run([exe] + files, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run([exe] + files, check=True, capture_output=True, text=True, env=env).stdout
     exe = os.path.join(root, "target", "release", "examples", "bench_typed")
-    typed = subprocess.run([exe] + files, check=True, capture_output=True, text=True).stdout
+    typed = subprocess.run([exe] + files, check=True, capture_output=True, text=True, env=env).stdout
     print(f"python {sys.version.split()[0]}, protocol 4, medians of 7; ratio = CPython time / brine time")
     print(f"{'workload':24} {'bytes':>10} {'cpy loads':>10} {'brine dec':>10} {'ratio':>6}"
           f" {'cpy dumps':>10} {'brine enc':>10} {'ratio':>6}  identical")

@@ -6,7 +6,7 @@
 //!
 //! Profiling: `BRINE_PROFILE=N bench_typed records_100k.pickle` times N typed decodes and their
 //! parts (graph decode, walk, clone of the records); with `BRINE_PROFILE_ONLY=1` (borrowed
-//! records), `unit` (the pyperformance unit from that file) or `encode` it only runs that, for
+//! records), `owned` (owned records), `unit` (the pyperformance unit from that file) or `encode` it only runs that, for
 //! `perf record` or `valgrind --tool=callgrind`.
 
 use std::path::Path;
@@ -65,6 +65,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let path = std::env::args().nth(1).unwrap_or_default();
         let data = std::fs::read(path)?;
         let n: u32 = n.parse()?;
+        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("owned") {
+            for _ in 0..n {
+                std::hint::black_box(brine::from_slice::<Vec<Record>>(&data)?);
+            }
+            return Ok(());
+        }
         if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("unit") {
             for _ in 0..n {
                 std::hint::black_box(brine::from_slice::<Unit>(&data)?);
