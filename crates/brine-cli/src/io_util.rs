@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -36,6 +36,9 @@ pub fn read_input_with(path: &Path, limits: &brine::Limits) -> Result<Vec<u8>> {
     }
 }
 
+/// Inputs at least this big show a progress bar while they are read (on a terminal).
+const PROGRESS_THRESHOLD: u64 = 64 << 20;
+
 /// The whole input as stored.
 fn read_raw(path: &Path) -> Result<Vec<u8>> {
     if is_std(path) {
@@ -44,10 +47,31 @@ fn read_raw(path: &Path) -> Result<Vec<u8>> {
             .lock()
             .read_to_end(&mut v)
             .context("cannot read standard input")?;
-        Ok(v)
-    } else {
-        fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+        return Ok(v);
     }
+    let cannot = || format!("cannot read {}", path.display());
+    let file = fs::File::open(path).with_context(cannot)?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len < PROGRESS_THRESHOLD || !io::stderr().is_terminal() {
+        let mut v = Vec::new();
+        io::BufReader::new(file)
+            .read_to_end(&mut v)
+            .with_context(cannot)?;
+        return Ok(v);
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(crate::sanitize::line(&path.display().to_string()).into_owned());
+    // The length is a hint for the buffer only: the file may change while it is read.
+    let mut v = Vec::with_capacity(usize::try_from(len).unwrap_or(0).min(1 << 30));
+    let result = bar.wrap_read(file).read_to_end(&mut v);
+    bar.finish_and_clear();
+    result.with_context(cannot)?;
+    Ok(v)
 }
 
 /// Writes `data` to standard output or, atomically, to `path` (see [`brine::write_atomic`]).

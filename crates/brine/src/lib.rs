@@ -52,6 +52,18 @@
 //! assert_eq!(err.to_string(), "unpickling stack underflow at offset 2 (opcode APPEND)");
 //! ```
 //!
+//! # JSON
+//!
+//! [`json`] writes a graph as *typed* JSON, which reads back to the same graph and so the same
+//! pickle bytes, or as *plain* JSON for other tools, with a report of what it lost:
+//!
+//! ```
+//! let g = brine::loads(b"\x80\x02K\x01K\x02\x86q\x00.")?;
+//! assert_eq!(brine::json::to_typed(&g)?, r#"{"$tuple":[1,2]}"#);
+//! assert_eq!(brine::json::to_plain(&g)?.0, "[1,2]");
+//! # Ok::<(), brine::Error>(())
+//! ```
+//!
 //! # Typed data
 //!
 //! With serde, Rust values go straight to and from pickles ([`to_vec`], [`from_slice`] and
@@ -74,6 +86,7 @@
 
 pub mod dis;
 mod file;
+pub mod json;
 pub mod optimize;
 mod options;
 mod pickle;
