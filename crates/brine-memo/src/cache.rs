@@ -458,16 +458,24 @@ impl Cache {
             self.inner.compress,
         )?;
         let path = self.entry_path(namespace, key);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)?;
+        let write = || {
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            brine::write_atomic(&path, |f| {
+                f.write_all(&data)?;
+                // The kernel stamps writes with a coarse clock (a tick, several ms), so entries
+                // written in quick succession could share a time and evict in an arbitrary
+                // order; the fine-grained clock keeps insertion order.
+                f.set_modified(SystemTime::now())
+            })
+        };
+        match write() {
+            // A concurrent `clear` removed the namespace folder between its creation and the
+            // temporary file's: create it again, once.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => write()?,
+            other => other?,
         }
-        brine::write_atomic(&path, |f| {
-            f.write_all(&data)?;
-            // The kernel stamps writes with a coarse clock (a tick, several ms), so entries
-            // written in quick succession could share a time and evict in an arbitrary order;
-            // the fine-grained clock keeps insertion order.
-            f.set_modified(SystemTime::now())
-        })?;
         if let Some(max) = self.inner.max_bytes {
             self.evict(max, Some(&path))?;
         }
