@@ -42,7 +42,12 @@ fn ls_show_stats_clear() -> brine_memo::Result<()> {
     let ls = stdout(&brine(&["memo", "ls", d]));
     let lines: Vec<&str> = ls.lines().collect();
     assert_eq!(lines.len(), 3, "{ls}");
-    assert!(lines.iter().any(|l| l.starts_with("fib ") && l.ends_with("u64 v2 30")), "{ls}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("fib ") && l.ends_with("u64 v2 30")),
+        "{ls}"
+    );
     assert!(ls.contains("v2 ('to be', 1)"), "{ls}");
     let ls_words = stdout(&brine(&["memo", "ls", d, "--namespace", "words"]));
     assert_eq!(ls_words.lines().count(), 1, "{ls_words}");
@@ -59,8 +64,14 @@ fn ls_show_stats_clear() -> brine_memo::Result<()> {
     );
     // The entry is a plain pickle: `brine show` prints the whole dict.
     let whole = stdout(&brine(&["show", path.to_str().expect("path")]));
-    assert!(whole.starts_with("{'brine_memo': 1, 'namespace': 'fib', 'key': b'"), "{whole}");
-    assert!(whole.ends_with("'type': 'u64', 'version': 2, 'value': 832040}\n"), "{whole}");
+    assert!(
+        whole.starts_with("{'brine_memo': 1, 'namespace': 'fib', 'key': b'"),
+        "{whole}"
+    );
+    assert!(
+        whole.ends_with("'type': 'u64', 'version': 2, 'value': 832040}\n"),
+        "{whole}"
+    );
 
     let stats = stdout(&brine(&["memo", "stats", d]));
     assert!(stats.starts_with("entries: 3\n"), "{stats}");

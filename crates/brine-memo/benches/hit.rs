@@ -6,11 +6,13 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use brine_memo::{Cache, Codec};
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput};
 use serde_bytes::ByteBuf;
 
 fn small() -> BTreeMap<String, f64> {
-    (0..8).map(|i| (format!("metric{i}"), f64::from(i) * 0.5)).collect()
+    (0..8)
+        .map(|i| (format!("metric{i}"), f64::from(i) * 0.5))
+        .collect()
 }
 
 /// 10 MB that compress a little, as numeric data does (not all zeros, not random).
@@ -54,12 +56,19 @@ fn bench(c: &mut Criterion) {
             })
         });
         g.bench_function(format!("insert 10 MB ({name})"), |b| {
-            b.iter(|| cache.insert("bench", "big", black_box(&big)).expect("insert"))
+            b.iter(|| {
+                cache
+                    .insert("bench", "big", black_box(&big))
+                    .expect("insert")
+            })
         });
     }
     g.finish();
     let _ = std::fs::remove_dir_all(&root);
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c);
+    c.final_summary();
+}

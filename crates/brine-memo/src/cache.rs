@@ -388,7 +388,10 @@ impl Cache {
             self.warn(
                 WarningKind::KeyMismatch,
                 &path,
-                format!("the entry stores namespace {:?} and another key", e.namespace),
+                format!(
+                    "the entry stores namespace {:?} and another key",
+                    e.namespace
+                ),
             );
             return Ok(Lookup::Miss);
         }
@@ -790,7 +793,9 @@ fn check_namespace(ns: &str) -> Result<()> {
 fn is_entry_name(name: &str) -> bool {
     name.len() == 64 + EXT.len()
         && name.ends_with(EXT)
-        && name[..64].bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        && name[..64]
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 fn is_temp_name(name: &str) -> bool {

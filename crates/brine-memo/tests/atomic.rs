@@ -76,7 +76,10 @@ fn get_or_compute_returns_a_value_it_cannot_store() -> brine_memo::Result<()> {
     assert_eq!(cache.get::<_, Flaky>("flaky", &1)?, None);
     // Insert reports the same failure as an error; a storable value is stored.
     assert!(cache.insert("flaky", &1, &Flaky(vec![0; 9])).is_err());
-    assert_eq!(cache.get_or_compute("flaky", &1, || Flaky(vec![5]))?, Flaky(vec![5]));
+    assert_eq!(
+        cache.get_or_compute("flaky", &1, || Flaky(vec![5]))?,
+        Flaky(vec![5])
+    );
     assert_eq!(cache.get::<_, Flaky>("flaky", &1)?, Some(Flaky(vec![5])));
     Ok(())
 }
@@ -146,13 +149,20 @@ fn writer_killed_midway_leaves_old_entry_or_new_one() -> brine_memo::Result<()> 
         let v = v.expect("the first entry was complete before READY");
         assert_eq!(v.len(), 1 << 20);
         assert!(v.iter().all(|&b| b == v[0]), "round {round}: torn value");
-        assert!(seen.lock().unwrap().is_empty(), "{:?}", seen.lock().unwrap());
+        assert!(
+            seen.lock().unwrap().is_empty(),
+            "{:?}",
+            seen.lock().unwrap()
+        );
         left_temp += cache.stats()?.temp_files;
         cache.clear()?;
     }
     println!("killed writers left {left_temp} temporary files in {ROUNDS} rounds (all ignored)");
     // Shows the kill did land mid-write at least once, so the check above saw that case.
-    assert!(left_temp > 0, "no kill landed between temporary write and rename");
+    assert!(
+        left_temp > 0,
+        "no kill landed between temporary write and rename"
+    );
     Ok(())
 }
 

@@ -86,7 +86,10 @@ fn compressed_entries_read_whatever_the_setting() -> brine_memo::Result<()> {
         assert_eq!(Codec::detect(&data), Some(codec));
         // Read back through an uncompressed handle: detection is by magic bytes.
         let plain = Cache::open(dir.path())?;
-        assert_eq!(plain.get::<_, Vec<u32>>("c", codec.name())?, Some(value.clone()));
+        assert_eq!(
+            plain.get::<_, Vec<u32>>("c", codec.name())?,
+            Some(value.clone())
+        );
     }
     assert!(Cache::builder(dir.path())
         .compress(Codec::Gzip, Some(99))
@@ -99,10 +102,14 @@ fn compressed_entries_read_whatever_the_setting() -> brine_memo::Result<()> {
 fn value_type_change_is_a_miss_with_a_warning() -> brine_memo::Result<()> {
     let dir = Scratch::new("types");
     let (cache, seen) = recording(Cache::builder(dir.path()));
-    cache.insert("t", "k", &Report {
-        name: "x".into(),
-        scores: vec![1.0],
-    })?;
+    cache.insert(
+        "t",
+        "k",
+        &Report {
+            name: "x".into(),
+            scores: vec![1.0],
+        },
+    )?;
 
     // Same shape, another type: the type name guards it.
     #[derive(Serialize, Deserialize, Debug, PartialEq)]
@@ -143,7 +150,10 @@ fn version_change_is_a_miss() -> brine_memo::Result<()> {
         "new meaning"
     );
     assert_eq!(v1.get::<_, String>("v", &7)?, None);
-    assert_eq!(v2.get::<_, String>("v", &7)?.as_deref(), Some("new meaning"));
+    assert_eq!(
+        v2.get::<_, String>("v", &7)?.as_deref(),
+        Some("new meaning")
+    );
     Ok(())
 }
 
@@ -199,7 +209,10 @@ fn open_existing_needs_the_marker() -> brine_memo::Result<()> {
     assert!(Cache::open_existing(dir.path()).is_err());
     std::fs::write(dir.path().join("BRINE_MEMO"), "brine-memo 9\n")?;
     let err = Cache::open(dir.path()).unwrap_err();
-    assert!(err.to_string().contains("not a brine-memo 1 cache"), "{err}");
+    assert!(
+        err.to_string().contains("not a brine-memo 1 cache"),
+        "{err}"
+    );
     Ok(())
 }
 
@@ -233,7 +246,9 @@ fn memoized_wrapper_and_failing_computation() -> brine_memo::Result<()> {
 #[test]
 fn threads_share_one_cache() -> brine_memo::Result<()> {
     let dir = Scratch::new("threads");
-    let cache = Cache::builder(dir.path()).compress(Codec::Zstd, None).open()?;
+    let cache = Cache::builder(dir.path())
+        .compress(Codec::Zstd, None)
+        .open()?;
     std::thread::scope(|s| {
         for t in 0..4u64 {
             let cache = cache.clone();

@@ -112,7 +112,13 @@ fn foreign_pickles_are_misses() -> brine_memo::Result<()> {
     let (cache, seen) = recording(Cache::builder(dir.path()));
     let pickle = |v: &dyn erased::Ser| v.bytes();
     // Not a dict; a dict without the fields; another layout version.
-    expect_miss(&cache, &seen, &pickle(&vec![7u32, 8, 9]), WarningKind::Corrupt, "a list");
+    expect_miss(
+        &cache,
+        &seen,
+        &pickle(&vec![7u32, 8, 9]),
+        WarningKind::Corrupt,
+        "a list",
+    );
     expect_miss(
         &cache,
         &seen,

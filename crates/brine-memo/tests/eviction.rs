@@ -99,13 +99,18 @@ fn eviction_spans_namespaces_and_removes_stale_temporaries() -> brine_memo::Resu
 
     let size = unbounded.stats()?.bytes / 2;
     // Room for two entries (the namespace "three" makes its entry a little longer).
-    let bounded = Cache::builder(dir.path()).max_bytes(2 * size + 100).open()?;
+    let bounded = Cache::builder(dir.path())
+        .max_bytes(2 * size + 100)
+        .open()?;
     bounded.insert("three", "x", &blob(3))?;
     assert_eq!(bounded.get::<_, ByteBuf>("one", "x")?, None);
     assert_eq!(bounded.get::<_, ByteBuf>("two", "x")?, Some(blob(2)));
     assert!(!stale.exists());
     assert!(fresh.exists());
-    assert_eq!(files_in(&dir.path().join("one")), [".live.pkl.brine-tmp-2-0"]);
+    assert_eq!(
+        files_in(&dir.path().join("one")),
+        [".live.pkl.brine-tmp-2-0"]
+    );
     // clear removes every temporary.
     bounded.clear()?;
     assert!(!fresh.exists());

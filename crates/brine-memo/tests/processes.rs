@@ -37,7 +37,11 @@ fn val(key: u64, writer: u32) -> Val {
 
 fn check(key: u64, v: &Val) {
     assert_eq!(v.key, key, "a value of another key");
-    assert_eq!(v.payload.len(), 1000 + key as usize * 3000, "a truncated value");
+    assert_eq!(
+        v.payload.len(),
+        1000 + key as usize * 3000,
+        "a truncated value"
+    );
     assert!(
         v.payload.iter().all(|&b| b == v.writer as u8),
         "a value mixing two writers"

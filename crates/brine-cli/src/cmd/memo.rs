@@ -62,7 +62,11 @@ pub fn run(args: &MemoArgs) -> Result<ExitCode> {
                 .filter(|e| hash.is_empty() || hash.iter().any(|h| e.hash.starts_with(h.as_str())))
                 .collect();
             if picked.is_empty() && !hash.is_empty() {
-                anyhow::bail!("no entry of {} has a hash starting with {}", dir.display(), hash.join(" or "));
+                anyhow::bail!(
+                    "no entry of {} has a hash starting with {}",
+                    dir.display(),
+                    hash.join(" or ")
+                );
             }
             for info in picked {
                 let e = Cache::read_entry(&info.path)
