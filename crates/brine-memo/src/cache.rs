@@ -303,6 +303,17 @@ impl Cache {
     }
 
     /// How many warnings this cache (all its handles) has met so far.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("brine-memo-doc-warn-{}", std::process::id()));
+    /// let cache = brine_memo::Cache::open(&dir)?;
+    /// cache.insert("ns", "k", &1u8)?;
+    /// std::fs::write(cache.path_of("ns", "k")?, b"\x80\x04 torn")?;
+    /// assert_eq!(cache.get::<_, u8>("ns", "k")?, None);
+    /// assert_eq!(cache.warning_count(), 1);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn warning_count(&self) -> u64 {
         self.inner.warnings.load(Ordering::Relaxed)
     }
@@ -665,6 +676,18 @@ impl Cache {
 
     /// Decodes one entry file without reading its value as a Rust type (for tools that show
     /// entries). Corruption is an error here, not a warning.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("brine-memo-doc-read-{}", std::process::id()));
+    /// let cache = brine_memo::Cache::builder(&dir).version(4).open()?;
+    /// cache.insert("ns", &("a", 1), &vec![0.5f64])?;
+    /// let e = brine_memo::Cache::read_entry(cache.path_of("ns", &("a", 1))?)?;
+    /// assert_eq!((e.namespace.as_str(), e.version), ("ns", 4));
+    /// assert_eq!(e.type_name, "alloc::vec::Vec<f64>");
+    /// assert_eq!(brine::from_slice::<(String, u8)>(&e.key)?, ("a".to_owned(), 1));
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn read_entry(path: impl AsRef<Path>) -> Result<Entry> {
         let limits = Limits {
             max_ratio: u64::MAX,

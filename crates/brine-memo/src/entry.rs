@@ -104,6 +104,19 @@ pub struct Entry {
 
 /// Decodes an entry file's bytes: decompresses by magic bytes, decodes the pickle and checks
 /// that it is an entry dict of a known layout version. Any malformation is a data error.
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("brine-memo-doc-decode-{}", std::process::id()));
+/// let cache = brine_memo::Cache::open(&dir)?;
+/// cache.insert("ns", "k", &7u8)?;
+/// let data = std::fs::read(cache.path_of("ns", "k")?)?;
+/// let e = brine_memo::decode(data, &brine::Limits::default())?;
+/// assert_eq!((e.type_name.as_str(), brine::from_node::<u8>(&e.graph, e.value)?), ("u8", 7));
+/// // A pickle that is not an entry dict:
+/// assert!(brine_memo::decode(b"\x80\x04K\x07.".to_vec(), &brine::Limits::default()).is_err());
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn decode(data: Vec<u8>, limits: &brine::Limits) -> Result<Entry> {
     let codec = Codec::detect(&data);
     let data = match codec {
