@@ -427,6 +427,9 @@ impl Cache {
             Ok(v) => {
                 // Least-recently-used order is the modification time: a hit renews it. This is
                 // the inode just read, so a concurrent replacement keeps its own fresh time.
+                // Setting a time needs ownership of the file: in a cache shared between users a
+                // hit on another user's entry cannot renew it, and eviction falls back to write
+                // order for it, which is why a failure here is ignored.
                 let _ = file.set_modified(SystemTime::now());
                 Ok(Lookup::Hit(v))
             }
