@@ -47,8 +47,11 @@ fn median_secs(mut f: impl FnMut()) -> f64 {
     samples[3]
 }
 
-/// Decode and encode medians of `T` on `data`.
-fn time<T: DeserializeOwned + Serialize>(data: &[u8]) -> Result<(f64, f64), brine::Error> {
+/// Decode and encode medians of `T` on `data`, and serde-pickle's decode of the same `T`
+/// (`None` when it cannot read the file).
+fn time<T: DeserializeOwned + Serialize>(
+    data: &[u8],
+) -> Result<(f64, f64, Option<f64>), brine::Error> {
     let value: T = brine::from_slice(data)?;
     let decode = median_secs(|| {
         std::hint::black_box(brine::from_slice::<T>(std::hint::black_box(data)).unwrap());
@@ -56,7 +59,15 @@ fn time<T: DeserializeOwned + Serialize>(data: &[u8]) -> Result<(f64, f64), brin
     let encode = median_secs(|| {
         std::hint::black_box(brine::to_vec(std::hint::black_box(&value)).unwrap());
     });
-    Ok((decode, encode))
+    let de = serde_pickle::DeOptions::new;
+    let sp_decode = serde_pickle::from_slice::<T>(data, de()).ok().map(|_| {
+        median_secs(|| {
+            std::hint::black_box(
+                serde_pickle::from_slice::<T>(std::hint::black_box(data), de()).unwrap(),
+            );
+        })
+    });
+    Ok((decode, encode, sp_decode))
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -130,11 +141,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or_default();
-        let (decode, encode) = match name {
+        let (decode, encode, sp_decode) = match name {
             "pyperf_unpickle_unit" => time::<Unit>(&data)?,
             "pyperf_list" => time::<List>(&data)?,
             "pyperf_micro_dict" => time::<MicroDict>(&data)?,
             "records_100k" => time::<Vec<Record>>(&data)?,
+            "strings_200k" => time::<Vec<String>>(&data)?,
+            "ints_1m" => time::<Vec<i64>>(&data)?,
+            "floats_1m" => time::<Vec<f64>>(&data)?,
             _ => continue,
         };
         let borrowed = if name == "records_100k" {
@@ -148,7 +162,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             decode
         };
         println!(
-            "{{\"file\": {path:?}, \"decode\": {decode:e}, \"decode_borrowed\": {borrowed:e}, \"encode\": {encode:e}}}"
+            "{{\"file\": {path:?}, \"decode\": {decode:e}, \"decode_borrowed\": {borrowed:e}, \"encode\": {encode:e}, \"sp_decode\": {}}}",
+            sp_decode.map_or("null".to_string(), |x| format!("{x:e}"))
         );
     }
     Ok(())
