@@ -4,10 +4,16 @@
 //! legacy `.lzma`, zstd and LZ4 frames), decompresses them under the bomb limits of
 //! [`Limits`](brine_core::Limits) (`max_decompressed`, `max_ratio`), and compresses output
 //! with any of the same codecs.
+//!
+//! [`array`], [`numpy`], [`npy`], [`npz`], [`safetensors`], [`torch`] and [`joblib`] read and
+//! write the machine-learning formats around pickles: numpy arrays inside pickles, `.npy` /
+//! `.npz`, safetensors, PyTorch checkpoints and joblib dumps, as typed n-d arrays.
 
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod array;
 pub mod compress;
+pub mod numpy;
 
 pub use compress::{compress, decompress, Codec};
