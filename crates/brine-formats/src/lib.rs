@@ -14,6 +14,8 @@
 
 pub mod array;
 pub mod compress;
+pub mod npy;
+pub mod npz;
 pub mod numpy;
 
 pub use compress::{compress, decompress, Codec};
