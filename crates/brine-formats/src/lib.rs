@@ -17,5 +17,6 @@ pub mod compress;
 pub mod npy;
 pub mod npz;
 pub mod numpy;
+pub mod safetensors;
 
 pub use compress::{compress, decompress, Codec};
