@@ -18,5 +18,6 @@ pub mod npy;
 pub mod npz;
 pub mod numpy;
 pub mod safetensors;
+pub mod torch;
 
 pub use compress::{compress, decompress, Codec};

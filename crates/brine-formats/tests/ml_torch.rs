@@ -1,0 +1,145 @@
+//! PyTorch checkpoints: the generator's state_dict saved at protocols 2 and 4 (every dtype,
+//! shared views, non-contiguous and offset tensors, bf16, float8, conj/neg bits, a parameter),
+//! a BytesIO archive, the legacy format, and the conversion to safetensors compared with what
+//! safetensors' convert.py logic wrote from the same file.
+
+mod ml_common;
+
+use brine_formats::safetensors;
+use brine_formats::torch::Checkpoint;
+use ml_common::{expected, fixture, hex};
+use serde_json::Value;
+
+fn check(file: &str, section: &str) {
+    let ckpt = Checkpoint::open(fixture(file)).unwrap();
+    let exp = expected();
+    let e = exp[section].as_object().unwrap();
+    let tensors = ckpt.tensors().unwrap();
+    let mut names: Vec<&str> = tensors.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort();
+    let want: Vec<&str> = e.keys().map(String::as_str).collect();
+    assert_eq!(names, want, "{file}: names");
+    for (name, t) in &tensors {
+        let x = &e[name.as_str()];
+        let what = format!("{file}:{name}");
+        assert_eq!(
+            t.dtype.torch_name().unwrap(),
+            x["dtype"].as_str().unwrap(),
+            "{what}"
+        );
+        let v = |k: &str| -> Vec<usize> {
+            x[k].as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d.as_u64().unwrap() as usize)
+                .collect()
+        };
+        assert_eq!(t.shape, v("shape"), "{what}: shape");
+        assert_eq!(t.stride, v("stride"), "{what}: stride");
+        assert_eq!(
+            t.storage_offset as u64,
+            x["storage_offset"].as_u64().unwrap(),
+            "{what}"
+        );
+        let a = ckpt.read(t).unwrap();
+        assert_eq!(
+            hex(a.raw().unwrap()),
+            x["hex"].as_str().unwrap(),
+            "{what}: bytes"
+        );
+        if let Some(Value::Array(shares)) = x.get("shares_with") {
+            for other in shares {
+                let o = &tensors
+                    .iter()
+                    .find(|(n, _)| n == other.as_str().unwrap())
+                    .unwrap()
+                    .1;
+                assert_eq!(o.storage, t.storage, "{what} shares with {other}");
+            }
+        }
+    }
+}
+
+#[test]
+fn state_dict_protocol_2() {
+    check("torch/sd_p2.pt", "torch");
+}
+
+#[test]
+fn state_dict_protocol_4() {
+    check("torch/sd_p4.pt", "torch");
+}
+
+#[test]
+fn bytesio_archive_prefix() {
+    let ckpt = Checkpoint::open(fixture("torch/bytesio.pt")).unwrap();
+    assert_eq!(ckpt.prefix, "archive/");
+    check("torch/bytesio.pt", "torch_bytesio");
+}
+
+#[test]
+fn legacy_format() {
+    let ckpt = Checkpoint::open(fixture("torch/legacy.pt")).unwrap();
+    assert_eq!(ckpt.format, brine_formats::torch::Format::Legacy);
+    check("torch/legacy.pt", "torch_legacy");
+}
+
+/// brine's conversion equals safetensors' own (made by the generator with convert.py's
+/// logic): same metadata (compared as a map: the reference writer's key order is a hash
+/// order), same tensor entries in the same order with the same offsets, same data bytes.
+#[test]
+fn to_safetensors_matches_reference() {
+    let ckpt = Checkpoint::open(fixture("torch/sd_p2.pt")).unwrap();
+    let mut out = Vec::new();
+    let report = ckpt.to_safetensors(&mut out).unwrap();
+    let reference = std::fs::read(fixture("torch/sd_p2.safetensors")).unwrap();
+    let (mine, _) = safetensors::read(&out).unwrap();
+    let (theirs, _) = safetensors::read(&reference).unwrap();
+    assert_eq!(mine.metadata, theirs.metadata);
+    let mut m = mine.entries.clone();
+    let mut t = theirs.entries.clone();
+    m.sort_by_key(|e| e.begin);
+    t.sort_by_key(|e| e.begin);
+    assert_eq!(m, t);
+    assert_eq!(
+        out[mine.data_start as usize..],
+        reference[theirs.data_start as usize..]
+    );
+    assert_eq!(report.aliases.len(), 2);
+    assert_eq!(report.bytes, out.len() as u64);
+}
+
+#[test]
+fn complex128_has_no_safetensors_dtype() {
+    let ckpt = Checkpoint::open(fixture("torch/c128.pt")).unwrap();
+    let err = ckpt.to_safetensors(&mut Vec::new()).unwrap_err();
+    assert!(err.to_string().contains("no dtype for complex128"), "{err}");
+}
+
+/// A storage record whose tensor claims more elements than the record holds.
+#[test]
+fn tensor_past_its_storage_is_an_error() {
+    let data = std::fs::read(fixture("torch/bytesio.pt")).unwrap();
+    // `w` is a 2x3 float tensor; make its size claim 2x300 by patching the pickle is not
+    // possible in place (lengths), so rebuild the archive with a shortened storage instead.
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&data)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        let name = f.name().to_owned();
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut buf).unwrap();
+        if name == "archive/data/0" {
+            buf.truncate(8);
+        }
+        out.start_file(name, opts).unwrap();
+        std::io::Write::write_all(&mut out, &buf).unwrap();
+    }
+    let bytes = out.finish().unwrap().into_inner();
+    let ckpt =
+        Checkpoint::from_reader(std::io::Cursor::new(bytes), &brine::Limits::default()).unwrap();
+    let err = ckpt.tensors().unwrap_err();
+    assert!(err.to_string().contains("bytes of storage"), "{err}");
+}
