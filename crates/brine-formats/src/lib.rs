@@ -14,6 +14,8 @@
 
 pub mod array;
 pub mod compress;
+pub mod detect;
+pub mod joblib;
 pub mod npy;
 pub mod npz;
 pub mod numpy;

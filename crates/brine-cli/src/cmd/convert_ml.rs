@@ -1,0 +1,196 @@
+//! `brine convert` between ML formats: PyTorch checkpoints, safetensors, `.npz`, `.npy` and
+//! pickles holding numpy arrays, chosen by the output's extension and the input's content.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use brine::Limits;
+use brine_formats::array::{Data, NdArray};
+use brine_formats::detect::{detect, FileKind};
+use brine_formats::{npy, npz, numpy, safetensors, torch};
+
+use crate::cli::ConvertArgs;
+use crate::io_util::{is_std, read_input_with};
+
+/// Output formats this module writes, by extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Out {
+    Npy,
+    Npz,
+    Safetensors,
+    Pickle,
+}
+
+fn out_kind(path: &Path) -> Option<Out> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "npy" => Out::Npy,
+        "npz" => Out::Npz,
+        "safetensors" => Out::Safetensors,
+        _ => return None,
+    })
+}
+
+/// Runs the conversion when the input is an ML file or the output an ML format; `None` leaves
+/// pickle-to-pickle conversion to `convert`.
+pub fn try_run(args: &ConvertArgs) -> Result<Option<ExitCode>> {
+    if is_std(&args.input) {
+        return Ok(None);
+    }
+    let limits = if args.trusted {
+        Limits::trusted()
+    } else {
+        Limits::default()
+    };
+    let mut f = File::open(&args.input)
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
+    let kind = detect(&mut f)?;
+    let ml_in = matches!(
+        kind,
+        FileKind::Npy
+            | FileKind::Npz
+            | FileKind::Safetensors
+            | FileKind::TorchZip
+            | FileKind::TorchLegacy
+    );
+    let out = match out_kind(&args.output) {
+        Some(o) => o,
+        None if ml_in => Out::Pickle,
+        None => return Ok(None),
+    };
+    if is_std(&args.output) && out != Out::Pickle {
+        bail!("ML formats are written to files, not standard output");
+    }
+    let input = args.input.display().to_string();
+    if matches!(kind, FileKind::TorchZip | FileKind::TorchLegacy) && out == Out::Safetensors {
+        // The streaming path: one tensor in memory at a time.
+        let ckpt = torch::Checkpoint::from_reader(f, &limits)
+            .with_context(|| format!("cannot read checkpoint {input}"))?;
+        let mut result = Ok(None);
+        brine::write_atomic(&args.output, |file| {
+            let mut w = BufWriter::with_capacity(1 << 20, file);
+            result = ckpt.to_safetensors(&mut w).map(Some);
+            w.flush()
+        })
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+        let report =
+            result.with_context(|| format!("cannot convert {input} to safetensors"))?;
+        if let Some(r) = report {
+            if !r.aliases.is_empty() {
+                eprintln!(
+                    "brine: {} tensors share storage with a kept one and are recorded in __metadata__",
+                    r.aliases.len()
+                );
+            }
+        }
+        return Ok(Some(ExitCode::SUCCESS));
+    }
+    drop(f);
+    let arrays = load_arrays(&args.input, kind, &limits)
+        .with_context(|| format!("cannot read arrays from {input}"))?;
+    write_arrays(args, out, kind, &arrays)?;
+    Ok(Some(ExitCode::SUCCESS))
+}
+
+/// Every array of an ML file or pickle, named, owning its bytes (object arrays left out).
+pub fn load_arrays(
+    path: &Path,
+    kind: FileKind,
+    limits: &Limits,
+) -> Result<Vec<(String, NdArray<'static>)>> {
+    let mut out = Vec::new();
+    match kind {
+        FileKind::Npy => {
+            let data = std::fs::read(path)?;
+            let a = npy::read(&data)?;
+            out.push(("arr_0".to_owned(), a.array.into_owned()));
+        }
+        FileKind::Npz => {
+            for m in npz::read(File::open(path)?, limits)? {
+                out.push((m.name, m.array));
+            }
+        }
+        FileKind::Safetensors => {
+            let data = std::fs::read(path)?;
+            let (_, arrays) = safetensors::read(&data)?;
+            out.extend(arrays.into_iter().map(|(n, a)| (n, a.into_owned())));
+        }
+        FileKind::TorchZip | FileKind::TorchLegacy => {
+            let ckpt = torch::Checkpoint::from_reader(File::open(path)?, limits)?;
+            for (name, t) in ckpt.tensors()? {
+                out.push((name, ckpt.read(&t)?));
+            }
+        }
+        FileKind::Compressed | FileKind::Pickle => {
+            let data = read_input_with(path, limits)?;
+            let g = brine_formats::joblib::loads(&data, limits)?;
+            for (name, a) in numpy::arrays(&g)? {
+                if matches!(a.data, Data::Objects(_)) {
+                    eprintln!("brine: skipping object array {name:?}");
+                    continue;
+                }
+                let name = if name.is_empty() { "arr_0".into() } else { name };
+                out.push((name, a.into_owned()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn write_arrays(
+    args: &ConvertArgs,
+    out: Out,
+    kind: FileKind,
+    arrays: &[(String, NdArray<'static>)],
+) -> Result<()> {
+    let named: Vec<(&str, &NdArray<'_>)> = arrays.iter().map(|(n, a)| (n.as_str(), a)).collect();
+    let path = &args.output;
+    let write = |f: &mut dyn FnMut(&mut BufWriter<&mut File>) -> brine::Result<()>| -> Result<()> {
+        let mut result = Ok(());
+        brine::write_atomic(path, |file| {
+            let mut w = BufWriter::with_capacity(1 << 20, file);
+            result = f(&mut w);
+            w.flush()
+        })
+        .with_context(|| format!("cannot write {}", path.display()))?;
+        result.with_context(|| format!("cannot convert to {}", path.display()))
+    };
+    match out {
+        Out::Npy => {
+            let [(_, a)] = arrays else {
+                bail!(
+                    "an .npy file holds one array; the input has {} (use .npz)",
+                    arrays.len()
+                );
+            };
+            write(&mut |w| npy::write(w, a, None))
+        }
+        Out::Npz => {
+            let mut buf = std::io::Cursor::new(Vec::new());
+            npz::write(&mut buf, &named, false)?;
+            crate::io_util::write_output(path, buf.get_ref())
+        }
+        Out::Safetensors => write(&mut |w| safetensors::write(w, &[], &named)),
+        Out::Pickle => {
+            let mut g = brine::value::Graph::new();
+            let root = if kind == FileKind::Npy && arrays.len() == 1 {
+                numpy::to_graph(&mut g, &arrays[0].1, args.protocol)?
+            } else {
+                let mut items = Vec::new();
+                for (n, a) in arrays {
+                    let k = g.str(n);
+                    let v = numpy::to_graph(&mut g, a, args.protocol)?;
+                    items.push((k, v));
+                }
+                g.dict(items)
+            };
+            g.set_root(root);
+            let data =
+                brine::dumps_with(&g, brine::DumpOptions::new().protocol(args.protocol))?;
+            crate::io_util::write_output(path, &data)
+        }
+    }
+}
