@@ -49,6 +49,27 @@ pub enum Command {
         One line per pickle (only the first unless --all). Containers deeper than --depth or \
         past --width items print `...`; each line is capped at 1 MiB of text.")]
     Show(ShowArgs),
+    /// List every array and tensor of an ML file: name, dtype, shape, bytes, storage, offset.
+    #[command(after_help = "Examples:\n  \
+        brine tensors model.pt\n  \
+        brine tensors --json weights.safetensors\n\n\
+        The file type is recognised by content: PyTorch checkpoints (zip or legacy), \
+        safetensors, .npy, .npz, joblib dumps and pickles holding numpy arrays. Nothing is \
+        loaded or run, and tensor data is not read.")]
+    Tensors(TensorsArgs),
+}
+
+/// Arguments of `brine tensors`.
+#[derive(Debug, clap::Args)]
+pub struct TensorsArgs {
+    /// The file to list.
+    pub input: PathBuf,
+    /// Print JSON (an array of objects) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Lift the limits meant for untrusted input.
+    #[arg(long)]
+    pub trusted: bool,
 }
 
 /// Arguments of `brine dis`.

@@ -243,10 +243,12 @@ impl DType {
         })
     }
 
-    /// A short display name: the torch name when there is one, else numpy's `dtype.str`.
+    /// A short display name: the torch name when there is one (and the order is not
+    /// big-endian), else numpy's `dtype.str`.
     pub fn name(&self) -> String {
         match self {
             DType::Struct { .. } | DType::SubArray(..) => self.str(),
+            _ if self.byte_order() == ByteOrder::Big => self.str(),
             _ => self.torch_name().map_or_else(|| self.str(), str::to_owned),
         }
     }

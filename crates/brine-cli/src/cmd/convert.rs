@@ -12,6 +12,10 @@ use crate::io_util::{is_std, read_input_with, write_output};
 
 /// Runs `brine convert`.
 pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
+    // ML formats (.pt, .safetensors, .npz, .npy) by content and extension.
+    if let Some(code) = super::convert_ml::try_run(args)? {
+        return Ok(code);
+    }
     let out_codec = output_codec(args)?;
     let encoding = match args.encoding.as_str() {
         "latin1" => StringEncoding::Latin1,

@@ -45,8 +45,8 @@ pub fn try_run(args: &ConvertArgs) -> Result<Option<ExitCode>> {
     } else {
         Limits::default()
     };
-    let mut f = File::open(&args.input)
-        .with_context(|| format!("cannot read {}", args.input.display()))?;
+    let mut f =
+        File::open(&args.input).with_context(|| format!("cannot read {}", args.input.display()))?;
     let kind = detect(&mut f)?;
     let ml_in = matches!(
         kind,
@@ -69,22 +69,13 @@ pub fn try_run(args: &ConvertArgs) -> Result<Option<ExitCode>> {
         // The streaming path: one tensor in memory at a time.
         let ckpt = torch::Checkpoint::from_reader(f, &limits)
             .with_context(|| format!("cannot read checkpoint {input}"))?;
-        let mut result = Ok(None);
-        brine::write_atomic(&args.output, |file| {
-            let mut w = BufWriter::with_capacity(1 << 20, file);
-            result = ckpt.to_safetensors(&mut w).map(Some);
-            w.flush()
-        })
-        .with_context(|| format!("cannot write {}", args.output.display()))?;
-        let report =
-            result.with_context(|| format!("cannot convert {input} to safetensors"))?;
-        if let Some(r) = report {
-            if !r.aliases.is_empty() {
-                eprintln!(
-                    "brine: {} tensors share storage with a kept one and are recorded in __metadata__",
-                    r.aliases.len()
-                );
-            }
+        let report = write_atomic(&args.output, |w| ckpt.to_safetensors(w))
+            .with_context(|| format!("cannot convert {input} to safetensors"))?;
+        if !report.aliases.is_empty() {
+            eprintln!(
+                "brine: {} tensors share storage with a kept one and are recorded in __metadata__",
+                report.aliases.len()
+            );
         }
         return Ok(Some(ExitCode::SUCCESS));
     }
@@ -93,6 +84,40 @@ pub fn try_run(args: &ConvertArgs) -> Result<Option<ExitCode>> {
         .with_context(|| format!("cannot read arrays from {input}"))?;
     write_arrays(args, out, kind, &arrays)?;
     Ok(Some(ExitCode::SUCCESS))
+}
+
+/// Writes a file atomically through a buffer; when `f` fails, nothing is left behind and
+/// its error is returned.
+fn write_atomic<T>(
+    path: &Path,
+    f: impl FnOnce(&mut BufWriter<&mut File>) -> brine::Result<T>,
+) -> Result<T> {
+    let mut outcome = None;
+    let written = brine::write_atomic(path, |file| {
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        match f(&mut w) {
+            Ok(v) => {
+                outcome = Some(Ok(v));
+                w.flush()
+            }
+            Err(e) => {
+                outcome = Some(Err(e));
+                // Any error makes write_atomic drop the temporary file.
+                Err(std::io::Error::other("conversion failed"))
+            }
+        }
+    });
+    match outcome {
+        Some(Err(e)) => Err(e.into()),
+        Some(Ok(v)) => {
+            written.with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(v)
+        }
+        None => Err(written
+            .with_context(|| format!("cannot write {}", path.display()))
+            .err()
+            .unwrap_or_else(|| anyhow::anyhow!("cannot write {}", path.display()))),
+    }
 }
 
 /// Every array of an ML file or pickle, named, owning its bytes (object arrays left out).
@@ -132,7 +157,11 @@ pub fn load_arrays(
                     eprintln!("brine: skipping object array {name:?}");
                     continue;
                 }
-                let name = if name.is_empty() { "arr_0".into() } else { name };
+                let name = if name.is_empty() {
+                    "arr_0".into()
+                } else {
+                    name
+                };
                 out.push((name, a.into_owned()));
             }
         }
@@ -149,14 +178,8 @@ fn write_arrays(
     let named: Vec<(&str, &NdArray<'_>)> = arrays.iter().map(|(n, a)| (n.as_str(), a)).collect();
     let path = &args.output;
     let write = |f: &mut dyn FnMut(&mut BufWriter<&mut File>) -> brine::Result<()>| -> Result<()> {
-        let mut result = Ok(());
-        brine::write_atomic(path, |file| {
-            let mut w = BufWriter::with_capacity(1 << 20, file);
-            result = f(&mut w);
-            w.flush()
-        })
-        .with_context(|| format!("cannot write {}", path.display()))?;
-        result.with_context(|| format!("cannot convert to {}", path.display()))
+        write_atomic(path, |w| f(w))
+            .with_context(|| format!("cannot convert to {}", path.display()))
     };
     match out {
         Out::Npy => {
@@ -188,8 +211,7 @@ fn write_arrays(
                 g.dict(items)
             };
             g.set_root(root);
-            let data =
-                brine::dumps_with(&g, brine::DumpOptions::new().protocol(args.protocol))?;
+            let data = brine::dumps_with(&g, brine::DumpOptions::new().protocol(args.protocol))?;
             crate::io_util::write_output(path, &data)
         }
     }
