@@ -606,7 +606,7 @@ pub(crate) fn collect<'g, T>(
             }
             _ => {}
         }
-        stack.extend(kids.into_iter().rev().map(|(c, p)| (c, p)));
+        stack.extend(kids.into_iter().rev());
     }
     Ok(out)
 }
