@@ -9,14 +9,15 @@
 use std::collections::HashMap;
 
 use brine::value::{Graph, Node, NodeId};
-use brine::{Error, Limits, LoadOptions, Result, Unpickler};
+use brine::{Error, Limits, LoadOptions, Result, StringEncoding, Unpickler};
 
 use crate::array::{f_strides, nbytes_of, NdArray};
 use crate::numpy::{self, global_of, object, shape_of, text};
 
 /// Reads a joblib dump (or any pickle: without wrappers it is just a pickle) into a graph in
 /// which every wrapped array is a numpy array node. Compressed dumps (zlib, gzip, bz2, xz,
-/// lzma, lz4) are decompressed first, under the bomb limits.
+/// lzma, lz4) are decompressed first, under the bomb limits. Python 2 strings are decoded
+/// as latin-1.
 ///
 /// ```
 /// use brine_formats::array::{ByteOrder, DType, NdArray};
@@ -36,7 +37,10 @@ pub fn loads(data: &[u8], limits: &Limits) -> Result<Graph> {
         ));
     }
     let nested_limits = limits.clone();
+    // Python 2 `str` holds array bytes in old numpy pickles: latin-1 keeps every byte, as
+    // numpy's docs advise (`encoding='latin1'`).
     let opts = LoadOptions::new()
+        .encoding(StringEncoding::Latin1)
         .limits(limits.clone())
         .build_hook(move |g, id, rest| unwrap_array(g, id, rest, &nested_limits));
     brine::loads_with(&data, opts)
