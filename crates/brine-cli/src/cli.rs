@@ -20,7 +20,11 @@ pub enum Command {
     /// Rewrite a pickle at another protocol, exactly as CPython would write it.
     #[command(after_help = "Examples:\n  \
         brine convert model.pkl model.p2.pkl --protocol 2\n  \
-        brine convert - - --protocol 5 < in.pkl > out.pkl\n\n\
+        brine convert - - --protocol 5 < in.pkl > out.pkl\n  \
+        brine convert model.pt model.safetensors\n  \
+        brine convert arrays.npz arrays.safetensors\n\n\
+        ML files (PyTorch checkpoints, safetensors, .npy, .npz) are recognised by content, \
+        ML outputs by extension (.safetensors, .npz, .npy).\n\n\
         Every pickle in the input is converted, each with a fresh memo as `pickle.load` reads \
         them; --shared-memo keeps one memo across them, for streams written by one Pickler.")]
     Convert(ConvertArgs),
