@@ -27,15 +27,17 @@ ls -l "$dir/big.pt"
 sync
 echo "== brine"
 /usr/bin/time -v "$brine" convert "$dir/big.pt" "$dir/brine.safetensors" 2>&1 |
-    grep -E "Elapsed|Maximum resident|brine:"
-echo "== python (torch.load + safetensors.torch.save_file)"
+    grep -E "Elapsed|Maximum resident|User time|System time|brine:"
+# brine's writes are atomic and fsync'd; the Python side fsyncs too, for the same work.
+echo "== python (torch.load + safetensors.torch.save_file + fsync)"
 /usr/bin/time -v python3 -c "
-import sys, torch
+import os, sys, torch
 from safetensors.torch import save_file
 sd = torch.load(sys.argv[1], map_location='cpu', weights_only=True)
 del sd['tied']
 save_file({k: v.contiguous() for k, v in sd.items()}, sys.argv[2], metadata={'format': 'pt', 'tied': 'layer0.weight'})
-" "$dir/big.pt" "$dir/python.safetensors" 2>&1 | grep -E "Elapsed|Maximum resident|Error"
+fd = os.open(sys.argv[2], os.O_RDONLY); os.fsync(fd)
+" "$dir/big.pt" "$dir/python.safetensors" 2>&1 | grep -E "Elapsed|Maximum resident|User time|System time|Error"
 echo "== python import only (torch + safetensors), for reference"
 /usr/bin/time -v python3 -c "import torch, safetensors.torch" 2>&1 | grep -E "Elapsed|Maximum resident"
 python3 - "$dir/brine.safetensors" "$dir/python.safetensors" <<'PY'

@@ -162,3 +162,24 @@ fn tensors_table_and_json() {
     assert_eq!(big["bytes"], 800);
     assert_eq!(big["dtype"], "float64");
 }
+
+#[test]
+fn safetensors_to_pt_and_back() {
+    let src = fixture("torch/sd_p2.safetensors");
+    let pt = tmp("model.pt");
+    let back = tmp("model2.safetensors");
+    let r = brine(&["convert", s(&src), s(&pt)]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let r = brine(&["tensors", s(&pt)]);
+    assert!(String::from_utf8_lossy(&r.stdout).contains("model/data/0"));
+    assert!(brine(&["convert", s(&pt), s(&back)]).status.success());
+    let src_bytes = std::fs::read(&src).unwrap();
+    let (_, want) = safetensors::read(&src_bytes).unwrap();
+    let got_bytes = std::fs::read(&back).unwrap();
+    let (h, got) = safetensors::read(&got_bytes).unwrap();
+    assert_eq!(
+        h.metadata,
+        Some(vec![("format".to_owned(), "pt".to_owned())])
+    );
+    assert_eq!(got, want);
+}

@@ -446,6 +446,130 @@ impl<R: Read + Seek> Checkpoint<R> {
     }
 }
 
+/// The torch storage class of a legacy dtype (`FloatStorage`), `None` for the dtypes torch
+/// stores as `UntypedStorage` with a dtype argument (`_rebuild_tensor_v3`).
+fn storage_class(d: &DType) -> Option<&'static str> {
+    Some(match d {
+        DType::Float(8, _) => "DoubleStorage",
+        DType::Float(4, _) => "FloatStorage",
+        DType::Float(2, _) => "HalfStorage",
+        DType::BFloat16(_) => "BFloat16Storage",
+        DType::Int(8, _) => "LongStorage",
+        DType::Int(4, _) => "IntStorage",
+        DType::Int(2, _) => "ShortStorage",
+        DType::Int(1, _) => "CharStorage",
+        DType::UInt(1, _) => "ByteStorage",
+        DType::Bool => "BoolStorage",
+        DType::Complex(8, _) => "ComplexFloatStorage",
+        DType::Complex(16, _) => "ComplexDoubleStorage",
+        _ => return None,
+    })
+}
+
+/// Writes arrays as a PyTorch zip checkpoint holding an `OrderedDict` state_dict, as
+/// `torch.save` lays it out: `<prefix>/data.pkl` (protocol 2), `byteorder`, one 64-byte
+/// aligned stored record per tensor under `data/`, `version`. `torch.load` (also with
+/// `weights_only=True`) reads it.
+///
+/// ```
+/// use brine_formats::array::{ByteOrder, DType, NdArray};
+/// use brine_formats::torch::{write_zip, Checkpoint};
+/// let a = NdArray::from_bytes(DType::Float(4, ByteOrder::Little), vec![2], vec![0, 0, 128, 63, 0, 0, 0, 64])?;
+/// let mut file = std::io::Cursor::new(Vec::new());
+/// write_zip(&mut file, "model", &[("w", &a)])?;
+/// let ckpt = Checkpoint::from_reader(file, &brine::Limits::default())?;
+/// let (name, t) = &ckpt.tensors()?[0];
+/// assert_eq!((name.as_str(), t.shape.as_slice()), ("w", &[2][..]));
+/// assert_eq!(ckpt.read(t)?, a);
+/// # Ok::<(), brine::Error>(())
+/// ```
+pub fn write_zip(
+    out: impl Write + Seek,
+    prefix: &str,
+    tensors: &[(&str, &NdArray<'_>)],
+) -> Result<()> {
+    let mut g = Graph::new();
+    let od = g.global("collections", "OrderedDict");
+    let empty = g.tuple(vec![]);
+    let mut state = brine::value::Object::new(brine::value::ObjectKind::Reduce, od, empty);
+    for (i, (name, a)) in tensors.iter().enumerate() {
+        let dtype = a.dtype.to_little();
+        let torch_name = dtype.torch_name().ok_or_else(|| {
+            Error::unsupported(format!("torch has no dtype for {}", dtype.name()))
+        })?;
+        let class = storage_class(&dtype);
+        let numel = a.numel();
+        let (module, cls, count) = match class {
+            Some(c) => ("torch", c, numel),
+            None => ("torch.storage", "UntypedStorage", a.nbytes()),
+        };
+        let tag = g.str("storage");
+        let cls = g.global(module, cls);
+        let key = g.str(&i.to_string());
+        let loc = g.str("cpu");
+        let count = g.int(count as i64);
+        let pid = g.tuple(vec![tag, cls, key, loc, count]);
+        let storage = g.add(Node::PersId(pid));
+        let zero = g.int(0);
+        let dims = a.shape.iter().map(|&d| g.int(d as i64)).collect();
+        let shape = g.tuple(dims);
+        let strides = crate::array::c_strides(&a.shape)
+            .into_iter()
+            .map(|s| g.int(s as i64))
+            .collect();
+        let stride = g.tuple(strides);
+        let rg = g.bool(false);
+        let empty = g.tuple(vec![]);
+        let hooks = g.object(brine::value::Object::new(
+            brine::value::ObjectKind::Reduce,
+            od,
+            empty,
+        ));
+        let mut args = vec![storage, zero, shape, stride, rg, hooks];
+        let func = if class.is_some() {
+            "_rebuild_tensor_v2"
+        } else {
+            args.push(g.global("torch", torch_name));
+            "_rebuild_tensor_v3"
+        };
+        let f = g.global("torch._utils", func);
+        let args = g.tuple(args);
+        let t = g.object(brine::value::Object::new(
+            brine::value::ObjectKind::Reduce,
+            f,
+            args,
+        ));
+        let k = g.str(name);
+        state.dict_items.push((k, t));
+    }
+    let root = g.object(state);
+    g.set_root(root);
+    let pickle = brine::dumps_with(&g, brine::DumpOptions::new().protocol(2))?;
+    let mut zip = zip::ZipWriter::new(out);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .large_file(
+            tensors
+                .iter()
+                .any(|(_, a)| a.nbytes() as u64 >= u32::MAX as u64),
+        )
+        .with_alignment(64);
+    let mut put = |name: String, data: &[u8]| -> Result<()> {
+        zip.start_file(name, opts).map_err(zip_err)?;
+        zip.write_all(data).map_err(io_err)
+    };
+    put(format!("{prefix}/data.pkl"), &pickle)?;
+    put(format!("{prefix}/.format_version"), b"1")?;
+    put(format!("{prefix}/.storage_alignment"), b"64")?;
+    put(format!("{prefix}/byteorder"), b"little")?;
+    for (i, (_, a)) in tensors.iter().enumerate() {
+        put(format!("{prefix}/data/{i}"), &a.c_bytes_le()?)?;
+    }
+    put(format!("{prefix}/version"), b"3\n")?;
+    zip.finish().map_err(zip_err)?;
+    Ok(())
+}
+
 /// What [`Checkpoint::to_safetensors`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConvertReport {

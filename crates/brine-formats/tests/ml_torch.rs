@@ -143,3 +143,58 @@ fn tensor_past_its_storage_is_an_error() {
     let err = ckpt.tensors().unwrap_err();
     assert!(err.to_string().contains("bytes of storage"), "{err}");
 }
+
+/// brine writes a checkpoint from the reference safetensors file; brine reads it back, and
+/// (when python3 has torch) `torch.load(weights_only=True)` gives tensors equal to
+/// safetensors' own loading of the source.
+#[test]
+fn write_zip_round_trip() {
+    let src = fixture("torch/sd_p2.safetensors");
+    let data = std::fs::read(&src).unwrap();
+    let (_, arrays) = safetensors::read(&data).unwrap();
+    let named: Vec<(&str, &brine_formats::array::NdArray<'_>)> =
+        arrays.iter().map(|(n, a)| (n.as_str(), a)).collect();
+    let mut file = std::io::Cursor::new(Vec::new());
+    brine_formats::torch::write_zip(&mut file, "sd", &named).unwrap();
+    let bytes = file.into_inner();
+    let ckpt = Checkpoint::from_reader(
+        std::io::Cursor::new(bytes.clone()),
+        &brine::Limits::default(),
+    )
+    .unwrap();
+    let tensors = ckpt.tensors().unwrap();
+    assert_eq!(tensors.len(), arrays.len());
+    for ((n, t), (m, a)) in tensors.iter().zip(&arrays) {
+        assert_eq!(n, m);
+        assert_eq!(&ckpt.read(t).unwrap(), a, "{n}");
+    }
+    let path = std::env::temp_dir().join(format!("brine_write_zip_{}.pt", std::process::id()));
+    std::fs::write(&path, &bytes).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sys, torch\n\
+             from safetensors.torch import load_file\n\
+             a = torch.load(sys.argv[1], weights_only=True)\n\
+             b = load_file(sys.argv[2])\n\
+             assert list(a) == sorted(b, key=list(a).index), (list(a), list(b))\n\
+             assert all(torch.equal(a[k], b[k]) for k in b)\n\
+             print('ok', len(a))",
+        )
+        .arg(&path)
+        .arg(&src)
+        .output();
+    let _ = std::fs::remove_file(&path);
+    match out {
+        Ok(o) if String::from_utf8_lossy(&o.stderr).contains("No module named") => {
+            eprintln!("SKIPPED: python3 without torch/safetensors")
+        }
+        Ok(o) => assert_eq!(
+            String::from_utf8_lossy(&o.stdout).trim(),
+            format!("ok {}", arrays.len()),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(_) => eprintln!("SKIPPED: no python3"),
+    }
+}

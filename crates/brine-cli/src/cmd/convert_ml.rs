@@ -21,6 +21,7 @@ enum Out {
     Npy,
     Npz,
     Safetensors,
+    Torch,
     Pickle,
 }
 
@@ -30,6 +31,7 @@ fn out_kind(path: &Path) -> Option<Out> {
         "npy" => Out::Npy,
         "npz" => Out::Npz,
         "safetensors" => Out::Safetensors,
+        "pt" | "pth" => Out::Torch,
         _ => return None,
     })
 }
@@ -191,12 +193,18 @@ fn write_arrays(
             };
             write(&mut |w| npy::write(w, a, None))
         }
-        Out::Npz => {
-            let mut buf = std::io::Cursor::new(Vec::new());
-            npz::write(&mut buf, &named, false)?;
-            crate::io_util::write_output(path, buf.get_ref())
-        }
+        Out::Npz => write(&mut |w| npz::write(w, &named, false)),
         Out::Safetensors => write(&mut |w| safetensors::write(w, &[], &named)),
+        Out::Torch => {
+            // torch.save names the archive folder after the file's stem.
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .filter(|s| !s.is_empty())
+                .unwrap_or("archive")
+                .to_owned();
+            write(&mut |w| torch::write_zip(w, &stem, &named))
+        }
         Out::Pickle => {
             let mut g = brine::value::Graph::new();
             let root = if kind == FileKind::Npy && arrays.len() == 1 {
