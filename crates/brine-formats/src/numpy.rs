@@ -509,8 +509,9 @@ fn scalar<'g>(g: &'g Graph, o: &Object) -> Result<NdArray<'g>> {
 }
 
 /// Every numpy array reachable from the graph's root, with a path built from dict keys,
-/// attribute names and list indices (`"coef_"`, `"steps.0.1.coef_"`). Each array is listed
-/// once, at its first path; the walk uses an explicit stack.
+/// attribute names and list indices (`"coef_"`, `"steps.0.1.coef_"`; the `_parameters`,
+/// `_buffers` and `_modules` attributes of torch modules add no segment). Each array is
+/// listed once, at its first path; the walk uses an explicit stack.
 ///
 /// ```
 /// use brine_formats::array::{ByteOrder, DType, NdArray};
@@ -647,11 +648,9 @@ fn dtype_node(g: &mut Graph, d: &DType, depth: usize) -> Result<NodeId> {
         DType::Object => ("O8".into(), -1, -1, 63),
         DType::DateTime(..) => ("M8".into(), -1, -1, 0),
         DType::TimeDelta(..) => ("m8".into(), -1, -1, 0),
-        DType::Struct {
-            itemsize, fields, ..
-        } => {
+        DType::Struct { itemsize, .. } => {
+            // numpy's flags: NEEDS_PYAPI (16) for records, every object flag (63) with objects.
             let flags = if d.has_objects() { 63 } else { 16 };
-            let _ = fields;
             (format!("V{itemsize}"), *itemsize as i64, 1, flags)
         }
         DType::SubArray(..) => (format!("V{}", d.itemsize()), d.itemsize() as i64, 1, 0),
@@ -724,7 +723,9 @@ fn dtype_node(g: &mut Graph, d: &DType, depth: usize) -> Result<NodeId> {
 
 /// Adds the nodes numpy itself pickles for an array at `protocol`, with numpy 2 module names:
 /// `_frombuffer` over an in-band [`Buffer`] at protocol 5 for byte arrays (write it
-/// out-of-band with a `buffer_callback`), `_reconstruct` + BUILD otherwise.
+/// out-of-band with a `buffer_callback`), `_reconstruct` + BUILD otherwise. The items of an
+/// object array must be nodes of `g`. Masks and subclasses are not written (a plain
+/// `ndarray` of the data results).
 pub fn to_graph(g: &mut Graph, a: &NdArray<'_>, protocol: u8) -> Result<NodeId> {
     to_graph_with(g, a, protocol, ModuleNames::Numpy2)
 }

@@ -839,6 +839,12 @@ fn rebuild(g: &Graph, func: NodeId, args: &[NodeId]) -> Result<Option<Tensor>> {
     let v3 = match name {
         "_rebuild_tensor_v2" | "_rebuild_tensor" => false,
         "_rebuild_tensor_v3" => true,
+        // Quantized, sparse, nested, meta and device tensors: say so rather than drop them.
+        other if other.starts_with("_rebuild_") => {
+            return Err(Error::unsupported(format!(
+                "torch tensors rebuilt by {other}"
+            )))
+        }
         _ => return Ok(None),
     };
     let min = if name == "_rebuild_tensor" {

@@ -198,3 +198,18 @@ fn write_zip_round_trip() {
         Err(_) => eprintln!("SKIPPED: no python3"),
     }
 }
+
+/// Tensor kinds brine cannot rebuild are reported, not silently dropped.
+#[test]
+fn quantized_tensors_are_reported() {
+    let mut g = brine::value::Graph::new();
+    let f = g.global("torch._utils", "_rebuild_qtensor");
+    let args = g.tuple(vec![]);
+    let q = g.object(brine::value::Object::new(
+        brine::value::ObjectKind::Reduce,
+        f,
+        args,
+    ));
+    let err = brine_formats::torch::tensor_at(&g, q).unwrap_err();
+    assert!(err.to_string().contains("_rebuild_qtensor"), "{err}");
+}
