@@ -71,6 +71,41 @@ pub fn read(reader: impl Read + Seek, limits: &Limits) -> Result<Vec<Member>> {
     Ok(out)
 }
 
+/// The headers of every member of an `.npz` archive, reading only their first bytes (for
+/// listings of archives too large to load).
+///
+/// ```
+/// use brine_formats::array::{ByteOrder, DType, NdArray};
+/// use brine_formats::npz;
+/// let a = NdArray::from_bytes(DType::UInt(1, ByteOrder::NotApplicable), vec![3], vec![1, 2, 3])?;
+/// let mut file = std::io::Cursor::new(Vec::new());
+/// npz::write(&mut file, &[("x", &a)], false)?;
+/// let heads = npz::headers(std::io::Cursor::new(file.into_inner()), &brine::Limits::default())?;
+/// assert_eq!((heads[0].0.as_str(), heads[0].1.shape.as_slice()), ("x", &[3][..]));
+/// # Ok::<(), brine::Error>(())
+/// ```
+pub fn headers(reader: impl Read + Seek, limits: &Limits) -> Result<Vec<(String, npy::Header)>> {
+    let mut zip = zip::ZipArchive::new(reader).map_err(zip_err)?;
+    if zip.len() > limits.max_members {
+        return Err(Error::limit(LimitKind::Members));
+    }
+    let mut out = Vec::new();
+    for i in 0..zip.len() {
+        let f = zip.by_index(i).map_err(zip_err)?;
+        let name = f.name().to_owned();
+        let mut head = Vec::new();
+        // Magic, version, length field and at most MAX_HEADER bytes of header.
+        f.take(12 + npy::MAX_HEADER as u64)
+            .read_to_end(&mut head)
+            .map_err(npy::io_err)?;
+        let h = npy::read_header(&head)
+            .map_err(|e| Error::msg(e.classify(), format!("member {name:?}: {e}")))?;
+        let key = name.strip_suffix(".npy").unwrap_or(&name).to_owned();
+        out.push((key, h));
+    }
+    Ok(out)
+}
+
 /// Writes arrays as an `.npz` archive (`<name>.npy` members), deflated when `compressed`,
 /// every member with zip64 sizes as numpy forces them.
 pub fn write(

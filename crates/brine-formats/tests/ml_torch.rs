@@ -213,3 +213,38 @@ fn quantized_tensors_are_reported() {
     let err = brine_formats::torch::tensor_at(&g, q).unwrap_err();
     assert!(err.to_string().contains("_rebuild_qtensor"), "{err}");
 }
+
+/// A checkpoint whose `byteorder` record says big-endian has its storages byte-swapped.
+#[test]
+fn big_endian_byteorder_record() {
+    let data = std::fs::read(fixture("torch/bytesio.pt")).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&data)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        let name = f.name().to_owned();
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut buf).unwrap();
+        if name == "archive/byteorder" {
+            buf = b"big".to_vec();
+        }
+        if name.starts_with("archive/data/") {
+            // Both tensors are 4-byte types (float32, int32).
+            for c in buf.chunks_exact_mut(4) {
+                c.reverse();
+            }
+        }
+        out.start_file(name, opts).unwrap();
+        std::io::Write::write_all(&mut out, &buf).unwrap();
+    }
+    let bytes = out.finish().unwrap().into_inner();
+    let big =
+        Checkpoint::from_reader(std::io::Cursor::new(bytes), &brine::Limits::default()).unwrap();
+    assert!(big.big_endian);
+    let little = Checkpoint::open(fixture("torch/bytesio.pt")).unwrap();
+    for ((n, a), (_, b)) in big.tensors().unwrap().iter().zip(little.tensors().unwrap()) {
+        assert_eq!(big.read(a).unwrap(), little.read(&b).unwrap(), "{n}");
+    }
+}

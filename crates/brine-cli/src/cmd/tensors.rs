@@ -166,14 +166,14 @@ fn rows(f: File, kind: FileKind, path: &std::path::Path, limits: &Limits) -> Res
             });
         }
         FileKind::Npz => {
-            for m in npz::read(f, limits)? {
+            for (name, h) in npz::headers(f, limits)? {
                 out.push(Row {
-                    storage: Some(format!("{}.npy", m.name)),
-                    name: m.name,
-                    dtype: m.array.dtype.name(),
-                    bytes: m.array.nbytes() as u64,
-                    shape: m.array.shape,
-                    offset: None,
+                    storage: Some(format!("{name}.npy")),
+                    bytes: brine_formats::array::nbytes_of(&h.dtype, &h.shape)? as u64,
+                    name,
+                    dtype: h.dtype.name(),
+                    shape: h.shape,
+                    offset: Some(h.data_offset as u64),
                 });
             }
         }
