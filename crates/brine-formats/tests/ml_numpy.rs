@@ -200,3 +200,61 @@ fn hostile_shape_is_an_error() {
     let err = numpy::array_at(&g, root).unwrap_err();
     assert!(err.to_string().contains("overflows"), "{err}");
 }
+
+/// Every non-object fixture array, written by brine at each protocol and loaded by Python's
+/// numpy, equals numpy's own unpickling of the fixture: same dtype (up to byte order, which
+/// numpy normalises below protocol 5), shape and bytes (skipped when python3 with numpy is
+/// missing).
+#[test]
+fn numpy_loads_every_dtype_brine_writes() {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import numpy"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("SKIPPED: python3 with numpy not available");
+        return;
+    }
+    let src = fixture("numpy/all_p4.pkl");
+    let data = std::fs::read(&src).unwrap();
+    let g = brine::loads(&data).unwrap();
+    for proto in [0u8, 2, 4, 5] {
+        let mut out = brine::value::Graph::new();
+        let mut items = Vec::new();
+        for (name, a) in numpy::arrays(&g).unwrap() {
+            if a.dtype.has_objects() {
+                continue;
+            }
+            let k = out.str(&name);
+            let v = numpy::to_graph(&mut out, &a, proto).unwrap();
+            items.push((k, v));
+        }
+        let root = out.dict(items);
+        out.set_root(root);
+        let bytes = brine::dumps_with(&out, brine::DumpOptions::new().protocol(proto)).unwrap();
+        let path =
+            std::env::temp_dir().join(format!("brine_np_all_{}_{proto}.pkl", std::process::id()));
+        std::fs::write(&path, bytes).unwrap();
+        let script = "import pickle, sys, numpy as np\n\
+            ours = pickle.load(open(sys.argv[1], 'rb'))\n\
+            theirs = pickle.load(open(sys.argv[2], 'rb'))\n\
+            def norm(x):\n    x = np.ascontiguousarray(np.asarray(x))\n    return x.astype(x.dtype.newbyteorder('<'))\n\
+            bad = [k for k in ours if norm(ours[k]).dtype != norm(theirs[k]).dtype\n\
+                   or norm(ours[k]).shape != norm(theirs[k]).shape\n\
+                   or norm(ours[k]).tobytes() != norm(theirs[k]).tobytes()]\n\
+            print(len(ours), bad)";
+        let out = std::process::Command::new("python3")
+            .args(["-c", script])
+            .arg(&path)
+            .arg(&src)
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_file(&path);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.trim().ends_with("[]") && !text.starts_with("0 "),
+            "protocol {proto}: {text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
