@@ -4,8 +4,9 @@
 //!
 //! Nothing is imported or run: `torch._utils._rebuild_tensor_v2` / `_v3`, `_rebuild_tensor`,
 //! `_rebuild_parameter(_with_state)` and `torch._tensor._rebuild_from_type_v2` calls are read
-//! as data, and persistent ids (`('storage', <X>Storage, key, location, numel)`) stay
-//! [`Node::PersId`] nodes that are resolved against the archive's storage records here.
+//! as data, and persistent ids (`('storage', <X>Storage, key, location, numel)`) are checked
+//! by the persistent-load hook and kept as [`Node::PersId`] nodes, resolved against the
+//! archive's storage records when tensors are read.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -150,6 +151,25 @@ impl Checkpoint<std::fs::File> {
     }
 }
 
+/// Options for torch pickles: the persistent-load hook checks each storage id where it
+/// appears (so a malformed one is reported at its offset) and keeps it as a
+/// [`Node::PersId`], resolved against the archive's records when tensors are read.
+fn load_options(limits: &Limits) -> LoadOptions {
+    LoadOptions::new()
+        .limits(limits.clone())
+        .persistent_load(|g, pid| {
+            let is_module = tuple(g, pid)
+                .ok()
+                .and_then(|t| t.first().copied())
+                .is_some_and(|t| text(g, t).is_ok_and(|t| t == "module"));
+            // Legacy whole-module saves also persist `('module', cls, file, source)`.
+            if !is_module {
+                storage_id(g, pid)?;
+            }
+            Ok(g.add(Node::PersId(pid)))
+        })
+}
+
 /// True when the data starts like a legacy torch file: protocol 2 and the LONG1 magic number.
 pub fn is_legacy(head: &[u8]) -> bool {
     head.starts_with(b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19")
@@ -228,7 +248,7 @@ impl<R: Read + Seek> Checkpoint<R> {
             };
             storages.insert(key.to_owned(), place);
         }
-        let graph = brine::loads_with(&data_pkl, LoadOptions::new().limits(limits.clone()))?;
+        let graph = brine::loads_with(&data_pkl, load_options(limits))?;
         Ok(Checkpoint {
             source: RefCell::new(zip.into_inner()),
             graph,
@@ -243,8 +263,7 @@ impl<R: Read + Seek> Checkpoint<R> {
         let file_len = source.seek(SeekFrom::End(0)).map_err(io_err)?;
         source.seek(SeekFrom::Start(0)).map_err(io_err)?;
         let (graph, keys, end) = {
-            let opts = LoadOptions::new().limits(limits.clone());
-            let mut u = Unpickler::from_reader(BufReader::new(&mut source), opts);
+            let mut u = Unpickler::from_reader(BufReader::new(&mut source), load_options(limits));
             // magic number, protocol version, sys_info: each its own pickle.dump.
             for _ in 0..3 {
                 u.clear_memo();

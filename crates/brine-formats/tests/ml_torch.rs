@@ -248,3 +248,21 @@ fn big_endian_byteorder_record() {
         assert_eq!(big.read(a).unwrap(), little.read(&b).unwrap(), "{n}");
     }
 }
+
+/// A malformed storage id is reported where it appears, by the persistent-load hook.
+#[test]
+fn malformed_persistent_id_is_reported_at_its_offset() {
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    out.start_file("a/data.pkl", opts).unwrap();
+    // ('storage', 1) as a persistent id: no storage type, key, location or size.
+    std::io::Write::write_all(&mut out, b"\x80\x02(X\x07\x00\x00\x00storageK\x01tQ.").unwrap();
+    let bytes = out.finish().unwrap().into_inner();
+    let err = Checkpoint::from_reader(std::io::Cursor::new(bytes), &brine::Limits::default())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "persistent id is not a torch storage at offset 18 (opcode BINPERSID)"
+    );
+}
