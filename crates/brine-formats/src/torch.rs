@@ -728,6 +728,9 @@ struct StorageId {
     /// `None` for `UntypedStorage` (bytes; the dtype comes from `_rebuild_tensor_v3`).
     dtype: Option<DType>,
     numel: u64,
+    /// Legacy views: the id's 6th item `(view_key, offset, size)` places this storage
+    /// `offset` elements into the root storage `key`.
+    view_offset: usize,
 }
 
 fn storage_id(g: &Graph, pid: NodeId) -> Result<StorageId> {
@@ -744,7 +747,24 @@ fn storage_id(g: &Graph, pid: NodeId) -> Result<StorageId> {
     let key = text(g, parts[2])?.into_owned();
     let numel =
         u64::try_from(int(g, parts[4])?).map_err(|_| Error::data("negative storage size"))?;
-    Ok(StorageId { key, dtype, numel })
+    let view_offset = match parts.get(5).map(|&v| (v, g.get(v))) {
+        Some((v, Node::Tuple(_))) => {
+            let view = tuple(g, v)?;
+            if view.len() != 3 {
+                return Err(Error::data(
+                    "legacy storage view must be (key, offset, size)",
+                ));
+            }
+            usize::try_from(int(g, view[1])?).map_err(|_| Error::data("negative view offset"))?
+        }
+        _ => 0,
+    };
+    Ok(StorageId {
+        key,
+        dtype,
+        numel,
+        view_offset,
+    })
 }
 
 fn storage_dtype(name: &str) -> Result<DType> {
@@ -898,8 +918,10 @@ fn rebuild(g: &Graph, func: NodeId, args: &[NodeId]) -> Result<Option<Tensor>> {
         Some(d) => sid.numel.saturating_mul(d.itemsize() as u64),
         None => sid.numel,
     };
-    let storage_offset =
-        usize::try_from(int(g, args[1])?).map_err(|_| Error::data("negative storage offset"))?;
+    let storage_offset = usize::try_from(int(g, args[1])?)
+        .ok()
+        .and_then(|o| o.checked_add(sid.view_offset))
+        .ok_or_else(|| Error::data("bad storage offset"))?;
     let shape = shape_of(g, args[2])?;
     let stride = shape_of(g, args[3])?;
     if stride.len() != shape.len() {

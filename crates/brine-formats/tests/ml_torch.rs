@@ -266,3 +266,36 @@ fn malformed_persistent_id_is_reported_at_its_offset() {
         "persistent id is not a torch storage at offset 18 (opcode BINPERSID)"
     );
 }
+
+/// Legacy persistent ids may name a view `(view_key, offset, size)` of a root storage: the
+/// tensor then starts `offset` elements into the root.
+#[test]
+fn legacy_storage_view_offsets_the_tensor() {
+    let mut g = brine::value::Graph::new();
+    let tag = g.str("storage");
+    let cls = g.global("torch", "FloatStorage");
+    let key = g.str("140");
+    let loc = g.str("cpu");
+    let numel = g.int(10);
+    let vkey = g.str("141");
+    let voff = g.int(4);
+    let vsize = g.int(3);
+    let view = g.tuple(vec![vkey, voff, vsize]);
+    let pid = g.tuple(vec![tag, cls, key, loc, numel, view]);
+    let storage = g.add(brine::value::Node::PersId(pid));
+    let one = g.int(1);
+    let three = g.int(3);
+    let size = g.tuple(vec![three]);
+    let stride = g.tuple(vec![one]);
+    let f = g.bool(false);
+    let hooks = g.dict(vec![]);
+    let args = g.tuple(vec![storage, one, size, stride, f, hooks]);
+    let func = g.global("torch._utils", "_rebuild_tensor_v2");
+    let t = g.object(brine::value::Object::new(
+        brine::value::ObjectKind::Reduce,
+        func,
+        args,
+    ));
+    let t = brine_formats::torch::tensor_at(&g, t).unwrap().unwrap();
+    assert_eq!((t.storage.as_str(), t.storage_offset), ("140", 5));
+}
