@@ -69,12 +69,22 @@ def workloads(quick):
     n = 10_000 if quick else 100_000
     records = [{'id': i, 'name': f'user{i}', 'email': f'user{i}@example.com',
                 'score': i * 0.5, 'active': i % 2 == 0, 'tags': ['a', 'b']} for i in range(n)]
+    big = (16 if quick else 256) * 1024 * 1024
+    scale = 10 if quick else 1
+    shared_dicts = [{'id': i, 'name': f'item{i}', 'tags': ['x', 'y'], 'score': i / 3}
+                    for i in range(1000)]
     return {
         "pyperf_unpickle_unit": (DICT, TUPLE, DICT_GROUP),
         "pyperf_list": LIST,
         "pyperf_micro_dict": MICRO_DICT,
         "mix_10mb": mix,
         "records_100k": records,
+        "strings_200k": [f"string number {i} {'x' * (i % 40)}" for i in range(200_000 // scale)],
+        "ints_1m": [(i * 7919) % 2_000_003 - 1_000_000 for i in range(1_000_000 // scale)],
+        "floats_1m": [i * 0.37 for i in range(1_000_000 // scale)],
+        "bytes_256mb": bytes(range(256)) * (big // 256),
+        "bytes_1000x256kb": [bytes([i % 256]) * (big // 1000) for i in range(1000)],
+        "shared_dicts_1000x100": [shared_dicts[i % 1000] for i in range(100_000)],
     }
 
 
@@ -111,12 +121,12 @@ def time_cpython(work):
 
 
 def time_brine(exe, paths):
-    """One round of brine timings: {path: (decode, encode, identical)}."""
+    """One round of brine (and serde-pickle) timings: {path: fields}."""
     out = {}
     res = subprocess.run([exe] + paths, check=True, capture_output=True, text=True).stdout
     for line in res.splitlines():
         r = json.loads(line)
-        out[r["file"]] = (r["decode"], r["encode"], r["identical"])
+        out[r["file"]] = r
     return out
 
 
@@ -147,32 +157,49 @@ def main():
         cpy_rounds.append(time_cpython(work))
         brine_rounds.append(time_brine(exe, paths))
         print(f"round {r + 1}/{rounds} done", file=sys.stderr)
-    print(f"python {sys.version.split()[0]}, protocol 4; {rounds} alternating rounds, each a median"
-          f" of 7 batches; times are medians over rounds; ratio = CPython time / brine time"
-          f" (median over rounds, [min-max])")
-    print(f"{'workload':22} {'bytes':>9} {'cpy loads':>11} {'brine dec':>11} {'ratio':>18}"
-          f" {'cpy dumps':>11} {'brine enc':>11} {'ratio':>18}  identical")
+    med = statistics.median
+
+    def rng(rs):
+        return f"{med(rs):.2f}× [{min(rs):.2f}–{max(rs):.2f}]"
+
+    def cell(xs):
+        xs = [x for x in xs if x is not None]
+        return fmt(med(xs)) if xs else "fails"
+
+    peaks = {}
+    for path in paths:
+        # One process per file: the peak only grows within a process.
+        res = subprocess.run([exe, "--peak", path], check=True, capture_output=True, text=True)
+        peaks[path] = json.loads(res.stdout)["graph_peak"]
+    print(f"python {sys.version.split()[0]} C pickle vs brine (graph) and serde-pickle 1.x, protocol 4"
+          f" files; {rounds} alternating rounds, each a median of 7 batches; times are medians over"
+          f" rounds; ratio = CPython time / brine time, median over rounds [min–max]\n")
+    print("| workload | bytes | CPython loads | brine decode | ratio | brine mmap decode | serde-pickle decode"
+          " | CPython dumps | brine encode | ratio | serde-pickle encode | graph peak / size | identical |")
+    print("|---|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---|")
     for path in paths:
         size = len(work[path][1])
         loads = [c[path][0] for c in cpy_rounds]
         dumps = [c[path][1] for c in cpy_rounds]
-        dec = [b[path][0] for b in brine_rounds]
-        enc = [b[path][1] for b in brine_rounds]
+        dec = [b[path]["decode"] for b in brine_rounds]
+        enc = [b[path]["encode"] for b in brine_rounds]
+        mapped = [b[path]["mapped"] for b in brine_rounds]
+        spd = [b[path]["sp_decode"] for b in brine_rounds]
+        spe = [b[path]["sp_encode"] for b in brine_rounds]
         rdec = [c / b for c, b in zip(loads, dec)]
         renc = [c / b for c, b in zip(dumps, enc)]
-        same = all(b[path][2] for b in brine_rounds)
-        med = statistics.median
-
-        def rng(rs):
-            return f"{med(rs):5.2f} [{min(rs):4.2f}-{max(rs):4.2f}]"
-        print(f"{names[path]:22} {size:>9} {fmt(med(loads)):>11} {fmt(med(dec)):>11} {rng(rdec):>18}"
-              f" {fmt(med(dumps)):>11} {fmt(med(enc)):>11} {rng(renc):>18}  {same}")
+        same = all(b[path]["identical"] for b in brine_rounds)
+        print(f"| {names[path]} | {size:,} | {fmt(med(loads))} | {fmt(med(dec))} | {rng(rdec)}"
+              f" | {fmt(med(mapped))} | {cell(spd)} | {fmt(med(dumps))} | {fmt(med(enc))} | {rng(renc)}"
+              f" | {cell(spe)} | {peaks[path] / size:.2f} | {same} |")
 
 
 def fmt(secs):
+    if secs < 1e-6:
+        return f"{secs * 1e9:.0f} ns"
     if secs >= 1e-3:
-        return f"{secs * 1e3:.2f}ms"
-    return f"{secs * 1e6:.1f}us"
+        return f"{secs * 1e3:.2f} ms"
+    return f"{secs * 1e6:.1f} µs"
 
 
 if __name__ == "__main__":

@@ -4,10 +4,20 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::color::ColorChoice;
+
 /// Read, write and convert Python pickles — safely: nothing in a file is ever executed.
 #[derive(Debug, Parser)]
 #[command(name = "brine", version, about, long_about = None)]
-#[command(after_help = "Exit codes: 0 success, 1 findings (scan), 2 error.")]
+#[command(after_help = "Examples:\n  \
+    brine show model.pkl\n  \
+    brine dis model.pkl | less\n  \
+    brine convert model.pkl model.json          # lossless typed JSON\n  \
+    brine convert model.json model.pkl          # and back, byte for byte\n  \
+    brine convert model.pkl - --to json-plain   # natural JSON, losses reported on stderr\n\n\
+    Compressed inputs (gzip, zlib, bz2, xz, lzma, zstd, lz4) are read transparently; `-` means \
+    standard input or output everywhere.\n\n\
+    Exit codes: 0 success, 1 findings (scan), 2 error.")]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -17,16 +27,31 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Rewrite a pickle at another protocol, exactly as CPython would write it.
+    /// Rewrite pickles at another protocol, or as JSON and back.
     #[command(after_help = "Examples:\n  \
         brine convert model.pkl model.p2.pkl --protocol 2\n  \
         brine convert - - --protocol 5 < in.pkl > out.pkl\n  \
+        brine convert model.pkl model.json --pretty\n  \
+        brine convert model.json model.pkl --protocol 2\n  \
+        brine convert model.pkl model.txt --to json-plain\n  \
+        brine convert stream.pkl - --to json --all\n  \
         brine convert model.pt model.safetensors\n  \
         brine convert arrays.npz arrays.safetensors\n\n\
         ML files (PyTorch checkpoints, safetensors, .npy, .npz) are recognised by content, \
         ML outputs by extension (.safetensors, .npz, .npy).\n\n\
+        The output format is --to, else the output's extension (`.json` typed JSON, anything \
+        else a pickle; a compression extension such as `.json.gz` is looked through). JSON \
+        input is recognised by its content (`{` or `[` first).\n\n\
+        Typed JSON (`--to json`) keeps everything: converting it back at the original protocol \
+        gives the original bytes. Plain JSON (`--to json-plain`) is natural JSON for other \
+        tools; what it loses (tuples, sets, non-str keys, shared values, cycles, objects...) is \
+        counted on standard error. Plain JSON converts back best-effort: arrays become lists, \
+        objects dicts.\n\n\
         Every pickle in the input is converted, each with a fresh memo as `pickle.load` reads \
-        them; --shared-memo keeps one memo across them, for streams written by one Pickler.")]
+        them; --shared-memo keeps one memo across them, for streams written by one Pickler. \
+        Several pickles become one JSON document `{\"$pickles\": [...]}` (plain: an array); \
+        --all writes that form even for one.\n\n\
+        Exit codes: 0 success, 2 error.")]
     Convert(ConvertArgs),
     /// Disassemble pickles, exactly as `python3 -m pickletools` prints them.
     #[command(after_help = "Examples:\n  \
@@ -35,7 +60,11 @@ pub enum Command {
         brine dis -m first.pkl second.pkl\n\n\
         Output is byte-for-byte what `python3 -m pickletools` prints with the same flags \
         (nothing is loaded or run). With one file only its first pickle is shown, as \
-        pickletools does; --all shows every pickle in the file.")]
+        pickletools does; --all shows every pickle in the file.\n\n\
+        On a terminal, control characters and bidi overrides from the file are escaped \
+        (`\\x1b`, `\\u202e`); written to a file or pipe the listing stays exactly \
+        pickletools'.\n\n\
+        Exit codes: 0 success, 2 error.")]
     Dis(DisArgs),
     /// Drop unused memo stores, exactly as `pickletools.optimize` does.
     #[command(after_help = "Examples:\n  \
@@ -43,15 +72,20 @@ pub enum Command {
         brine optimize - - < in.pkl > out.pkl\n\n\
         Output is byte-for-byte what `pickletools.optimize` returns (nothing is loaded or run). \
         Only the first pickle in the input is optimized; anything after its STOP is dropped, as \
-        pickletools does.")]
+        pickletools does.\n\n\
+        Exit codes: 0 success, 2 error.")]
     Optimize(OptimizeArgs),
     /// Print the value of a pickle as Python's `repr()` would, without running anything.
     #[command(after_help = "Examples:\n  \
         brine show model.pkl\n  \
         brine show --depth 2 --width 10 model.pkl\n  \
-        brine show --all - < stream.pkl\n\n\
-        One line per pickle (only the first unless --all). Containers deeper than --depth or \
-        past --width items print `...`; each line is capped at 1 MiB of text.")]
+        brine show --all - < stream.pkl\n  \
+        brine show model.json --color always | less -R\n\n\
+        One line per pickle (only the first unless --all); typed JSON input shows the pickles \
+        it holds. Containers deeper than --depth or past --width items print `...`; each line \
+        is capped at 1 MiB of text. Control characters and bidi overrides in names are \
+        escaped (`\\x1b`, `\\u202e`).\n\n\
+        Exit codes: 0 success, 2 error.")]
     Show(ShowArgs),
     /// List every array and tensor of an ML file: name, dtype, shape, bytes, storage, offset.
     #[command(after_help = "Examples:\n  \
@@ -100,15 +134,39 @@ pub struct DisArgs {
     /// Show every pickle in a file, not only the first.
     #[arg(long)]
     pub all: bool,
+    /// Lift the limits meant for untrusted input (decompressed size and ratio, nodes, depth).
+    #[arg(long)]
+    pub trusted: bool,
+}
+
+/// What `brine convert` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Target {
+    /// A pickle at --protocol.
+    Pickle,
+    /// Typed JSON: lossless, converts back to the same pickle.
+    Json,
+    /// Plain JSON: natural JSON, losses reported on standard error.
+    JsonPlain,
 }
 
 /// Arguments of `brine convert`.
 #[derive(Debug, clap::Args)]
 pub struct ConvertArgs {
-    /// Input pickle file, or `-` for standard input.
+    /// Input pickle or typed JSON file, or `-` for standard input.
     pub input: PathBuf,
     /// Output file, or `-` for standard output.
     pub output: PathBuf,
+    /// Output format (default: by the output's extension, `.json` for typed JSON, else pickle).
+    #[arg(long, value_enum)]
+    pub to: Option<Target>,
+    /// JSON output: write the `{"$pickles": [...]}` stream form (plain: an array) even for one
+    /// pickle.
+    #[arg(long)]
+    pub all: bool,
+    /// JSON output: indent.
+    #[arg(long)]
+    pub pretty: bool,
     /// Protocol to write (0–5).
     #[arg(short, long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(0..=5))]
     pub protocol: u8,
@@ -134,13 +192,19 @@ pub struct OptimizeArgs {
     pub input: PathBuf,
     /// Output file, or `-` for standard output.
     pub output: PathBuf,
+    /// Lift the limits meant for untrusted input (decompressed size and ratio, nodes, depth).
+    #[arg(long)]
+    pub trusted: bool,
 }
 
 /// Arguments of `brine show`.
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
-    /// Input pickle file, or `-` for standard input.
+    /// Input pickle or typed JSON file, or `-` for standard input.
     pub input: PathBuf,
+    /// Colour the output: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
     /// Show containers at most this deep; deeper ones print `...`.
     #[arg(long)]
     pub depth: Option<usize>,
@@ -150,4 +214,7 @@ pub struct ShowArgs {
     /// Show every pickle in the file, not only the first.
     #[arg(long)]
     pub all: bool,
+    /// Lift the limits meant for untrusted input (decompressed size and ratio, nodes, depth).
+    #[arg(long)]
+    pub trusted: bool,
 }

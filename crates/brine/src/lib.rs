@@ -52,6 +52,18 @@
 //! assert_eq!(err.to_string(), "unpickling stack underflow at offset 2 (opcode APPEND)");
 //! ```
 //!
+//! # JSON
+//!
+//! [`json`] writes a graph as *typed* JSON, which reads back to the same graph and so the same
+//! pickle bytes, or as *plain* JSON for other tools, with a report of what it lost:
+//!
+//! ```
+//! let g = brine::loads(b"\x80\x02K\x01K\x02\x86q\x00.")?;
+//! assert_eq!(brine::json::to_typed(&g)?, r#"{"$tuple":[1,2]}"#);
+//! assert_eq!(brine::json::to_plain(&g)?.0, "[1,2]");
+//! # Ok::<(), brine::Error>(())
+//! ```
+//!
 //! # Typed data
 //!
 //! serde support (Rust structs to and from pickles) builds on the same machine; see the
@@ -62,6 +74,7 @@
 
 pub mod dis;
 mod file;
+pub mod json;
 pub mod optimize;
 mod options;
 mod pickle;
@@ -71,13 +84,13 @@ pub mod value;
 
 pub use brine_core as core;
 pub use brine_core::{Category, Error, Limits, Result};
-pub use file::{dump_file, load_file, write_atomic};
+pub use file::{dump_file, load_file, load_file_mapped, write_atomic};
 pub use options::{
     BufferCallback, BuildHook, DecodeErrors, DumpOptions, LoadOptions, PersistentLoad,
     StringEncoding,
 };
 pub use pickle::{dump, dump_with, dumps, dumps_with, Pickler};
-pub use unpickle::{load, load_with, loads, loads_with, Unpickler};
+pub use unpickle::{load, load_with, loads, loads_shared, loads_with, Unpickler};
 
 #[doc = include_str!("../../../README.md")]
 #[cfg(doctest)]

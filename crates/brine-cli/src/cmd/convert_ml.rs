@@ -12,7 +12,7 @@ use brine_formats::array::{Data, NdArray};
 use brine_formats::detect::{detect, FileKind};
 use brine_formats::{npy, npz, numpy, safetensors, torch};
 
-use crate::cli::ConvertArgs;
+use crate::cli::{ConvertArgs, Target};
 use crate::io_util::{is_std, read_input_with};
 
 /// Output formats this module writes, by extension.
@@ -39,7 +39,13 @@ fn out_kind(path: &Path) -> Option<Out> {
 /// Runs the conversion when the input is an ML file or the output an ML format; `None` leaves
 /// pickle-to-pickle conversion to `convert`.
 pub fn try_run(args: &ConvertArgs) -> Result<Option<ExitCode>> {
-    if is_std(&args.input) {
+    // Standard input and JSON output (`--to`, `.json`) stay with the pickle converter.
+    let json_out = args.output.to_str().is_some_and(|p| {
+        let p = p.to_ascii_lowercase();
+        p.ends_with(".json") || p.contains(".json.")
+    });
+    let to_json = matches!(args.to, Some(Target::Json | Target::JsonPlain));
+    if is_std(&args.input) || to_json || json_out {
         return Ok(None);
     }
     let limits = if args.trusted {

@@ -18,7 +18,9 @@ use brine_core::{
 use num_bigint::BigInt;
 
 use crate::options::LoadOptions;
-use crate::value::{Blob, Buffer, Global, Graph, Node, NodeId, Object, ObjectKind, PyStr};
+use crate::value::{
+    Blob, Buffer, Global, Graph, Node, NodeId, Object, ObjectKind, PyStr, SharedSource, Window,
+};
 
 use memo::Memo;
 use text::IntText;
@@ -65,7 +67,26 @@ struct Machine {
     atoms: [u32; ATOMS],
     /// Payload bytes copied into nodes so far (`Limits::max_alloc`).
     alloc: u64,
+    /// The input, when the caller shared it: payloads of `SHARE_MIN` bytes or more become
+    /// ranges of it instead of copies.
+    share: Option<SharedSource>,
+    /// The current window of the input that mid-sized payloads point into, and its offset.
+    window: Option<(Window, usize)>,
 }
+
+/// Bytes copied per input window. Strings longer than the inline size but short (most text)
+/// share these copies instead of taking one allocation each: a per-string `malloc` + `free`
+/// cost more than the rest of their decoding.
+const WINDOW: usize = 64 * 1024;
+
+/// Payloads longer than this get their own allocation instead of a window range.
+const WINDOW_MAX: usize = 1024;
+
+/// Payloads up to this size are stored inside their node.
+const INLINE_MAX: usize = 22;
+
+/// Below this size a copy is cheaper than the shared range's own allocation.
+const SHARE_MIN: usize = 4096;
 
 impl<'de> Unpickler<'de, SliceRead<'de>> {
     /// An unpickler over a byte slice.
@@ -113,6 +134,8 @@ impl<'de, R: Read<'de>> Unpickler<'de, R> {
                 max_nodes,
                 alloc: 0,
                 atoms: [NO_ATOM; ATOMS],
+                share: None,
+                window: None,
             },
         }
     }
@@ -233,6 +256,31 @@ pub fn loads(data: &[u8]) -> Result<Graph> {
 /// Reads one pickle from a byte slice with options. Bytes after its STOP are ignored.
 pub fn loads_with(data: &[u8], opts: LoadOptions) -> Result<Graph> {
     let mut u = Unpickler::new(data, opts);
+    u.load()?;
+    Ok(u.into_graph())
+}
+
+/// Reads one pickle from bytes the graph may keep: `bytes`, `bytearray` and `str` payloads of
+/// 4 KiB or more become ranges of `src` instead of copies, so decoding a pickle that is mostly
+/// one large payload costs the same whatever the payload's size. The graph holds `src` alive
+/// while any such node exists. [`load_file_mapped`](crate::load_file_mapped) does this over a
+/// memory-mapped file.
+///
+/// ```
+/// use std::sync::Arc;
+/// let mut data = b"\x80\x04B\x00\x10\x00\x00".to_vec();
+/// data.extend(std::iter::repeat(7u8).take(4096));
+/// data.push(b'.');
+/// let g = brine::loads_shared(Arc::new(data), brine::LoadOptions::new())?;
+/// let brine::value::Node::Bytes(b) = g.get(g.root().unwrap()) else { unreachable!() };
+/// assert!(b.is_shared());
+/// assert_eq!(b.len(), 4096);
+/// # Ok::<(), brine::Error>(())
+/// ```
+pub fn loads_shared(src: SharedSource, opts: LoadOptions) -> Result<Graph> {
+    let data: &[u8] = AsRef::<[u8]>::as_ref(&*src);
+    let mut u = Unpickler::new(data, opts);
+    u.m.share = Some(src.clone());
     u.load()?;
     Ok(u.into_graph())
 }
@@ -493,8 +541,108 @@ impl Machine {
 
     #[inline(never)]
     fn push_bytes(&mut self, b: &[u8]) -> Result<()> {
+        let blob = self.blob(b)?;
+        self.push_with(|| Node::Bytes(blob))
+    }
+
+    /// The payload `b` as a blob: a range of the shared input when it is large and lies in
+    /// it, else a copy (charged to `Limits::max_alloc`).
+    fn blob(&mut self, b: &[u8]) -> Result<Blob> {
+        if b.len() >= SHARE_MIN {
+            if let Some(src) = &self.share {
+                let blob = Blob::shared_or_copied(src, b);
+                if !blob.is_shared() {
+                    self.charge(b.len())?;
+                }
+                return Ok(blob);
+            }
+        }
         self.charge(b.len())?;
-        self.push_with(|| Node::Bytes(Blob::from(b)))
+        Ok(Blob::from(b))
+    }
+
+    /// `data[start..start + n]` as a range of an input window, copying a new window when the
+    /// current one does not hold it. `None` when the payload should be stored on its own
+    /// (shared input, inline-sized or large payloads).
+    #[inline]
+    fn window_for(&mut self, data: &[u8], start: usize, n: usize) -> Result<Option<Window>> {
+        if self.share.is_some() || !(INLINE_MAX < n && n <= WINDOW_MAX) {
+            return Ok(None);
+        }
+        self.charge(n)?;
+        if let Some((w, at)) = &self.window {
+            if start >= *at && start + n <= at + w.len() {
+                return Ok(Some(w.clone()));
+            }
+        }
+        self.new_window(data, start, n).map(Some)
+    }
+
+    #[cold]
+    fn new_window(&mut self, data: &[u8], start: usize, n: usize) -> Result<Window> {
+        let end = (start + WINDOW).min(data.len()).max(start + n);
+        let Some(bytes) = data.get(start..end) else {
+            return Err(Error::msg(
+                brine_core::Category::Eof,
+                "payload beyond the input",
+            ));
+        };
+        // Not charged to `max_alloc` as a whole: a window is real input (at most the input's
+        // size in all); the payloads in it are charged one by one like copies.
+        let w: Window = std::sync::Arc::new(bytes.into());
+        self.window = Some((w.clone(), start));
+        Ok(w)
+    }
+
+    /// A string payload at `data[start..start + n]`, in a window when it fits one.
+    fn str_at(&mut self, data: &[u8], start: usize, n: usize) -> Result<()> {
+        let Some(payload) = data.get(start..start + n) else {
+            return Err(Error::msg(
+                brine_core::Category::Eof,
+                "payload beyond the input",
+            ));
+        };
+        match self.window_for(data, start, n)? {
+            Some(w) => {
+                let utf8 = text::check_utf8_surrogatepass(payload)?;
+                let off = start - self.window.as_ref().map_or(0, |(_, at)| *at);
+                self.push_with(|| Node::Str(PyStr::from_window(&w, off, n, utf8)))
+            }
+            None => self.binunicode(payload),
+        }
+    }
+
+    /// A bytes payload at `data[start..start + n]`, in a window when it fits one.
+    fn bytes_at(&mut self, data: &[u8], start: usize, n: usize) -> Result<()> {
+        let Some(payload) = data.get(start..start + n) else {
+            return Err(Error::msg(
+                brine_core::Category::Eof,
+                "payload beyond the input",
+            ));
+        };
+        match self.window_for(data, start, n)? {
+            Some(w) => {
+                let off = start - self.window.as_ref().map_or(0, |(_, at)| *at);
+                self.push_with(|| Node::Bytes(Blob::from_window(&w, off, n)))
+            }
+            None => self.push_bytes(payload),
+        }
+    }
+
+    /// A BINUNICODE payload; large ones that lie in the shared input are not copied.
+    fn binunicode(&mut self, b: &[u8]) -> Result<()> {
+        if b.len() >= SHARE_MIN {
+            if let Some(src) = self.share.clone() {
+                let utf8 = text::check_utf8_surrogatepass(b)?;
+                let s = PyStr::from_checked_shared(&src, b, utf8);
+                if !s.is_shared() {
+                    self.charge(b.len())?;
+                }
+                return self.push_new(Node::Str(s));
+            }
+        }
+        let s = text::str_from_utf8_surrogatepass(b)?;
+        self.str_node(s)
     }
 
     #[inline(never)]
@@ -972,10 +1120,17 @@ impl Machine {
                     let Some(payload) = rest.get(1..1 + n as usize) else {
                         return Ok(Fast::Fallback);
                     };
-                    if b == b'C' {
-                        self.push_bytes(payload).map(|_| 2 + n as usize)
+                    let n = n as usize;
+                    if n > INLINE_MAX {
+                        if b == b'C' {
+                            self.bytes_at(data, at + 2, n).map(|_| 2 + n)
+                        } else {
+                            self.str_at(data, at + 2, n).map(|_| 2 + n)
+                        }
+                    } else if b == b'C' {
+                        self.push_bytes(payload).map(|_| 2 + n)
                     } else {
-                        self.short_str(payload).map(|_| 2 + n as usize)
+                        self.short_str(payload).map(|_| 2 + n)
                     }
                 }
                 b'X' => {
@@ -983,12 +1138,10 @@ impl Machine {
                         return Ok(Fast::Fallback);
                     };
                     let n = u32::from_le_bytes([v[0], v[1], v[2], v[3]]) as usize;
-                    let Some(payload) = rest.get(4..4 + n) else {
+                    if rest.get(4..4 + n).is_none() {
                         return Ok(Fast::Fallback);
-                    };
-                    text::str_from_utf8_surrogatepass(payload)
-                        .and_then(|s| self.str_node(s))
-                        .map(|_| 5 + n)
+                    }
+                    self.str_at(data, at + 5, n).map(|_| 5 + n)
                 }
                 0x94 => {
                     if self.fast_put(self.memo.len() as u64) {
@@ -1108,8 +1261,7 @@ impl Machine {
 
             // Text and bytes.
             Opcode::SHORT_BINUNICODE | Opcode::BINUNICODE | Opcode::BINUNICODE8 => {
-                let s = text::str_from_utf8_surrogatepass(arg.data())?;
-                self.str_node(s)?
+                self.binunicode(arg.data())?
             }
             Opcode::UNICODE => {
                 let s = text::decode_raw_unicode_escape(arg.data())?;
@@ -1124,9 +1276,8 @@ impl Machine {
                 self.push_bytes(arg.data())?
             }
             Opcode::BYTEARRAY8 => {
-                let b = arg.data();
-                self.charge(b.len())?;
-                self.push_new(Node::ByteArray(Blob::from(b)))?
+                let blob = self.blob(arg.data())?;
+                self.push_new(Node::ByteArray(blob))?
             }
 
             // Containers.

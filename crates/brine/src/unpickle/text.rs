@@ -106,6 +106,13 @@ pub(crate) fn decode_raw_unicode_escape(s: &[u8]) -> Result<PyStr> {
     Ok(PyStr::from_checked_vec(out, utf8))
 }
 
+/// Checks a BINUNICODE payload; true when it is plain UTF-8, false when it holds
+/// surrogatepass-encoded lone surrogates.
+pub(crate) fn check_utf8_surrogatepass(b: &[u8]) -> Result<bool> {
+    Ok(std::str::from_utf8(b).is_ok()
+        || core::validate_utf8_surrogatepass(b).map_err(text_error)?)
+}
+
 /// BINUNICODE payloads: UTF-8 with `surrogatepass`. Plain UTF-8 costs one `from_utf8`.
 #[inline]
 pub(crate) fn str_from_utf8_surrogatepass(b: &[u8]) -> Result<PyStr> {

@@ -11,4 +11,5 @@ mod pystr;
 
 pub use graph::Graph;
 pub use node::{Buffer, Global, Node, NodeId, Object, ObjectKind};
-pub use pystr::{Blob, PyStr};
+pub(crate) use pystr::Window;
+pub use pystr::{Blob, PyStr, SharedSource};

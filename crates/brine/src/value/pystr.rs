@@ -2,16 +2,44 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 /// Payloads up to this many bytes live inside the node, without a heap allocation: most keys
 /// and small strings of real pickles fit, and decoding is allocation-bound otherwise.
 const INLINE: usize = 22;
 
-/// Small-or-heap byte storage, 24 bytes wide.
+/// The bytes a graph was decoded from, kept alive by the graph so that large payloads can
+/// point into them instead of being copied: a memory-mapped file, or a buffer handed over with
+/// [`loads_shared`](crate::loads_shared).
+pub type SharedSource = Arc<dyn AsRef<[u8]> + Send + Sync>;
+
+/// A window of a decoder's input, copied once and shared by every payload that lies in it:
+/// one allocation per window instead of one per string.
+pub(crate) type Window = Arc<Box<[u8]>>;
+
+/// A range of a [`SharedSource`].
+#[derive(Clone)]
+struct Shared {
+    src: SharedSource,
+    start: usize,
+    len: usize,
+}
+
+/// Small-or-heap-or-shared byte storage, 24 bytes wide.
 #[derive(Clone)]
 enum Store {
-    Inline { len: u8, buf: [u8; INLINE] },
+    Inline {
+        len: u8,
+        buf: [u8; INLINE],
+    },
     Heap(Box<[u8]>),
+    Window {
+        win: Window,
+        start: u32,
+        len: u32,
+    },
+    /// Boxed so that the enum stays 24 bytes; only payloads far larger than the box use it.
+    Shared(Box<Shared>),
 }
 
 impl Store {
@@ -43,7 +71,46 @@ impl Store {
         match self {
             Store::Inline { len, buf } => &buf[..*len as usize],
             Store::Heap(b) => b,
+            Store::Window { win, start, len } => {
+                let (start, len) = (*start as usize, *len as usize);
+                win.get(start..start + len).unwrap_or(&[])
+            }
+            Store::Shared(s) => {
+                let all: &[u8] = AsRef::<[u8]>::as_ref(&*s.src);
+                // The range was checked against the source when the store was made.
+                all.get(s.start..s.start + s.len).unwrap_or(&[])
+            }
         }
+    }
+
+    /// `win[start..start + len]`; the caller checked the range, and windows are far below
+    /// 4 GiB.
+    #[inline]
+    fn window(win: &Window, start: usize, len: usize) -> Store {
+        Store::Window {
+            win: win.clone(),
+            start: start as u32,
+            len: len as u32,
+        }
+    }
+
+    /// `b` as a range of `src` when it lies inside it (checked by address), else `None`.
+    fn shared(src: &SharedSource, b: &[u8]) -> Option<Store> {
+        let all: &[u8] = AsRef::<[u8]>::as_ref(&**src);
+        let base = all.as_ptr() as usize;
+        let at = b.as_ptr() as usize;
+        let inside = at >= base
+            && at
+                .checked_add(b.len())
+                .is_some_and(|end| end <= base + all.len());
+        if !inside {
+            return None;
+        }
+        Some(Store::Shared(Box::new(Shared {
+            src: src.clone(),
+            start: at - base,
+            len: b.len(),
+        })))
     }
 }
 
@@ -61,6 +128,23 @@ impl Default for Store {
 pub struct Blob(Store);
 
 impl Blob {
+    /// `b` without a copy when it lies inside `src` (a range of the source is kept), else a
+    /// copy of it.
+    pub(crate) fn shared_or_copied(src: &SharedSource, b: &[u8]) -> Blob {
+        Blob(Store::shared(src, b).unwrap_or_else(|| Store::from_slice(b)))
+    }
+
+    /// True when the bytes are a range of the input the graph was decoded from, not a copy.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.0, Store::Shared(_))
+    }
+
+    /// `win[start..start + len]`, checked by the caller.
+    #[inline]
+    pub(crate) fn from_window(win: &Window, start: usize, len: usize) -> Blob {
+        Blob(Store::window(win, start, len))
+    }
+
     /// The bytes.
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
@@ -83,7 +167,7 @@ impl Blob {
     pub fn into_vec(self) -> Vec<u8> {
         match self.0 {
             Store::Heap(b) => b.into_vec(),
-            inline => inline.as_bytes().to_vec(),
+            other => other.as_bytes().to_vec(),
         }
     }
 }
@@ -202,6 +286,28 @@ impl PyStr {
             },
             utf8: true,
         })
+    }
+
+    /// [`from_checked`](Self::from_checked) without a copy when `data` lies inside `src`.
+    pub(crate) fn from_checked_shared(src: &SharedSource, data: &[u8], utf8: bool) -> PyStr {
+        PyStr {
+            data: Store::shared(src, data).unwrap_or_else(|| Store::from_slice(data)),
+            utf8,
+        }
+    }
+
+    /// `win[start..start + len]`, checked by the caller to be surrogatepass UTF-8.
+    #[inline]
+    pub(crate) fn from_window(win: &Window, start: usize, len: usize, utf8: bool) -> PyStr {
+        PyStr {
+            data: Store::window(win, start, len),
+            utf8,
+        }
+    }
+
+    /// True when the text is a range of the input the graph was decoded from, not a copy.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.data, Store::Shared(_))
     }
 
     /// [`from_checked`](Self::from_checked) taking ownership.
