@@ -95,6 +95,64 @@ pub enum Command {
         safetensors, .npy, .npz, joblib dumps and pickles holding numpy arrays. Nothing is \
         loaded or run, and tensor data is not read.")]
     Tensors(TensorsArgs),
+    /// Inspect or clear a brine-memo cache directory.
+    #[command(after_help = "Examples:\n  \
+        brine memo ls ~/.cache/myapp\n  \
+        brine memo show ~/.cache/myapp 5e4232db\n  \
+        brine memo stats ~/.cache/myapp\n  \
+        brine memo clear ~/.cache/myapp --namespace fib\n\n\
+        A cache is a directory written by the brine-memo library: DIR/BRINE_MEMO marks it, \
+        DIR/NAMESPACE/HASH.pkl are its entries, each a pickle that `brine show` and Python's \
+        `pickle.load` read. A directory without the marker is refused.\n\n\
+        Exit codes: 0 success, 2 error.")]
+    Memo(MemoArgs),
+}
+
+/// Arguments of `brine memo`.
+#[derive(Debug, clap::Args)]
+pub struct MemoArgs {
+    /// What to do with the cache.
+    #[command(subcommand)]
+    pub action: MemoAction,
+}
+
+/// The `brine memo` actions.
+#[derive(Debug, Subcommand)]
+pub enum MemoAction {
+    /// List entries: namespace, hash, size, age, value type, version and key.
+    Ls {
+        /// The cache directory.
+        dir: PathBuf,
+        /// Only this namespace.
+        #[arg(long)]
+        namespace: Option<String>,
+    },
+    /// Print entries (those whose hash starts with HASH, or all) with their key and value.
+    Show {
+        /// The cache directory.
+        dir: PathBuf,
+        /// Hash prefixes of the entries to show (all when none).
+        hash: Vec<String>,
+        /// Show containers at most this deep.
+        #[arg(long)]
+        depth: Option<usize>,
+        /// Show at most this many items of each container.
+        #[arg(long)]
+        width: Option<usize>,
+    },
+    /// Count entries and bytes, per namespace.
+    Stats {
+        /// The cache directory.
+        dir: PathBuf,
+    },
+    /// Remove entries (and leftover temporary files).
+    Clear {
+        /// The cache directory.
+        dir: PathBuf,
+        /// Only this namespace.
+        #[arg(long)]
+        namespace: Option<String>,
+    },
 }
 
 /// Arguments of `brine tensors`.

@@ -9,6 +9,7 @@ use crate::cli::{Cli, Command};
 mod convert;
 mod convert_ml;
 mod dis;
+mod memo;
 mod optimize;
 mod show;
 mod tensors;
@@ -21,5 +22,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Optimize(args) => optimize::run(&args),
         Command::Show(args) => show::run(&args),
         Command::Tensors(args) => tensors::run(&args),
+        Command::Memo(args) => memo::run(&args),
     }
 }
