@@ -34,7 +34,11 @@ pub enum Command {
         brine convert model.pkl model.json --pretty\n  \
         brine convert model.json model.pkl --protocol 2\n  \
         brine convert model.pkl model.txt --to json-plain\n  \
-        brine convert stream.pkl - --to json --all\n\n\
+        brine convert stream.pkl - --to json --all\n  \
+        brine convert model.pt model.safetensors\n  \
+        brine convert arrays.npz arrays.safetensors\n\n\
+        ML files (PyTorch checkpoints, safetensors, .npy, .npz) are recognised by content, \
+        ML outputs by extension (.safetensors, .npz, .npy).\n\n\
         The output format is --to, else the output's extension (`.json` typed JSON, anything \
         else a pickle; a compression extension such as `.json.gz` is looked through). JSON \
         input is recognised by its content (`{` or `[` first).\n\n\
@@ -83,6 +87,14 @@ pub enum Command {
         escaped (`\\x1b`, `\\u202e`).\n\n\
         Exit codes: 0 success, 2 error.")]
     Show(ShowArgs),
+    /// List every array and tensor of an ML file: name, dtype, shape, bytes, storage, offset.
+    #[command(after_help = "Examples:\n  \
+        brine tensors model.pt\n  \
+        brine tensors --json weights.safetensors\n\n\
+        The file type is recognised by content: PyTorch checkpoints (zip or legacy), \
+        safetensors, .npy, .npz, joblib dumps and pickles holding numpy arrays. Nothing is \
+        loaded or run, and tensor data is not read.")]
+    Tensors(TensorsArgs),
     /// Inspect or clear a brine-memo cache directory.
     #[command(after_help = "Examples:\n  \
         brine memo ls ~/.cache/myapp\n  \
@@ -141,6 +153,19 @@ pub enum MemoAction {
         #[arg(long)]
         namespace: Option<String>,
     },
+}
+
+/// Arguments of `brine tensors`.
+#[derive(Debug, clap::Args)]
+pub struct TensorsArgs {
+    /// The file to list.
+    pub input: PathBuf,
+    /// Print JSON (an array of objects) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Lift the limits meant for untrusted input.
+    #[arg(long)]
+    pub trusted: bool,
 }
 
 /// Arguments of `brine dis`.

@@ -103,7 +103,8 @@ pub use brine_core as core;
 pub use brine_core::{Category, Error, Limits, Result};
 pub use file::{dump_file, load_file, load_file_mapped, write_atomic};
 pub use options::{
-    BufferCallback, DecodeErrors, DumpOptions, LoadOptions, PersistentLoad, StringEncoding,
+    BufferCallback, BuildHook, DecodeErrors, DumpOptions, LoadOptions, PersistentLoad,
+    StringEncoding,
 };
 pub use pickle::{dump, dump_with, dumps, dumps_with, Pickler};
 pub use unpickle::{load, load_with, loads, loads_shared, loads_with, Unpickler};

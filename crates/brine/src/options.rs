@@ -41,6 +41,13 @@ pub enum DecodeErrors {
 /// node that stands for the object. Without a hook the id stays a [`Node::PersId`](crate::value::Node::PersId).
 pub type PersistentLoad = dyn FnMut(&mut Graph, NodeId) -> Result<NodeId>;
 
+/// Called after each BUILD with the graph, the object just built and the input that follows
+/// the BUILD opcode; returns how many of those bytes it consumed (skipped by the unpickler).
+/// It may rewrite the object's node in place. This is how joblib's raw array payloads, which
+/// sit right after a wrapper's BUILD inside the pickle, are read. Only slice inputs
+/// ([`Unpickler::new`](crate::Unpickler::new), [`loads_with`](crate::loads_with)) support it.
+pub type BuildHook = dyn FnMut(&mut Graph, NodeId, &[u8]) -> Result<usize>;
+
 /// Options for reading pickles.
 ///
 /// ```
@@ -59,6 +66,7 @@ pub struct LoadOptions {
     pub(crate) extensions: HashMap<i32, (String, String)>,
     pub(crate) persistent_load: Option<Box<PersistentLoad>>,
     pub(crate) recognize_builtins: bool,
+    pub(crate) build_hook: Option<Box<BuildHook>>,
 }
 
 impl Default for LoadOptions {
@@ -72,6 +80,7 @@ impl Default for LoadOptions {
             extensions: HashMap::new(),
             persistent_load: None,
             recognize_builtins: true,
+            build_hook: None,
         }
     }
 }
@@ -87,6 +96,7 @@ impl fmt::Debug for LoadOptions {
             .field("extensions", &self.extensions)
             .field("persistent_load", &self.persistent_load.is_some())
             .field("recognize_builtins", &self.recognize_builtins)
+            .field("build_hook", &self.build_hook.is_some())
             .finish()
     }
 }
@@ -141,6 +151,28 @@ impl LoadOptions {
     /// back into native values (default on). Off keeps them as [`Object`](crate::value::Object)s.
     pub fn recognize_builtins(mut self, on: bool) -> Self {
         self.recognize_builtins = on;
+        self
+    }
+    /// Sets the hook called after each BUILD (see [`BuildHook`]).
+    ///
+    /// ```
+    /// use brine::value::Node;
+    /// // `object.__new__(C)` + BUILD, then two raw bytes the hook takes, then STOP.
+    /// let data = b"\x80\x04\x8c\x01m\x8c\x01C\x93)\x81}b\xab\xcd.";
+    /// let opts = brine::LoadOptions::new().build_hook(|g, obj, rest| {
+    ///     assert_eq!(&rest[..2], b"\xab\xcd");
+    ///     *g.get_mut(obj) = Node::Bytes(rest[..2].into());
+    ///     Ok(2)
+    /// });
+    /// let g = brine::loads_with(data, opts)?;
+    /// assert_eq!(g.get(g.root().unwrap()), &Node::Bytes(b"\xab\xcd"[..].into()));
+    /// # Ok::<(), brine::Error>(())
+    /// ```
+    pub fn build_hook(
+        mut self,
+        f: impl FnMut(&mut Graph, NodeId, &[u8]) -> Result<usize> + 'static,
+    ) -> Self {
+        self.build_hook = Some(Box::new(f));
         self
     }
 }

@@ -24,6 +24,10 @@ struct Pickles {
 
 /// Runs `brine convert`.
 pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
+    // ML formats (.pt, .safetensors, .npz, .npy) by content and extension.
+    if let Some(code) = super::convert_ml::try_run(args)? {
+        return Ok(code);
+    }
     let out_codec = output_codec(args)?;
     let target = target(args);
     let limits = if args.trusted {

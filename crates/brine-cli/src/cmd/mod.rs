@@ -7,10 +7,12 @@ use anyhow::Result;
 use crate::cli::{Cli, Command};
 
 mod convert;
+mod convert_ml;
 mod dis;
 mod memo;
 mod optimize;
 mod show;
+mod tensors;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -19,6 +21,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Dis(args) => dis::run(&args),
         Command::Optimize(args) => optimize::run(&args),
         Command::Show(args) => show::run(&args),
+        Command::Tensors(args) => tensors::run(&args),
         Command::Memo(args) => memo::run(&args),
     }
 }

@@ -931,6 +931,23 @@ impl Machine {
         }
     }
 
+    /// Runs the build hook, if any, on the object just built; `rest` is the input after the
+    /// BUILD opcode. Returns the bytes to advance: the opcode and what the hook consumed.
+    fn after_build(&mut self, rest: &[u8]) -> Result<usize> {
+        let Some(hook) = self.opts.build_hook.as_mut() else {
+            return Ok(1);
+        };
+        let inst = *self
+            .stack
+            .last()
+            .ok_or_else(|| Error::data("stack empty"))?;
+        let used = hook(&mut self.graph, inst, rest)?;
+        if used > rest.len() {
+            return Err(Error::truncated());
+        }
+        Ok(1 + used)
+    }
+
     fn ext(&mut self, code: i64) -> Result<()> {
         if code <= 0 {
             return Err(Error::data("EXT specifies code <= 0"));
@@ -1234,7 +1251,7 @@ impl Machine {
                 0x90 => self.op_additems().map(|_| 1),
                 0x93 => self.stack_global().map(|_| 1),
                 b'R' => self.reduce().map(|_| 1),
-                b'b' => self.build().map(|_| 1),
+                b'b' => self.build().and_then(|_| self.after_build(&data[at + 1..])),
                 0x81 => return Ok(Fast::Fallback),
                 0x95 => {
                     // The frame's length is checked by the decoder; let it see each FRAME.
@@ -1439,7 +1456,13 @@ impl Machine {
                 let args = self.add(Node::Tuple(items))?;
                 self.object(Object::new(ObjectKind::Obj, cls, args))?
             }
-            Opcode::BUILD => self.build()?,
+            Opcode::BUILD => {
+                self.build()?;
+                if self.opts.build_hook.is_some() {
+                    // Slice inputs run BUILD in `run_fast`, which gives the hook the input.
+                    return Err(Error::unsupported("a build hook needs a slice input"));
+                }
+            }
             Opcode::PERSID => {
                 let s = text::ascii_line(arg.data())?;
                 let pid = self.add(Node::Str(s))?;

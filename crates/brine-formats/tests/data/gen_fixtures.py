@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+"""Makes the ML fixtures of brine-formats' tests (numpy pickles, .npy/.npz, torch, safetensors,
+joblib) and their expected values (`ml/expected.json`).
+
+Run from anywhere: python3 gen_fixtures.py  (needs numpy, torch, safetensors, joblib).
+Expected arrays are described by dtype, shape and `hex`: the bytes of the C-order array in
+the dtype's own byte order (`np.ascontiguousarray(a).tobytes()`), so the tests can compare
+every byte. Torch tensors: torch dtype name, shape, stride, storage offset and the bytes of
+`t.resolve_conj().resolve_neg().contiguous()`.
+"""
+import io
+import json
+import os
+import pickle
+import struct
+import sys
+
+import numpy as np
+
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ml")
+os.makedirs(HERE, exist_ok=True)
+EXPECTED = {"env": f"python {sys.version.split()[0]}, numpy {np.__version__}"}
+
+
+def path(*parts):
+    p = os.path.join(HERE, *parts)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    return p
+
+
+def describe(a):
+    """Expected value of one numpy array or scalar."""
+    if isinstance(a, np.generic):
+        a = np.asarray(a)
+        scalar = True
+    else:
+        scalar = False
+    d = {"dtype": a.dtype.str, "shape": list(a.shape), "scalar": scalar}
+    if a.dtype.names:
+        d["fields"] = [[n, a.dtype.fields[n][0].str, a.dtype.fields[n][1]] for n in a.dtype.names]
+    if a.dtype.hasobject:
+        d["objects"] = [x if x is None or isinstance(x, (int, str, float)) else repr(x)
+                        for x in a.ravel(order="C").tolist()]
+    else:
+        d["hex"] = np.ascontiguousarray(a).tobytes().hex()
+    if isinstance(a, np.ma.MaskedArray):
+        d["mask_hex"] = np.ascontiguousarray(np.ma.getmaskarray(a)).tobytes().hex()
+        d["hex"] = np.ascontiguousarray(a.data).tobytes().hex()
+    if type(a) is not np.ndarray and not isinstance(a, np.ma.MaskedArray):
+        d["subclass"] = type(a).__name__
+    return d
+
+
+def numpy_arrays():
+    rng = np.random.default_rng(7)
+    base3 = np.arange(24, dtype="<i2").reshape(2, 3, 4)
+    arrays = {
+        "b1": np.array([True, False, True, True]),
+        "i1": np.array([-128, 0, 127], dtype="i1"),
+        "i2": np.array([-2, 300], dtype="<i2"),
+        "i4_2x3": np.arange(6, dtype="<i4").reshape(2, 3),
+        "i8": np.array([-(2**62), 5], dtype="<i8"),
+        "u1": np.arange(5, dtype="u1"),
+        "u2": np.array([1, 65535], dtype="<u2"),
+        "u4": np.array([7, 2**32 - 1], dtype="<u4"),
+        "u8": np.array([2**64 - 1], dtype="<u8"),
+        "f2": np.array([1.5, -2.0, 65504.0], dtype="<f2"),
+        "f4": rng.standard_normal(5).astype("<f4"),
+        "f8": np.array([0.1, float("inf"), -0.0]),
+        "f4_big": np.array([1.0, 2.5, -3.25], dtype=">f4"),
+        "i8_big": np.array([1, -2], dtype=">i8"),
+        "c8": np.array([1 + 2j, -3.5j], dtype="<c8"),
+        "c16": np.array([1 - 1j], dtype="<c16"),
+        "S3": np.array([b"ab", b"xyz"], dtype="S3"),
+        "U3": np.array(["é", "abc"], dtype="<U3"),
+        "M8ns": np.array(["2024-01-02T03:04:05.123456789", "NaT"], dtype="M8[ns]"),
+        "M8D": np.array(["2020-02-29"], dtype="M8[D]"),
+        "m8s": np.array([1, -5], dtype="m8[s]"),
+        "struct": np.array([(1, 2.5), (3, -4.0)], dtype=[("x", "<i4"), ("y", "<f8")]),
+        "nested": np.array([((1, 2), (3, 4.5))], dtype=[("a", "<i2", (2,)), ("b", [("c", "u1"), ("d", ">f4")])]),
+        "object": np.array([1, "a", None, 2.5], dtype=object),
+        "zero_d": np.array(42, dtype="<i8"),
+        "empty": np.zeros((0, 3), dtype="<f4"),
+        "fortran": np.asfortranarray(np.arange(6, dtype="<f4").reshape(2, 3)),
+        "korder": base3.transpose(1, 0, 2),
+        "noncontig": np.arange(10, dtype="<f8")[::3],
+        "masked": np.ma.masked_array([1.0, 2.0, 3.0], mask=[False, True, False]),
+        "recarray": np.rec.fromrecords([(1, 2.0), (3, 4.0)], names="a,b"),
+        "scalar_f8": np.float64(1.5),
+        "scalar_i4": np.int32(-7),
+    }
+    return arrays
+
+
+def write_numpy():
+    arrays = numpy_arrays()
+    EXPECTED["numpy"] = {k: describe(v) for k, v in arrays.items()}
+    for p in (0, 2, 4, 5):
+        with open(path("numpy", f"all_p{p}.pkl"), "wb") as f:
+            pickle.dump(arrays, f, protocol=p)
+    # numpy 1 spelled the modules numpy.core.*: protocol 2 writes them as text lines.
+    data = pickle.dumps(arrays, protocol=2).replace(b"numpy._core.", b"numpy.core.")
+    open(path("numpy", "all_p2_numpy1.pkl"), "wb").write(data)
+    # Out-of-band buffers: `all_p5_oob.bufs` is u64 count, then per buffer u64 length + bytes.
+    bufs = []
+    data = pickle.dumps(arrays, protocol=5, buffer_callback=bufs.append)
+    open(path("numpy", "all_p5_oob.pkl"), "wb").write(data)
+    with open(path("numpy", "all_p5_oob.bufs"), "wb") as f:
+        f.write(struct.pack("<Q", len(bufs)))
+        for b in bufs:
+            raw = b.raw().tobytes()
+            f.write(struct.pack("<Q", len(raw)) + raw)
+
+
+NPY = ["b1", "i4_2x3", "f2", "f4_big", "c16", "S3", "U3", "M8ns", "struct", "nested", "object",
+       "zero_d", "empty", "fortran"]
+
+
+def write_npy():
+    arrays = numpy_arrays()
+    exp = {}
+    for name in NPY:
+        a = arrays[name]
+        for v in ((1, 0), (2, 0), (3, 0)):
+            fn = f"{name}_v{v[0]}.npy"
+            with open(path("npy", fn), "wb") as f:
+                np.lib.format.write_array(f, a, version=v, allow_pickle=True)
+            exp[fn] = describe(a)
+    sub = {k: arrays[k] for k in ["b1", "i4_2x3", "f4_big", "struct", "zero_d", "empty", "fortran"]}
+    np.savez(path("npy", "stored.npz"), *[arrays["f2"]], **sub)
+    np.savez_compressed(path("npy", "deflated.npz"), *[arrays["f2"]], **sub)
+    z = {"arr_0": describe(arrays["f2"]), **{k: describe(v) for k, v in sub.items()}}
+    exp["stored.npz"] = z
+    exp["deflated.npz"] = z
+    EXPECTED["npy"] = exp
+
+
+def tensor_bytes(t):
+    import torch
+    t = t.detach().resolve_conj().resolve_neg().contiguous()
+    return t.reshape(-1).view(torch.uint8).numpy().tobytes().hex()
+
+
+def describe_tensor(t):
+    return {"dtype": str(t.dtype).removeprefix("torch."), "shape": list(t.shape),
+            "stride": list(t.stride()), "storage_offset": t.storage_offset(),
+            "hex": tensor_bytes(t)}
+
+
+def torch_state_dict():
+    import torch
+    g = torch.Generator().manual_seed(3)
+    base = torch.arange(20, dtype=torch.float32).reshape(4, 5)
+    alone = torch.randn(4, 3, generator=g)
+    long_ = torch.arange(10, dtype=torch.float64)
+    sd = {
+        "f32": torch.randn(2, 3, generator=g),
+        "f64": torch.randn(3, dtype=torch.float64, generator=g),
+        "f16": torch.randn(4, generator=g).half(),
+        "bf16": torch.randn(2, 2, generator=g).bfloat16(),
+        "i64_scalar": torch.tensor(12345678901),
+        "i32": torch.tensor([1, -2, 3], dtype=torch.int32),
+        "i16": torch.tensor([-300, 300], dtype=torch.int16),
+        "i8": torch.tensor([-1, 2], dtype=torch.int8),
+        "u8": torch.tensor([0, 255], dtype=torch.uint8),
+        "bool": torch.tensor([True, False]),
+        "c64": torch.tensor([1 + 2j, 3 - 4j], dtype=torch.complex64),
+        "f8_e4m3": torch.tensor([0.5, -1.0, 2.0]).to(torch.float8_e4m3fn),
+        "f8_e5m2": torch.tensor([0.25, 3.0]).to(torch.float8_e5m2),
+        "u16": torch.tensor([1, 65535], dtype=torch.uint16),
+        "u32": torch.tensor([7, 2**32 - 1], dtype=torch.uint32),
+        "base": base,
+        "view_T": base.t(),
+        "slice": base[1:3],
+        "noncontig_alone": alone.t(),
+        "offset_alone": long_[2:6],
+        "conj": torch.tensor([1 + 1j, 2 - 3j], dtype=torch.complex64).conj(),
+        "neg": torch._neg_view(torch.tensor([1.5, -2.0])),
+        "param": torch.nn.Parameter(torch.ones(2, 2)),
+        "empty": torch.zeros(0, 3),
+    }
+    return sd
+
+
+def remove_duplicate_names(sd):
+    """convert.py's `_remove_duplicate_names`: tensors sharing a storage are grouped, groups
+    split where their byte ranges do not overlap (`_filter_shared_not_shared`, whose
+    `_end_ptr` only works for contiguous views: here the end is one past the highest byte
+    any element uses), one-member groups kept (convert.py clones them), and of each group the
+    first name (sorted) of a tensor covering its whole storage kept."""
+    import torch
+    groups = {}
+    for k, v in sd.items():
+        st = v.untyped_storage()
+        if st.nbytes() != 0:
+            groups.setdefault((st.data_ptr(), st.nbytes()), set()).add(k)
+    def end(t):
+        if t.nelement() == 0:
+            return t.data_ptr()
+        hi = sum((n - 1) * s for n, s in zip(t.shape, t.stride()))
+        return t.data_ptr() + (hi + 1) * t.element_size()
+    shareds = []
+    for shared in sorted(groups.values()):
+        if len(shared) < 2:
+            shareds.append(shared)
+            continue
+        areas = sorted((sd[n].data_ptr(), end(sd[n]), n) for n in shared)
+        _, last_stop, last_name = areas[0]
+        shareds.append({last_name})
+        for start, stop, name in areas[1:]:
+            if start >= last_stop:
+                shareds.append({name})
+            else:
+                shareds[-1].add(name)
+            last_stop = stop
+    to_remove = {}
+    for shared in shareds:
+        if len(shared) == 1:
+            continue
+        complete = sorted(n for n in shared
+                          if sd[n].data_ptr() == sd[n].untyped_storage().data_ptr()
+                          and sd[n].nelement() * sd[n].element_size() == sd[n].untyped_storage().nbytes())
+        if not complete:
+            raise RuntimeError(f"no tensor covers the storage of {shared}")
+        to_remove[complete[0]] = [n for n in sorted(shared) if n != complete[0]]
+    return to_remove
+
+
+def write_torch():
+    import torch
+    from safetensors.torch import save_file
+
+    EXPECTED["env"] += f", torch {torch.__version__}"
+    sd = torch_state_dict()
+    exp = {k: describe_tensor(v) for k, v in sd.items()}
+    shared = {}
+    for k, v in sd.items():
+        shared.setdefault(v.untyped_storage().data_ptr(), []).append(k)
+    for group in shared.values():
+        for k in group:
+            exp[k]["shares_with"] = sorted(set(group) - {k})
+    EXPECTED["torch"] = exp
+    torch.save(sd, path("torch", "sd_p2.pt"))
+    torch.save(sd, path("torch", "sd_p4.pt"), pickle_protocol=4)
+    buf = io.BytesIO()
+    torch.save({"w": sd["f32"], "nested": {"b": sd["i32"]}}, buf)
+    open(path("torch", "bytesio.pt"), "wb").write(buf.getvalue())
+    EXPECTED["torch_bytesio"] = {"w": describe_tensor(sd["f32"]), "nested.b": describe_tensor(sd["i32"])}
+    torch.save({"c128": torch.tensor([1j], dtype=torch.complex128)}, path("torch", "c128.pt"))
+    legacy = {k: sd[k] for k in ["f32", "i64_scalar", "base", "view_T", "bf16"]}
+    torch.save(legacy, path("torch", "legacy.pt"), _use_new_zipfile_serialization=False)
+    EXPECTED["torch_legacy"] = {k: describe_tensor(v) for k, v in legacy.items()}
+
+    # What safetensors' convert.py makes of sd_p2.pt: one name per shared storage (the others
+    # recorded in the metadata), every tensor contiguous. torch.load already applied the
+    # conj/neg bits' meaning only lazily, so resolve them the way brine does.
+    loaded = torch.load(path("torch", "sd_p2.pt"), weights_only=True)
+    to_removes = remove_duplicate_names(loaded)
+    metadata = {"format": "pt"}
+    for kept, removed in to_removes.items():
+        for name in removed:
+            metadata[name] = kept
+            del loaded[name]
+    loaded = {k: v.detach().resolve_conj().resolve_neg().contiguous() for k, v in loaded.items()}
+    save_file(loaded, path("torch", "sd_p2.safetensors"), metadata=metadata)
+
+
+def write_safetensors_numpy():
+    from safetensors.numpy import save_file
+    arrays = numpy_arrays()
+    sub = {k: np.ascontiguousarray(arrays[k]).astype(arrays[k].dtype.newbyteorder("<"))
+           for k in ["b1", "i4_2x3", "f2", "f4_big", "c8", "zero_d", "empty", "fortran", "u8"]}
+    save_file(sub, path("safetensors", "np.safetensors"), metadata={"source": "numpy"})
+    EXPECTED["safetensors_np"] = {k: describe(v) for k, v in sub.items()}
+
+
+def write_joblib():
+    import joblib
+    arrays = numpy_arrays()
+    d = {k: arrays[k] for k in ["i4_2x3", "fortran", "f4_big", "object", "zero_d", "struct", "empty"]}
+    d["big"] = np.arange(100, dtype="<f8")
+    d["meta"] = {"name": "x", "n": 3}
+    EXPECTED["joblib"] = {k: describe(v) for k, v in d.items() if isinstance(v, np.ndarray)}
+    joblib.dump(d, path("joblib", "plain.joblib"))
+    joblib.dump(d, path("joblib", "p2.joblib"), protocol=2)
+    for method in ("zlib", "gzip", "bz2", "lzma", "xz"):
+        joblib.dump(d, path("joblib", f"c_{method}.joblib"), compress=(method, 3))
+    with open(path("joblib", "notell.joblib"), "wb") as raw:
+        class NoTell(io.RawIOBase):
+            def writable(self):
+                return True
+            def write(self, b):
+                return raw.write(b)
+            def tell(self):
+                raise io.UnsupportedOperation("tell")
+        joblib.dump(d, NoTell())
+
+
+write_numpy()
+write_npy()
+write_safetensors_numpy()
+write_torch()
+write_joblib()
+with open(path("expected.json"), "w") as f:
+    json.dump(EXPECTED, f, indent=1, sort_keys=True)
+    f.write("\n")
