@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 /// Read, write and convert Python pickles — safely: nothing in a file is ever executed.
 #[derive(Debug, Parser)]
 #[command(name = "brine", version, about, long_about = None)]
-#[command(after_help = "Exit codes: 0 success, 1 findings (scan), 2 error.")]
+#[command(after_help = "Exit codes: 0 success, 1 findings (scan: UNSAFE), 2 error, 3 scan INCONCLUSIVE.")]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -49,6 +49,37 @@ pub enum Command {
         One line per pickle (only the first unless --all). Containers deeper than --depth or \
         past --width items print `...`; each line is capped at 1 MiB of text.")]
     Show(ShowArgs),
+    /// Does loading this file run code? SAFE / UNSAFE / INCONCLUSIVE, explained, without running it.
+    #[command(after_help = "Examples:\n  \
+        brine scan model.pt\n  \
+        brine scan --format json models/\n  \
+        brine scan --allow mypkg.Model --policy extra.toml ckpt.bin\n\n\
+        Files are recognised by content (pickle, torch zip and legacy, TorchScript, npy/npz, joblib, \
+        gzip/zlib/bz2/xz/lzma/zstd/lz4, nested zip); directories are scanned in parallel. Every \
+        global not on the allow-list is a finding.\n\n\
+        Exit codes: 0 every file SAFE, 1 something UNSAFE, 2 error (a file could not be read), \
+        3 INCONCLUSIVE (nothing UNSAFE, but not everything could be proved SAFE).")]
+    Scan(ScanArgs),
+}
+
+/// Arguments of `brine scan`.
+#[derive(Debug, clap::Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, default_value = "human", value_parser = ["human", "json", "sarif"])]
+    pub format: String,
+    /// Also allow this global (`module.qualname` or `module.*`); repeatable.
+    #[arg(long, value_name = "MODULE.NAME")]
+    pub allow: Vec<String>,
+    /// Merge this TOML policy file into the built-in policy.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// List every imported global with its verdict (human format).
+    #[arg(long)]
+    pub imports: bool,
 }
 
 /// Arguments of `brine dis`.

@@ -9,6 +9,7 @@ use crate::cli::{Cli, Command};
 mod convert;
 mod dis;
 mod optimize;
+mod scan;
 mod show;
 
 /// Runs the parsed command line.
@@ -18,5 +19,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Dis(args) => dis::run(&args),
         Command::Optimize(args) => optimize::run(&args),
         Command::Show(args) => show::run(&args),
+        Command::Scan(args) => scan::run(&args),
     }
 }
