@@ -7,7 +7,9 @@ use clap::{Parser, Subcommand};
 /// Read, write and convert Python pickles — safely: nothing in a file is ever executed.
 #[derive(Debug, Parser)]
 #[command(name = "brine", version, about, long_about = None)]
-#[command(after_help = "Exit codes: 0 success, 1 findings (scan: UNSAFE), 2 error, 3 scan INCONCLUSIVE.")]
+#[command(
+    after_help = "Exit codes: 0 success, 1 findings (scan: UNSAFE), 2 error, 3 scan INCONCLUSIVE."
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

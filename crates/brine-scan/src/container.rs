@@ -39,7 +39,16 @@ fn member_name(parent: &str, name: &str) -> String {
 
 fn anomaly(ctx: &mut Ctx, rule: &'static str, member: &str, message: String) {
     let saved = std::mem::replace(&mut ctx.member, member.to_string());
-    ctx.finding(rule, Severity::Medium, Verdict::Inconclusive, None, None, None, None, message);
+    ctx.finding(
+        rule,
+        Severity::Medium,
+        Verdict::Inconclusive,
+        None,
+        None,
+        None,
+        None,
+        message,
+    );
     ctx.member = saved;
 }
 
@@ -48,12 +57,29 @@ pub(crate) fn scan_member(src: &Src, ctx: &mut Ctx, depth: u32) -> String {
     let len = src.len();
     let head = src.get(0, 512).map(|c| c.into_owned()).unwrap_or_default();
     if len == 0 {
-        ctx.finding("empty-input", Severity::Low, Verdict::Inconclusive, None, None, None, None, "empty input: not a pickle".into());
+        ctx.finding(
+            "empty-input",
+            Severity::Low,
+            Verdict::Inconclusive,
+            None,
+            None,
+            None,
+            None,
+            "empty input: not a pickle".into(),
+        );
         return "empty".into();
     }
     if depth > NEST_CAP {
-        ctx.finding("nesting-limit", Severity::Medium, Verdict::Inconclusive, None, None, None, None,
-            "containers nested deeper than the scan follows".into());
+        ctx.finding(
+            "nesting-limit",
+            Severity::Medium,
+            Verdict::Inconclusive,
+            None,
+            None,
+            None,
+            None,
+            "containers nested deeper than the scan follows".into(),
+        );
         return "nested".into();
     }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
@@ -74,19 +100,36 @@ pub(crate) fn scan_member(src: &Src, ctx: &mut Ctx, depth: u32) -> String {
         return "7z".into();
     }
     if head.len() >= 262 && &head[257..262] == b"ustar" {
-        ctx.finding("unsupported-container", Severity::Medium, Verdict::Inconclusive, Some(0), None, None, None,
-            "tar archive (legacy torch tar format): members are not scanned".into());
+        ctx.finding(
+            "unsupported-container",
+            Severity::Medium,
+            Verdict::Inconclusive,
+            Some(0),
+            None,
+            None,
+            None,
+            "tar archive (legacy torch tar format): members are not scanned".into(),
+        );
         return "tar".into();
     }
     if head.starts_with(b"ZF") && head.len() > 21 {
         // joblib < 0.9.3: b'ZF' + hex length padded to 19 + zlib stream.
         if let Some(all) = src.get(0, len) {
-            let start = (2..all.len().min(40)).find(|&i| all[i] == 0x78).unwrap_or(21);
-            return decompressed(&all[start..], Some(brine_formats::Codec::Zlib), "[zf-zlib]", ctx, depth);
+            let start = (2..all.len().min(40))
+                .find(|&i| all[i] == 0x78)
+                .unwrap_or(21);
+            return decompressed(
+                &all[start..],
+                Some(brine_formats::Codec::Zlib),
+                "[zf-zlib]",
+                ctx,
+                depth,
+            );
         }
     }
     if let Some(codec) = brine_formats::Codec::detect(&head) {
-        let is_pickle_start = head[0] == b']' && head.get(1).is_some_and(|b| Opcode::from_byte(*b).is_some());
+        let is_pickle_start =
+            head[0] == b']' && head.get(1).is_some_and(|b| Opcode::from_byte(*b).is_some());
         if !is_pickle_start {
             if let Some(all) = src.get(0, len) {
                 let name = format!("[{}]", codec.name());
@@ -102,15 +145,32 @@ pub(crate) fn scan_member(src: &Src, ctx: &mut Ctx, depth: u32) -> String {
         }
     }
     if Opcode::from_byte(head[0]).is_none() {
-        ctx.finding("unknown-format", Severity::Low, Verdict::Inconclusive, Some(0), None, None, None,
-            format!("not a pickle or a known container (starts with {:?})", String::from_utf8_lossy(&head[..head.len().min(8)])));
+        ctx.finding(
+            "unknown-format",
+            Severity::Low,
+            Verdict::Inconclusive,
+            Some(0),
+            None,
+            None,
+            None,
+            format!(
+                "not a pickle or a known container (starts with {:?})",
+                String::from_utf8_lossy(&head[..head.len().min(8)])
+            ),
+        );
         return "unknown".into();
     }
     scan_pickles(src, 0, ctx, false);
     "pickle".into()
 }
 
-fn decompressed(data: &[u8], codec: Option<brine_formats::Codec>, name: &str, ctx: &mut Ctx, depth: u32) -> String {
+fn decompressed(
+    data: &[u8],
+    codec: Option<brine_formats::Codec>,
+    name: &str,
+    ctx: &mut Ctx,
+    depth: u32,
+) -> String {
     let limits = brine_core::Limits {
         max_decompressed: ctx.limits.max_decompressed,
         max_ratio: ctx.limits.max_ratio,
@@ -127,14 +187,30 @@ fn decompressed(data: &[u8], codec: Option<brine_formats::Codec>, name: &str, ct
             let from = ctx.sink.findings.len();
             let inner = scan_member(&Src::Slice(&out), ctx, depth + 1);
             let verdict = ctx.sink.verdict_of(&member, from);
-            ctx.sink.members.push(Member { name: member, kind: inner.clone(), verdict });
+            ctx.sink.members.push(Member {
+                name: member,
+                kind: inner.clone(),
+                verdict,
+            });
             ctx.member = saved;
             format!("{}+{inner}", name.trim_matches(['[', ']']))
         }
         Err(e) => {
-            let rule = if e.classify() == brine_core::Category::Limit { "decompression-limit" } else { "decompression-error" };
-            ctx.finding(rule, Severity::Medium, Verdict::Inconclusive, Some(0), None, None, None,
-                format!("{name} stream could not be decompressed: {e}"));
+            let rule = if e.classify() == brine_core::Category::Limit {
+                "decompression-limit"
+            } else {
+                "decompression-error"
+            };
+            ctx.finding(
+                rule,
+                Severity::Medium,
+                Verdict::Inconclusive,
+                Some(0),
+                None,
+                None,
+                None,
+                format!("{name} stream could not be decompressed: {e}"),
+            );
             name.trim_matches(['[', ']']).to_string()
         }
     }
@@ -158,14 +234,23 @@ pub(crate) fn scan_pickles(src: &Src, start: u64, ctx: &mut Ctx, single: bool) -
 }
 
 /// One pickle with a fresh machine. Returns (end offset, ended with STOP, opcodes).
-pub(crate) fn scan_one(src: &Src, start: u64, ctx: &mut Ctx, first: bool, joblib: bool) -> (u64, bool, u64) {
+pub(crate) fn scan_one(
+    src: &Src,
+    start: u64,
+    ctx: &mut Ctx,
+    first: bool,
+    joblib: bool,
+) -> (u64, bool, u64) {
     let mut m = Machine::new();
     let mut pos = start;
     let mut frame_end: Option<u64> = None;
     let mut ops: u64 = 0;
     let mut buf = Vec::new();
     let len = src.len();
-    let dec_limits = brine_core::Limits { max_line: 1 << 20, ..brine_core::Limits::default() };
+    let dec_limits = brine_core::Limits {
+        max_line: 1 << 20,
+        ..brine_core::Limits::default()
+    };
     loop {
         let window = src.window(pos, WINDOW, &mut buf);
         let wbase = pos;
@@ -186,7 +271,13 @@ pub(crate) fn scan_one(src: &Src, start: u64, ctx: &mut Ctx, first: bool, joblib
                         ctx.sink.opcodes += ops;
                         ctx.sink.bytes += len - start;
                         if !(first && ops == 0) {
-                            parse_error(ctx, len, None, "pickle data was truncated (no STOP)", ops == 0 && !first);
+                            parse_error(
+                                ctx,
+                                len,
+                                None,
+                                "pickle data was truncated (no STOP)",
+                                ops == 0 && !first,
+                            );
                         }
                         return (len, false, ops);
                     }
@@ -296,11 +387,27 @@ fn strip_offset(msg: &str) -> String {
 
 fn parse_error(ctx: &mut Ctx, at: u64, op: Option<Opcode>, msg: &str, trailing: bool) {
     if trailing {
-        ctx.finding("trailing-data", Severity::Low, Verdict::Inconclusive, Some(at), op, None, None,
-            format!("bytes after the last pickle are not a pickle ({msg})"));
+        ctx.finding(
+            "trailing-data",
+            Severity::Low,
+            Verdict::Inconclusive,
+            Some(at),
+            op,
+            None,
+            None,
+            format!("bytes after the last pickle are not a pickle ({msg})"),
+        );
     } else {
-        ctx.finding("parse-error", Severity::Medium, Verdict::Inconclusive, Some(at), op, None, None,
-            format!("loading stops here with an error ({msg}); whatever ran before it still ran"));
+        ctx.finding(
+            "parse-error",
+            Severity::Medium,
+            Verdict::Inconclusive,
+            Some(at),
+            op,
+            None,
+            None,
+            format!("loading stops here with an error ({msg}); whatever ran before it still ran"),
+        );
     }
 }
 
@@ -309,8 +416,14 @@ fn big_arg(src: &Src, at: u64, m: &mut Machine, ctx: &mut Ctx) -> Option<u64> {
     let head = src.get(at, 9)?;
     let op = Opcode::from_byte(*head.first()?)?;
     let (prefix, n) = match op {
-        Opcode::BINBYTES | Opcode::BINUNICODE => (4, u32::from_le_bytes(head.get(1..5)?.try_into().ok()?) as u64),
-        Opcode::BINSTRING => (4, u32::from_le_bytes(head.get(1..5)?.try_into().ok()?) as u64),
+        Opcode::BINBYTES | Opcode::BINUNICODE => (
+            4,
+            u32::from_le_bytes(head.get(1..5)?.try_into().ok()?) as u64,
+        ),
+        Opcode::BINSTRING => (
+            4,
+            u32::from_le_bytes(head.get(1..5)?.try_into().ok()?) as u64,
+        ),
         Opcode::BINBYTES8 | Opcode::BINUNICODE8 | Opcode::BYTEARRAY8 => {
             (8, u64::from_le_bytes(head.get(1..9)?.try_into().ok()?))
         }
@@ -333,16 +446,32 @@ fn payload_end(src: &Src, end: u64, p: Payload, ctx: &mut Ctx) -> Option<u64> {
             if aligned {
                 let pad = *src.get(at, 1)?.first()? as u64;
                 if pad == 0 || pad > 16 {
-                    ctx.finding("joblib-payload", Severity::Medium, Verdict::Inconclusive, Some(at), None, None, None,
-                        format!("joblib array padding byte {pad} is not in 1..16"));
+                    ctx.finding(
+                        "joblib-payload",
+                        Severity::Medium,
+                        Verdict::Inconclusive,
+                        Some(at),
+                        None,
+                        None,
+                        None,
+                        format!("joblib array padding byte {pad} is not in 1..16"),
+                    );
                     return None;
                 }
                 at += 1 + pad;
             }
             let next = at.checked_add(bytes)?;
             if next > src.len() {
-                ctx.finding("joblib-payload", Severity::Medium, Verdict::Inconclusive, Some(at), None, None, None,
-                    format!("joblib array of {bytes} bytes runs past the end of the data"));
+                ctx.finding(
+                    "joblib-payload",
+                    Severity::Medium,
+                    Verdict::Inconclusive,
+                    Some(at),
+                    None,
+                    None,
+                    None,
+                    format!("joblib array of {bytes} bytes runs past the end of the data"),
+                );
                 return None;
             }
             Some(next)
@@ -391,17 +520,38 @@ fn scan_npy(src: &Src, ctx: &mut Ctx) {
     let Some(h) = src.get(0, 12) else { return };
     let (hlen, hstart) = match h.get(6) {
         Some(1) if h.len() >= 10 => (u16::from_le_bytes([h[8], h[9]]) as u64, 10u64),
-        Some(2) | Some(3) if h.len() >= 12 => (u32::from_le_bytes([h[8], h[9], h[10], h[11]]) as u64, 12u64),
+        Some(2) | Some(3) if h.len() >= 12 => {
+            (u32::from_le_bytes([h[8], h[9], h[10], h[11]]) as u64, 12u64)
+        }
         _ => {
-            ctx.finding("npy-header", Severity::Medium, Verdict::Inconclusive, Some(6), None, None, None, "unknown .npy version".into());
+            ctx.finding(
+                "npy-header",
+                Severity::Medium,
+                Verdict::Inconclusive,
+                Some(6),
+                None,
+                None,
+                None,
+                "unknown .npy version".into(),
+            );
             return;
         }
     };
-    let Some(header) = src.get(hstart, hlen.min(1 << 20)) else { return };
+    let Some(header) = src.get(hstart, hlen.min(1 << 20)) else {
+        return;
+    };
     let text = String::from_utf8_lossy(&header);
     if !(text.contains("descr") && text.contains("shape")) {
-        ctx.finding("npy-header", Severity::Medium, Verdict::Inconclusive, Some(hstart), None, None, None,
-            "malformed .npy header".into());
+        ctx.finding(
+            "npy-header",
+            Severity::Medium,
+            Verdict::Inconclusive,
+            Some(hstart),
+            None,
+            None,
+            None,
+            "malformed .npy header".into(),
+        );
         return;
     }
     let descr = text.split("'descr':").nth(1).unwrap_or("");
@@ -424,13 +574,19 @@ struct Entry {
 }
 
 fn le16(b: &[u8], i: usize) -> u16 {
-    b.get(i..i + 2).map(|s| u16::from_le_bytes([s[0], s[1]])).unwrap_or(0)
+    b.get(i..i + 2)
+        .map(|s| u16::from_le_bytes([s[0], s[1]]))
+        .unwrap_or(0)
 }
 fn le32(b: &[u8], i: usize) -> u32 {
-    b.get(i..i + 4).map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]])).unwrap_or(0)
+    b.get(i..i + 4)
+        .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+        .unwrap_or(0)
 }
 fn le64(b: &[u8], i: usize) -> u64 {
-    b.get(i..i + 8).map(|s| u64::from_le_bytes(s.try_into().unwrap_or([0; 8]))).unwrap_or(0)
+    b.get(i..i + 8)
+        .map(|s| u64::from_le_bytes(s.try_into().unwrap_or([0; 8])))
+        .unwrap_or(0)
 }
 
 /// Reads the central directory leniently, like torch's miniz reader.
@@ -439,7 +595,12 @@ fn central_directory(src: &Src, ctx: &mut Ctx) -> Option<Vec<Entry>> {
     let tail_len = len.min(65_557);
     let tail = src.get(len - tail_len, tail_len)?;
     let Some(e) = tail.windows(4).rposition(|w| w == b"PK\x05\x06") else {
-        anomaly(ctx, "zip-no-directory", &ctx.member.clone(), "zip without an end-of-central-directory record".into());
+        anomaly(
+            ctx,
+            "zip-no-directory",
+            &ctx.member.clone(),
+            "zip without an end-of-central-directory record".into(),
+        );
         return None;
     };
     let eocd_pos = len - tail_len + e as u64;
@@ -469,10 +630,21 @@ fn central_directory(src: &Src, ctx: &mut Ctx) -> Option<Vec<Entry>> {
         }
     }
     // Data prepended to the archive shifts every offset (Python's zipfile "concat").
-    let concat = eocd_pos.saturating_sub(zip64).saturating_sub(cd_size).saturating_sub(cd_off);
+    let concat = eocd_pos
+        .saturating_sub(zip64)
+        .saturating_sub(cd_size)
+        .saturating_sub(cd_off);
     if count as usize > ctx.limits.max_members {
-        ctx.finding("limit-exceeded", Severity::Medium, Verdict::Inconclusive, None, None, None, None,
-            format!("zip declares {count} members, more than the scan limit"));
+        ctx.finding(
+            "limit-exceeded",
+            Severity::Medium,
+            Verdict::Inconclusive,
+            None,
+            None,
+            None,
+            None,
+            format!("zip declares {count} members, more than the scan limit"),
+        );
         return None;
     }
     let cd = src.get(cd_off + concat, cd_size.min(1 << 28))?;
@@ -511,40 +683,64 @@ fn central_directory(src: &Src, ctx: &mut Ctx) -> Option<Vec<Entry>> {
             }
             j += 4 + sz;
         }
-        out.push(Entry { name, method, flags, crc, csize, usize: usize_, lho: lho + concat });
+        out.push(Entry {
+            name,
+            method,
+            flags,
+            crc,
+            csize,
+            usize: usize_,
+            lho: lho + concat,
+        });
         i = name_end + elen + clen;
         if out.len() > ctx.limits.max_members {
             break;
         }
     }
     if (out.len() as u64) < count.min(ctx.limits.max_members as u64) {
-        anomaly(ctx, "zip-directory-truncated", &ctx.member.clone(),
-            format!("central directory lists {} of {count} members", out.len()));
+        anomaly(
+            ctx,
+            "zip-directory-truncated",
+            &ctx.member.clone(),
+            format!("central directory lists {} of {count} members", out.len()),
+        );
     }
     Some(out)
 }
 
 fn scan_zip(src: &Src, ctx: &mut Ctx, depth: u32) {
     let parent = ctx.member.clone();
-    let Some(entries) = central_directory(src, ctx) else { return };
+    let Some(entries) = central_directory(src, ctx) else {
+        return;
+    };
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for e in &entries {
         *seen.entry(e.name.as_str()).or_default() += 1;
     }
     for (name, n) in &seen {
         if *n > 1 {
-            anomaly(ctx, "zip-duplicate-name", &member_name(&parent, name),
-                format!("{n} members share this name: loaders disagree on which one they read"));
+            anomaly(
+                ctx,
+                "zip-duplicate-name",
+                &member_name(&parent, name),
+                format!("{n} members share this name: loaders disagree on which one they read"),
+            );
         }
     }
     // torch: `<prefix>/data.pkl`, storages under `<prefix>/data/`.
-    let pkl = entries.iter().find(|e| e.name == "data.pkl" || e.name.ends_with("/data.pkl"));
+    let pkl = entries
+        .iter()
+        .find(|e| e.name == "data.pkl" || e.name.ends_with("/data.pkl"));
     let prefix = pkl.map(|e| e.name[..e.name.len() - "data.pkl".len()].to_string());
     let mut torch = TorchInfo::default();
     let mut torchscript = false;
     if let Some(p) = &prefix {
         for e in &entries {
-            if let Some(key) = e.name.strip_prefix(p.as_str()).and_then(|r| r.strip_prefix("data/")) {
+            if let Some(key) = e
+                .name
+                .strip_prefix(p.as_str())
+                .and_then(|r| r.strip_prefix("data/"))
+            {
                 torch.sizes.insert(key.to_string(), e.usize);
             }
             let rest = e.name.strip_prefix(p.as_str()).unwrap_or("");
@@ -559,7 +755,9 @@ fn scan_zip(src: &Src, ctx: &mut Ctx, depth: u32) {
     }
     for e in &entries {
         let mname = member_name(&parent, &e.name);
-        let is_storage = prefix.as_ref().is_some_and(|p| e.name.starts_with(&format!("{p}data/")));
+        let is_storage = prefix
+            .as_ref()
+            .is_some_and(|p| e.name.starts_with(&format!("{p}data/")));
         if is_storage {
             continue;
         }
@@ -569,16 +767,29 @@ fn scan_zip(src: &Src, ctx: &mut Ctx, depth: u32) {
         // Local header: torch reads data at the central directory's offset and ignores flags,
         // CRCs and the local name; anything unusual is reported, then read the same way.
         let Some(lh) = src.get(e.lho, 30) else {
-            anomaly(ctx, "zip-bad-local-header", &mname, "local header is outside the file".into());
+            anomaly(
+                ctx,
+                "zip-bad-local-header",
+                &mname,
+                "local header is outside the file".into(),
+            );
             continue;
         };
         if !lh.starts_with(b"PK\x03\x04") || lh.len() < 30 {
-            anomaly(ctx, "zip-bad-local-header", &mname, "local header signature is wrong".into());
+            anomaly(
+                ctx,
+                "zip-bad-local-header",
+                &mname,
+                "local header signature is wrong".into(),
+            );
             continue;
         }
         let lnlen = le16(&lh, 26) as u64;
         let lelen = le16(&lh, 28) as u64;
-        let lname = src.get(e.lho + 30, lnlen).map(|c| String::from_utf8_lossy(&c).into_owned()).unwrap_or_default();
+        let lname = src
+            .get(e.lho + 30, lnlen)
+            .map(|c| String::from_utf8_lossy(&c).into_owned())
+            .unwrap_or_default();
         if lname != e.name {
             anomaly(ctx, "zip-name-mismatch", &mname,
                 format!("local header names it {lname:?}: Python's zipfile refuses it, torch loads it (CVE-2025-1944)"));
@@ -589,51 +800,90 @@ fn scan_zip(src: &Src, ctx: &mut Ctx, depth: u32) {
                 format!("general-purpose flags {:#06x} claim encryption or patching: torch ignores them (CVE-2025-1945)", e.flags | lflags));
         }
         let data_off = e.lho + 30 + lnlen + lelen;
-        let interesting_name = [".pkl", ".pickle", ".npy", ".joblib", ".pt", ".pth", ".bin", ".zip", ".npz", ".ckpt"]
-            .iter()
-            .any(|x| e.name.ends_with(x));
+        let interesting_name = [
+            ".pkl", ".pickle", ".npy", ".joblib", ".pt", ".pth", ".bin", ".zip", ".npz", ".ckpt",
+        ]
+        .iter()
+        .any(|x| e.name.ends_with(x));
         let data: Vec<u8> = match e.method {
             0 => {
                 if !interesting_name {
-                    let head = src.get(data_off, 8).map(|c| c.into_owned()).unwrap_or_default();
+                    let head = src
+                        .get(data_off, 8)
+                        .map(|c| c.into_owned())
+                        .unwrap_or_default();
                     if !looks_interesting(&head) {
-                        ctx.sink.members.push(Member { name: mname, kind: "skipped".into(), verdict: Verdict::Safe });
+                        ctx.sink.members.push(Member {
+                            name: mname,
+                            kind: "skipped".into(),
+                            verdict: Verdict::Safe,
+                        });
                         continue;
                     }
                 }
                 match src.get(data_off, e.csize) {
                     Some(d) if d.len() as u64 == e.csize => d.into_owned(),
                     _ => {
-                        anomaly(ctx, "zip-truncated", &mname, "member data runs past the end of the file".into());
+                        anomaly(
+                            ctx,
+                            "zip-truncated",
+                            &mname,
+                            "member data runs past the end of the file".into(),
+                        );
                         continue;
                     }
                 }
             }
             8 => {
-                let Some(raw) = src.get(data_off, e.csize) else { continue };
+                let Some(raw) = src.get(data_off, e.csize) else {
+                    continue;
+                };
                 if !interesting_name {
                     let mut head = [0u8; 8];
-                    let n = flate2::read::DeflateDecoder::new(&raw[..]).read(&mut head).unwrap_or(0);
+                    let n = flate2::read::DeflateDecoder::new(&raw[..])
+                        .read(&mut head)
+                        .unwrap_or(0);
                     if !looks_interesting(&head[..n]) {
-                        ctx.sink.members.push(Member { name: mname, kind: "skipped".into(), verdict: Verdict::Safe });
+                        ctx.sink.members.push(Member {
+                            name: mname,
+                            kind: "skipped".into(),
+                            verdict: Verdict::Safe,
+                        });
                         continue;
                     }
                 }
                 let mut out = Vec::new();
                 let cap = ctx.limits.max_decompressed;
-                let res = flate2::read::DeflateDecoder::new(&raw[..]).take(cap + 1).read_to_end(&mut out);
+                let res = flate2::read::DeflateDecoder::new(&raw[..])
+                    .take(cap + 1)
+                    .read_to_end(&mut out);
                 if res.is_err() {
-                    anomaly(ctx, "zip-bad-data", &mname, "deflate data is corrupt".into());
+                    anomaly(
+                        ctx,
+                        "zip-bad-data",
+                        &mname,
+                        "deflate data is corrupt".into(),
+                    );
                     continue;
                 }
                 if out.len() as u64 > cap {
-                    anomaly(ctx, "decompression-limit", &mname, "member inflates past the decompression limit".into());
+                    anomaly(
+                        ctx,
+                        "decompression-limit",
+                        &mname,
+                        "member inflates past the decompression limit".into(),
+                    );
                     continue;
                 }
                 out
             }
             m => {
-                anomaly(ctx, "zip-unsupported-method", &mname, format!("compression method {m} is not read by torch or this scanner"));
+                anomaly(
+                    ctx,
+                    "zip-unsupported-method",
+                    &mname,
+                    format!("compression method {m} is not read by torch or this scanner"),
+                );
                 continue;
             }
         };
@@ -643,7 +893,9 @@ fn scan_zip(src: &Src, ctx: &mut Ctx, depth: u32) {
         let from = ctx.sink.findings.len();
         let saved = std::mem::replace(&mut ctx.member, mname.clone());
         let saved_ts = ctx.torchscript;
-        let is_main = prefix.as_ref().is_some_and(|p| e.name == format!("{p}data.pkl"));
+        let is_main = prefix
+            .as_ref()
+            .is_some_and(|p| e.name == format!("{p}data.pkl"));
         let kind = {
             let mut sub = Ctx {
                 policy: ctx.policy,
@@ -658,7 +910,11 @@ fn scan_zip(src: &Src, ctx: &mut Ctx, depth: u32) {
         };
         ctx.member = saved;
         let verdict = ctx.sink.verdict_of(&mname, from);
-        ctx.sink.members.push(Member { name: mname, kind, verdict });
+        ctx.sink.members.push(Member {
+            name: mname,
+            kind,
+            verdict,
+        });
     }
 }
 

@@ -93,12 +93,20 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { policy: Policy::builtin(), limits: Limits::default() }
+        Options {
+            policy: Policy::builtin(),
+            limits: Limits::default(),
+        }
     }
 }
 
 fn finish(path: String, sink: Sink, format: String) -> Report {
-    let verdict = sink.findings.iter().map(|f| f.verdict).max().unwrap_or(Verdict::Safe);
+    let verdict = sink
+        .findings
+        .iter()
+        .map(|f| f.verdict)
+        .max()
+        .unwrap_or(Verdict::Safe);
     Report {
         path,
         format,
@@ -156,7 +164,11 @@ pub fn scan_path(path: impl AsRef<Path>, opts: &Options) -> std::io::Result<Repo
     let path = path.as_ref();
     let f = File::open(path)?;
     let len = f.metadata()?.len();
-    Ok(scan_src(&path.display().to_string(), &Src::File(&f, len), opts))
+    Ok(scan_src(
+        &path.display().to_string(),
+        &Src::File(&f, len),
+        opts,
+    ))
 }
 
 /// Files under `paths` (directories walked, symlinks not followed), in a stable order.
@@ -191,8 +203,11 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
 pub fn scan_paths(paths: &[PathBuf], opts: &Options) -> Vec<(PathBuf, std::io::Result<Report>)> {
     use rayon::prelude::*;
     let files = collect_files(paths);
-    files.into_par_iter().map(|p| {
-        let r = scan_path(&p, opts);
-        (p, r)
-    }).collect()
+    files
+        .into_par_iter()
+        .map(|p| {
+            let r = scan_path(&p, opts);
+            (p, r)
+        })
+        .collect()
 }

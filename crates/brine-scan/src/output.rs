@@ -17,11 +17,17 @@ pub fn sanitize(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if (0x80..0xa0).contains(&(c as u32)) => out.push_str(&format!("\\x{:02x}", c as u32)),
-            '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{061c}' => {
-                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
             }
+            c if (0x80..0xa0).contains(&(c as u32)) => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            '\u{200e}'
+            | '\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{061c}' => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }
@@ -30,7 +36,12 @@ pub fn sanitize(s: &str) -> String {
 
 /// Human-readable text for one report.
 pub fn human(r: &Report, show_imports: bool) -> String {
-    let mut s = format!("{}: {} ({})\n", sanitize(&r.path), r.verdict.as_str(), sanitize(&r.format));
+    let mut s = format!(
+        "{}: {} ({})\n",
+        sanitize(&r.path),
+        r.verdict.as_str(),
+        sanitize(&r.format)
+    );
     for f in &r.findings {
         if f.severity == crate::Severity::Info {
             continue;
@@ -62,7 +73,11 @@ pub fn human(r: &Report, show_imports: bool) -> String {
     if show_imports && !r.imports.is_empty() {
         s.push_str("  imports:\n");
         for i in &r.imports {
-            let m = if i.member.is_empty() { String::new() } else { format!("{} ", sanitize(&i.member)) };
+            let m = if i.member.is_empty() {
+                String::new()
+            } else {
+                format!("{} ", sanitize(&i.member))
+            };
             s.push_str(&format!("    {:8} {}{}\n", i.status, m, sanitize(&i.name)));
         }
     }
@@ -87,7 +102,10 @@ pub fn json(reports: &[Report]) -> Value {
 
 /// SARIF 2.1.0: one result per finding with severity mapped to error/warning/note.
 pub fn sarif(reports: &[Report]) -> Value {
-    let mut rules: Vec<&str> = reports.iter().flat_map(|r| r.findings.iter().map(|f| f.rule)).collect();
+    let mut rules: Vec<&str> = reports
+        .iter()
+        .flat_map(|r| r.findings.iter().map(|f| f.rule))
+        .collect();
     rules.sort_unstable();
     rules.dedup();
     let results: Vec<Value> = reports

@@ -88,7 +88,8 @@ impl Policy {
             p.add_allow(&k, &why);
         }
         for (k, (sev, why)) in raw.deny {
-            let sev = Severity::parse(&sev).ok_or_else(|| format!("bad severity {sev:?} for {k}"))?;
+            let sev =
+                Severity::parse(&sev).ok_or_else(|| format!("bad severity {sev:?} for {k}"))?;
             match k.strip_suffix(".*") {
                 Some(prefix) => p.deny_prefix.push((prefix.to_string(), sev, why)),
                 None => {
@@ -123,7 +124,9 @@ impl Policy {
 
     fn add_allow(&mut self, name: &str, why: &str) {
         match name.strip_suffix(".*") {
-            Some(prefix) => self.allow_prefix.push((prefix.to_string(), why.to_string())),
+            Some(prefix) => self
+                .allow_prefix
+                .push((prefix.to_string(), why.to_string())),
             None => {
                 self.allow.insert(name.to_string(), why.to_string());
             }
@@ -161,7 +164,9 @@ impl Policy {
             if seg.len() > 4 && seg.starts_with("__") && seg.ends_with("__") {
                 return Class::Denied(
                     Severity::Critical,
-                    format!("reaches the dunder attribute {seg}, a way to any builtin or namespace"),
+                    format!(
+                        "reaches the dunder attribute {seg}, a way to any builtin or namespace"
+                    ),
                 );
             }
         }
@@ -197,7 +202,10 @@ impl Policy {
 }
 
 fn within(full: &str, prefix: &str) -> bool {
-    full == prefix || (full.len() > prefix.len() && full.starts_with(prefix) && full.as_bytes()[prefix.len()] == b'.')
+    full == prefix
+        || (full.len() > prefix.len()
+            && full.starts_with(prefix)
+            && full.as_bytes()[prefix.len()] == b'.')
 }
 
 /// `module.qualname`, or `module` alone for a module reference.
@@ -217,12 +225,21 @@ mod tests {
     fn builtin_parses() {
         let p = Policy::from_toml(BUILTIN_POLICY).unwrap();
         assert!(p.allow.len() > 100);
-        assert!(matches!(p.classify("pathlib", "os.system"), Class::Denied(Severity::Critical, _)));
-        assert!(matches!(p.classify("numpy", "__builtins__"), Class::Denied(Severity::Critical, _)));
+        assert!(matches!(
+            p.classify("pathlib", "os.system"),
+            Class::Denied(Severity::Critical, _)
+        ));
+        assert!(matches!(
+            p.classify("numpy", "__builtins__"),
+            Class::Denied(Severity::Critical, _)
+        ));
         assert!(matches!(
             p.classify("asyncio.unix_events", "_UnixSubprocessTransport._start"),
             Class::Denied(Severity::Critical, _)
         ));
-        assert!(matches!(p.classify("torch.utils.data.datapipes.utils.decoder", "basichandlers"), Class::Denied(..)));
+        assert!(matches!(
+            p.classify("torch.utils.data.datapipes.utils.decoder", "basichandlers"),
+            Class::Denied(..)
+        ));
     }
 }

@@ -168,7 +168,11 @@ pub(crate) struct Sink {
 
 impl Sink {
     pub fn add(&mut self, f: Finding) {
-        let key = (f.rule, f.member.clone(), f.callable.clone().unwrap_or_default());
+        let key = (
+            f.rule,
+            f.member.clone(),
+            f.callable.clone().unwrap_or_default(),
+        );
         if let Some(&i) = self.seen.get(&key) {
             if self.findings[i].verdict >= f.verdict && f.rule != "dangerous-call" {
                 self.findings[i].repeats += 1;
@@ -199,7 +203,11 @@ impl Sink {
     pub fn verdict_of(&self, member: &str, from: usize) -> Verdict {
         self.findings[from..]
             .iter()
-            .filter(|f| f.member == member || f.member.starts_with(&format!("{member}/")) || member.is_empty())
+            .filter(|f| {
+                f.member == member
+                    || f.member.starts_with(&format!("{member}/"))
+                    || member.is_empty()
+            })
             .map(|f| f.verdict)
             .max()
             .unwrap_or(Verdict::Safe)

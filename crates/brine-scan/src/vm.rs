@@ -121,7 +121,9 @@ pub(crate) enum Node {
 /// Depth of a value, to cap nesting.
 fn child_vals(n: &Node, f: &mut dyn FnMut(Val)) {
     match n {
-        Node::Tuple(s) | Node::List(s) | Node::Set(s) | Node::FrozenSet(s) => s.items.iter().for_each(|v| f(*v)),
+        Node::Tuple(s) | Node::List(s) | Node::Set(s) | Node::FrozenSet(s) => {
+            s.items.iter().for_each(|v| f(*v))
+        }
         Node::Dict(m) => m.items.iter().for_each(|(k, v)| {
             f(*k);
             f(*v)
@@ -144,7 +146,9 @@ fn child_vals(n: &Node, f: &mut dyn FnMut(Val)) {
 
 fn child_vals_mut(n: &mut Node, f: &mut dyn FnMut(&mut Val)) {
     match n {
-        Node::Tuple(s) | Node::List(s) | Node::Set(s) | Node::FrozenSet(s) => s.items.iter_mut().for_each(|v| f(v)),
+        Node::Tuple(s) | Node::List(s) | Node::Set(s) | Node::FrozenSet(s) => {
+            s.items.iter_mut().for_each(|v| f(v))
+        }
         Node::Dict(m) => m.items.iter_mut().for_each(|(k, v)| {
             f(k);
             f(v)
@@ -693,7 +697,10 @@ impl Machine {
                 ArgKind::Bytes4 | ArgKind::Unicode4 | ArgKind::String4 | ArgKind::Long4 => 4,
                 _ => 8,
             };
-            u32::try_from(len).ok().map(|len| Span { off: at + 1 + prefix, len })
+            u32::try_from(len).ok().map(|len| Span {
+                off: at + 1 + prefix,
+                len,
+            })
         };
         match op {
             MARK => {
@@ -750,7 +757,11 @@ impl Machine {
             LONG1 | LONG4 => {
                 let d = ins.arg.data();
                 let v = if d.len() <= 8 {
-                    let mut buf = if d.last().is_some_and(|b| b & 0x80 != 0) { [0xffu8; 8] } else { [0u8; 8] };
+                    let mut buf = if d.last().is_some_and(|b| b & 0x80 != 0) {
+                        [0xffu8; 8]
+                    } else {
+                        [0u8; 8]
+                    };
                     buf[..d.len()].copy_from_slice(d);
                     Val::Int(i64::from_le_bytes(buf))
                 } else {
@@ -758,10 +769,13 @@ impl Machine {
                 };
                 self.push(v, ctx)?;
             }
-            BINFLOAT => self.push(Val::Float(match ins.arg {
-                brine_core::Arg::Float(f) => f,
-                _ => 0.0,
-            }), ctx)?,
+            BINFLOAT => self.push(
+                Val::Float(match ins.arg {
+                    brine_core::Arg::Float(f) => f,
+                    _ => 0.0,
+                }),
+                ctx,
+            )?,
             STRING => {
                 let b = brine_core::text::decode_string_escape(ins.arg.data())
                     .map_err(|_| Raise("the STRING opcode argument must be quoted".into()))?;
@@ -918,7 +932,11 @@ impl Machine {
                 } else {
                     ins.arg.int()
                 };
-                let v = if idx < 0 { None } else { self.memo_get(idx as u64) };
+                let v = if idx < 0 {
+                    None
+                } else {
+                    self.memo_get(idx as u64)
+                };
                 match v {
                     Some(v) => self.push(v, ctx)?,
                     None => return raise(format!("Memo value not found at index {idx}")),
@@ -974,10 +992,14 @@ impl Machine {
                 let module = self.pop()?;
                 if !self.is_str(name) || !self.is_str(module) {
                     let computed = [name, module].iter().any(|v| {
-                        matches!(self.node(*v), Some(Node::Unknown(_) | Node::Obj(_) | Node::Persistent(_)))
+                        matches!(
+                            self.node(*v),
+                            Some(Node::Unknown(_) | Node::Obj(_) | Node::Persistent(_))
+                        )
                     });
                     if computed {
-                        let args = format!("({}, {})", self.repr(module, src), self.repr(name, src));
+                        let args =
+                            format!("({}, {})", self.repr(module, src), self.repr(name, src));
                         ctx.finding(
                             "computed-global",
                             Severity::High,
@@ -1086,8 +1108,19 @@ impl Machine {
         }
     }
 
-    fn extend(&mut self, target: Val, items: Vec<Val>, at: u64, op: Opcode, ctx: &mut Ctx, src: &Src) -> R<()> {
-        let items: Vec<Val> = items.into_iter().map(|v| self.bump_depth(target, v)).collect();
+    fn extend(
+        &mut self,
+        target: Val,
+        items: Vec<Val>,
+        at: u64,
+        op: Opcode,
+        ctx: &mut Ctx,
+        src: &Src,
+    ) -> R<()> {
+        let items: Vec<Val> = items
+            .into_iter()
+            .map(|v| self.bump_depth(target, v))
+            .collect();
         let cls = self.class_name(target);
         match self.node_mut(target) {
             Some(Node::List(s)) => items.into_iter().for_each(|v| s.push(v)),
@@ -1107,8 +1140,19 @@ impl Machine {
         Ok(())
     }
 
-    fn add_items(&mut self, target: Val, items: Vec<Val>, at: u64, op: Opcode, ctx: &mut Ctx, src: &Src) -> R<()> {
-        let items: Vec<Val> = items.into_iter().map(|v| self.bump_depth(target, v)).collect();
+    fn add_items(
+        &mut self,
+        target: Val,
+        items: Vec<Val>,
+        at: u64,
+        op: Opcode,
+        ctx: &mut Ctx,
+        src: &Src,
+    ) -> R<()> {
+        let items: Vec<Val> = items
+            .into_iter()
+            .map(|v| self.bump_depth(target, v))
+            .collect();
         let cls = self.class_name(target);
         match self.node_mut(target) {
             Some(Node::Set(s)) => items.into_iter().for_each(|v| s.push(v)),
@@ -1127,8 +1171,19 @@ impl Machine {
         Ok(())
     }
 
-    fn set_items(&mut self, target: Val, items: Vec<Val>, at: u64, op: Opcode, ctx: &mut Ctx, src: &Src) -> R<()> {
-        let items: Vec<Val> = items.into_iter().map(|v| self.bump_depth(target, v)).collect();
+    fn set_items(
+        &mut self,
+        target: Val,
+        items: Vec<Val>,
+        at: u64,
+        op: Opcode,
+        ctx: &mut Ctx,
+        src: &Src,
+    ) -> R<()> {
+        let items: Vec<Val> = items
+            .into_iter()
+            .map(|v| self.bump_depth(target, v))
+            .collect();
         let cls = self.class_name(target);
         let mut m = match self.node_mut(target) {
             Some(Node::Dict(m)) => std::mem::take(m),
@@ -1159,7 +1214,16 @@ impl Machine {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn target_finding(&self, rule: &'static str, target: Val, at: u64, op: Opcode, ctx: &mut Ctx, src: &Src, method: &str) {
+    fn target_finding(
+        &self,
+        rule: &'static str,
+        target: Val,
+        at: u64,
+        op: Opcode,
+        ctx: &mut Ctx,
+        src: &Src,
+        method: &str,
+    ) {
         let what = self.repr(target, src);
         ctx.finding(
             rule,
@@ -1174,7 +1238,15 @@ impl Machine {
     }
 
     /// find_class: Python 2 name mapping, planted attributes, policy.
-    fn find_class(&mut self, module: &str, name: &str, at: u64, op: Opcode, ctx: &mut Ctx, src: &Src) -> Val {
+    fn find_class(
+        &mut self,
+        module: &str,
+        name: &str,
+        at: u64,
+        op: Opcode,
+        ctx: &mut Ctx,
+        src: &Src,
+    ) -> Val {
         let (m, n) = if self.proto < 3 {
             let (a, b) = brine_core::compat::py2_to_py3(module, name);
             (a.into_owned(), b.into_owned())
@@ -1267,7 +1339,11 @@ impl Machine {
     fn resolve_attr(&mut self, obj: Val, name: &str) -> Val {
         if let Some(g) = self.global_of(obj) {
             let (m, q) = (g.module.clone(), g.qual.clone());
-            let q2 = if q.is_empty() { name.to_string() } else { format!("{q}.{name}") };
+            let q2 = if q.is_empty() {
+                name.to_string()
+            } else {
+                format!("{q}.{name}")
+            };
             if let Some(v) = self.planted_lookup(&join(&m, &q2)) {
                 return v;
             }
@@ -1286,25 +1362,53 @@ impl Machine {
         let k = self.text(key, src).map(|c| c.into_owned());
         if let (Some(g), Some(k)) = (self.global_of(obj), k.as_ref()) {
             let (m, q) = (g.module.clone(), g.qual.clone());
-            if q == "__builtins__" || q.ends_with(".__builtins__") || (m == "builtins" && q == "__dict__") {
+            if q == "__builtins__"
+                || q.ends_with(".__builtins__")
+                || (m == "builtins" && q == "__dict__")
+            {
                 return self.global_val("builtins", k);
             }
-            if q == "__dict__" || q.ends_with(".__dict__") || q == "__globals__" || q.ends_with(".__globals__") {
-                let base = q.rsplit_once('.').map(|(b, _)| b.to_string()).unwrap_or_default();
-                let q2 = if base.is_empty() { k.clone() } else { format!("{base}.{k}") };
+            if q == "__dict__"
+                || q.ends_with(".__dict__")
+                || q == "__globals__"
+                || q.ends_with(".__globals__")
+            {
+                let base = q
+                    .rsplit_once('.')
+                    .map(|(b, _)| b.to_string())
+                    .unwrap_or_default();
+                let q2 = if base.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{base}.{k}")
+                };
                 return self.global_val(&m, &q2);
             }
         }
         let found = match (self.node(obj), k.as_ref()) {
-            (Some(Node::Dict(m)), Some(k)) => m.items.iter().rev().find(|(kk, _)| self.text(*kk, src).as_deref() == Some(k.as_str())).map(|(_, v)| *v),
-            (Some(Node::Obj(o)), Some(k)) => o.dict.items.iter().rev().find(|(kk, _)| self.text(*kk, src).as_deref() == Some(k.as_str())).map(|(_, v)| *v),
+            (Some(Node::Dict(m)), Some(k)) => m
+                .items
+                .iter()
+                .rev()
+                .find(|(kk, _)| self.text(*kk, src).as_deref() == Some(k.as_str()))
+                .map(|(_, v)| *v),
+            (Some(Node::Obj(o)), Some(k)) => o
+                .dict
+                .items
+                .iter()
+                .rev()
+                .find(|(kk, _)| self.text(*kk, src).as_deref() == Some(k.as_str()))
+                .map(|(_, v)| *v),
             _ => None,
         };
         found.unwrap_or_else(|| self.unknown("item of a computed value"))
     }
 
     fn arg(&self, args: Val, i: usize) -> Val {
-        self.tuple_items(args).and_then(|a| a.get(i)).copied().unwrap_or(Val::Empty)
+        self.tuple_items(args)
+            .and_then(|a| a.get(i))
+            .copied()
+            .unwrap_or(Val::Empty)
     }
 
     /// A call: `func(*args, **kwargs)` (`kind` "call") or `func.__new__(func, *args)` ("new").
@@ -1356,10 +1460,14 @@ impl Machine {
             let a0 = self.arg(args, 0);
             let a1 = self.arg(args, 1);
             let resolved: Option<Val> = match full.as_str() {
-                "builtins.getattr" => self.text(a1, src).map(|n| n.into_owned()).map(|n| self.resolve_attr(a0, &n)),
-                "builtins.__import__" | "importlib.import_module" | "importlib.__import__" => {
-                    self.text(a0, src).map(|n| n.into_owned()).map(|n| self.global_val(&n, ""))
-                }
+                "builtins.getattr" => self
+                    .text(a1, src)
+                    .map(|n| n.into_owned())
+                    .map(|n| self.resolve_attr(a0, &n)),
+                "builtins.__import__" | "importlib.import_module" | "importlib.__import__" => self
+                    .text(a0, src)
+                    .map(|n| n.into_owned())
+                    .map(|n| self.global_val(&n, "")),
                 "pkgutil.resolve_name" => self.text(a0, src).map(|n| n.into_owned()).map(|n| {
                     let (m, q) = match n.split_once(':') {
                         Some((m, q)) => (m.to_string(), q.to_string()),
@@ -1380,24 +1488,43 @@ impl Machine {
                         .collect();
                     Some(self.alloc(Node::AttrGetter(names)))
                 }
-                "operator.itemgetter" | "_operator.itemgetter" => Some(self.alloc(Node::ItemGetter(a0))),
-                "operator.methodcaller" | "_operator.methodcaller" => self.text(a0, src).map(|n| n.into_owned()).map(|n| {
-                    let rest: Vec<Val> = self.tuple_items(args).unwrap_or(&[]).iter().skip(1).copied().collect();
-                    let rest = self.alloc(Node::Tuple(Self::seq(rest)));
-                    self.alloc(Node::MethodCaller(n, rest))
-                }),
-                "operator.getitem" | "_operator.getitem" | "builtins.dict.get" | "builtins.dict.__getitem__" => {
-                    Some(self.resolve_item(a0, a1, src))
+                "operator.itemgetter" | "_operator.itemgetter" => {
+                    Some(self.alloc(Node::ItemGetter(a0)))
                 }
-                "pickle.loads" | "_pickle.loads" | "pickle._loads" | "dill.loads" | "cloudpickle.loads"
+                "operator.methodcaller" | "_operator.methodcaller" => {
+                    self.text(a0, src).map(|n| n.into_owned()).map(|n| {
+                        let rest: Vec<Val> = self
+                            .tuple_items(args)
+                            .unwrap_or(&[])
+                            .iter()
+                            .skip(1)
+                            .copied()
+                            .collect();
+                        let rest = self.alloc(Node::Tuple(Self::seq(rest)));
+                        self.alloc(Node::MethodCaller(n, rest))
+                    })
+                }
+                "operator.getitem"
+                | "_operator.getitem"
+                | "builtins.dict.get"
+                | "builtins.dict.__getitem__" => Some(self.resolve_item(a0, a1, src)),
+                "pickle.loads"
+                | "_pickle.loads"
+                | "pickle._loads"
+                | "dill.loads"
+                | "cloudpickle.loads"
                 | "torch.storage._load_from_bytes" => {
                     self.nested(a0, at, op, ctx, src);
                     None
                 }
                 "_codecs.encode" | "codecs.encode" => {
-                    let enc = self.text(a1, src).map(|e| e.to_ascii_lowercase().replace('_', "-"));
+                    let enc = self
+                        .text(a1, src)
+                        .map(|e| e.to_ascii_lowercase().replace('_', "-"));
                     match (a0, enc.as_deref()) {
-                        (Val::Str(s), Some("latin1" | "latin-1" | "iso-8859-1")) => Some(self.alloc(Node::Latin1Of(s))),
+                        (Val::Str(s), Some("latin1" | "latin-1" | "iso-8859-1")) => {
+                            Some(self.alloc(Node::Latin1Of(s)))
+                        }
                         (Val::Str(s), Some("utf-8" | "utf8")) => Some(Val::Bytes(s)),
                         _ => None,
                     }
@@ -1426,7 +1553,11 @@ impl Machine {
         match self.node(func).cloned() {
             Some(Node::AttrGetter(names)) => {
                 let mut cur = self.arg(args, 0);
-                for name in names.first().map(|n| n.split('.').map(str::to_string).collect::<Vec<_>>()).unwrap_or_default() {
+                for name in names
+                    .first()
+                    .map(|n| n.split('.').map(str::to_string).collect::<Vec<_>>())
+                    .unwrap_or_default()
+                {
                     cur = self.resolve_attr(cur, &name);
                 }
                 Ok(cur)
@@ -1441,7 +1572,17 @@ impl Machine {
                 if let Some(Node::Global(g)) = self.node_mut(callee) {
                     g.chain = true;
                 }
-                self.call(callee, margs, Val::Empty, "call", at, op, ctx, src, depth + 1)
+                self.call(
+                    callee,
+                    margs,
+                    Val::Empty,
+                    "call",
+                    at,
+                    op,
+                    ctx,
+                    src,
+                    depth + 1,
+                )
             }
             _ => {
                 let what = self.repr(func, src);
@@ -1463,16 +1604,37 @@ impl Machine {
     /// `pickle.loads(bytes)`: scan the constant bytes as a pickle of their own.
     fn nested(&mut self, data: Val, at: u64, op: Opcode, ctx: &mut Ctx, src: &Src) {
         if ctx.nested >= NESTED_CAP {
-            ctx.finding("nested-depth", Severity::Medium, Verdict::Inconclusive, Some(at), Some(op), None, None,
-                "nested pickle.loads deeper than the scan follows".into());
+            ctx.finding(
+                "nested-depth",
+                Severity::Medium,
+                Verdict::Inconclusive,
+                Some(at),
+                Some(op),
+                None,
+                None,
+                "nested pickle.loads deeper than the scan follows".into(),
+            );
             return;
         }
         let Some(bytes) = self.bytes_of(data, src, 64 << 20).map(|b| b.into_owned()) else {
-            ctx.finding("nested-pickle-unknown", Severity::High, Verdict::Unsafe, Some(at), Some(op), None, Some(self.repr(data, src)),
-                "nested unpickling of data that is not a constant: what it loads cannot be checked".into());
+            ctx.finding(
+                "nested-pickle-unknown",
+                Severity::High,
+                Verdict::Unsafe,
+                Some(at),
+                Some(op),
+                None,
+                Some(self.repr(data, src)),
+                "nested unpickling of data that is not a constant: what it loads cannot be checked"
+                    .into(),
+            );
             return;
         };
-        let member = format!("{}{}[pickle.loads@{at}]", ctx.member, if ctx.member.is_empty() { "" } else { "/" });
+        let member = format!(
+            "{}{}[pickle.loads@{at}]",
+            ctx.member,
+            if ctx.member.is_empty() { "" } else { "/" }
+        );
         let inner = Src::Slice(&bytes);
         let mut sub = Ctx {
             policy: ctx.policy,
@@ -1486,7 +1648,15 @@ impl Machine {
         crate::container::scan_pickles(&inner, 0, &mut sub, false);
     }
 
-    fn build(&mut self, inst: Val, state: Val, at: u64, op: Opcode, ctx: &mut Ctx, src: &Src) -> R<Step> {
+    fn build(
+        &mut self,
+        inst: Val,
+        state: Val,
+        at: u64,
+        op: Opcode,
+        ctx: &mut Ctx,
+        src: &Src,
+    ) -> R<Step> {
         let state = self.bump_depth(inst, state);
         if let Some(g) = self.global_of(inst).cloned() {
             let full = g.full();
@@ -1507,8 +1677,11 @@ impl Machine {
             }
             for d in dicts {
                 if let Some(Node::Dict(m)) = self.node(d) {
-                    let pairs: Vec<(String, Val)> =
-                        m.items.iter().filter_map(|(k, v)| self.text(*k, src).map(|k| (k.into_owned(), *v))).collect();
+                    let pairs: Vec<(String, Val)> = m
+                        .items
+                        .iter()
+                        .filter_map(|(k, v)| self.text(*k, src).map(|k| (k.into_owned(), *v)))
+                        .collect();
                     for (k, v) in pairs {
                         if self.planted.len() < PLANT_CAP {
                             self.planted.push((full.clone(), k, v));
@@ -1548,7 +1721,9 @@ impl Machine {
                 }
             }
             Some(Node::Unknown(_)) | Some(Node::Persistent(_)) => {}
-            Some(Node::AttrGetter(_)) | Some(Node::ItemGetter(_)) | Some(Node::MethodCaller(_, _)) => {}
+            Some(Node::AttrGetter(_))
+            | Some(Node::ItemGetter(_))
+            | Some(Node::MethodCaller(_, _)) => {}
             _ => {
                 if state != Val::None {
                     return raise("object has no attribute '__dict__'");
@@ -1567,11 +1742,18 @@ impl Machine {
             return Payload::Unknown;
         };
         let get = |key: &str| {
-            m.items.iter().find(|(k, _)| self.text(*k, src).as_deref() == Some(key)).map(|(_, v)| *v)
+            m.items
+                .iter()
+                .find(|(k, _)| self.text(*k, src).as_deref() == Some(key))
+                .map(|(_, v)| *v)
         };
         let aligned = get("numpy_array_alignment_bytes").is_some_and(|v| v != Val::None);
-        let Some(dtype) = get("dtype") else { return Payload::Unknown };
-        let Some(Node::Obj(d)) = self.node(dtype) else { return Payload::Unknown };
+        let Some(dtype) = get("dtype") else {
+            return Payload::Unknown;
+        };
+        let Some(Node::Obj(d)) = self.node(dtype) else {
+            return Payload::Unknown;
+        };
         let Some(code) = self.text(self.arg(d.args, 0), src) else {
             // A dtype whose first argument is a type (record dtypes).
             return Payload::Unknown;
@@ -1587,7 +1769,11 @@ impl Machine {
                 _ => Payload::Unknown,
             };
         };
-        let size = if kind == 'U' { size.saturating_mul(4) } else { size };
+        let size = if kind == 'U' {
+            size.saturating_mul(4)
+        } else {
+            size
+        };
         // Structured dtypes carry their itemsize in the BUILD state (index 5).
         let size = if kind == 'V' {
             match self.tuple_items(d.state).and_then(|s| s.get(5)).copied() {
@@ -1601,8 +1787,12 @@ impl Machine {
     }
 
     fn count_bytes(&self, shape: Option<Val>, itemsize: u64, aligned: bool) -> Payload {
-        let Some(shape) = shape else { return Payload::Unknown };
-        let Some(Node::Tuple(s)) = self.node(shape) else { return Payload::Unknown };
+        let Some(shape) = shape else {
+            return Payload::Unknown;
+        };
+        let Some(Node::Tuple(s)) = self.node(shape) else {
+            return Payload::Unknown;
+        };
         if s.len as usize != s.items.len() {
             return Payload::Unknown;
         }
@@ -1634,12 +1824,20 @@ impl Machine {
             );
             return;
         }
-        let items = self.tuple_items(pid).map(|s| s.to_vec()).unwrap_or_default();
-        let kind = items.first().and_then(|v| self.text(*v, src)).map(|c| c.into_owned());
+        let items = self
+            .tuple_items(pid)
+            .map(|s| s.to_vec())
+            .unwrap_or_default();
+        let kind = items
+            .first()
+            .and_then(|v| self.text(*v, src))
+            .map(|c| c.into_owned());
         let ok = match kind.as_deref() {
             Some("storage") => {
                 (items.len() == 5 || items.len() == 6)
-                    && self.global_of(items[1]).is_some_and(|g| g.qual.ends_with("Storage"))
+                    && self
+                        .global_of(items[1])
+                        .is_some_and(|g| g.qual.ends_with("Storage"))
                     && self.is_str(items[2])
                     && self.is_str(items[3])
                     && matches!(items[4], Val::Int(n) if n >= 0)
@@ -1661,12 +1859,18 @@ impl Machine {
             return;
         }
         if kind.as_deref() == Some("storage") {
-            let key = self.text(items[2], src).map(|c| c.into_owned()).unwrap_or_default();
+            let key = self
+                .text(items[2], src)
+                .map(|c| c.into_owned())
+                .unwrap_or_default();
             let numel = match items[4] {
                 Val::Int(n) => n as u64,
                 _ => 0,
             };
-            let elsize = self.global_of(items[1]).map(|g| storage_elsize(&g.qual)).unwrap_or(1);
+            let elsize = self
+                .global_of(items[1])
+                .map(|g| storage_elsize(&g.qual))
+                .unwrap_or(1);
             if let Some(size) = ctx.torch.and_then(|t| t.storage_size(&key)) {
                 let need = numel.checked_mul(elsize);
                 if need.is_none_or(|n| n > size) {
@@ -1687,41 +1891,81 @@ impl Machine {
 }
 
 /// Checks `_rebuild_tensor*` arguments against the storage they view (CVE-2026-24747).
-pub(crate) fn check_tensor(m: &Machine, func: &str, args: Val, at: u64, op: Opcode, ctx: &mut Ctx, src: &Src) {
+pub(crate) fn check_tensor(
+    m: &Machine,
+    func: &str,
+    args: Val,
+    at: u64,
+    op: Opcode,
+    ctx: &mut Ctx,
+    src: &Src,
+) {
     if !matches!(
         func,
-        "torch._utils._rebuild_tensor" | "torch._utils._rebuild_tensor_v2" | "torch._utils._rebuild_tensor_v3" | "torch._utils._rebuild_qtensor"
+        "torch._utils._rebuild_tensor"
+            | "torch._utils._rebuild_tensor_v2"
+            | "torch._utils._rebuild_tensor_v3"
+            | "torch._utils._rebuild_qtensor"
     ) {
         return;
     }
     let Some(a) = m.tuple_items(args) else { return };
     if a.len() < 4 {
-        return bad(m, ctx, at, op, src, args, "too few arguments for a tensor rebuild");
+        return bad(
+            m,
+            ctx,
+            at,
+            op,
+            src,
+            args,
+            "too few arguments for a tensor rebuild",
+        );
     }
-    let Some(Node::Persistent(pid)) = m.node(a[0]) else { return };
+    let Some(Node::Persistent(pid)) = m.node(a[0]) else {
+        return;
+    };
     let Some(p) = m.tuple_items(*pid) else { return };
     if p.len() < 5 {
         return;
     }
     let Val::Int(numel) = p[4] else { return };
-    let untyped = m.global_of(p[1]).is_some_and(|g| g.qual.ends_with("UntypedStorage"));
+    let untyped = m
+        .global_of(p[1])
+        .is_some_and(|g| g.qual.ends_with("UntypedStorage"));
     let elsize: i128 = if untyped && func.ends_with("_v3") {
-        a.get(6).and_then(|d| m.global_of(*d)).map(|g| dtype_size(&g.qual) as i128).unwrap_or(1)
+        a.get(6)
+            .and_then(|d| m.global_of(*d))
+            .map(|g| dtype_size(&g.qual) as i128)
+            .unwrap_or(1)
     } else {
         1
     };
-    let capacity: i128 = if untyped { numel as i128 / elsize.max(1) } else { numel as i128 };
+    let capacity: i128 = if untyped {
+        numel as i128 / elsize.max(1)
+    } else {
+        numel as i128
+    };
     let Val::Int(offset) = a[1] else { return };
     let (Some(size), Some(stride)) = (m.tuple_items(a[2]), m.tuple_items(a[3])) else {
         return bad(m, ctx, at, op, src, args, "size and stride must be tuples");
     };
     if size.len() != stride.len() {
-        return bad(m, ctx, at, op, src, args, "size and stride have different lengths");
+        return bad(
+            m,
+            ctx,
+            at,
+            op,
+            src,
+            args,
+            "size and stride have different lengths",
+        );
     }
     let mut last: i128 = offset as i128;
     let mut empty = false;
     for (s, t) in size.iter().zip(stride) {
-        let (Val::Int(s), Val::Int(t)) = (s, t) else { return };
+        let (Val::Int(s), Val::Int(t)) = (s, t) else {
+            return;
+        };
         if *s < 0 || *t < 0 {
             return bad(m, ctx, at, op, src, args, "negative size or stride");
         }
@@ -1731,7 +1975,15 @@ pub(crate) fn check_tensor(m: &Machine, func: &str, args: Val, at: u64, op: Opco
         last += (*s as i128 - 1).max(0) * *t as i128;
     }
     if offset < 0 || (!empty && last >= capacity) {
-        bad(m, ctx, at, op, src, args, &format!("tensor reaches element {last} of a storage holding {capacity}"));
+        bad(
+            m,
+            ctx,
+            at,
+            op,
+            src,
+            args,
+            &format!("tensor reaches element {last} of a storage holding {capacity}"),
+        );
     }
 }
 

@@ -28,15 +28,26 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
             Ok(r) => reports.push(r),
             Err(e) => {
                 errors += 1;
-                eprintln!("brine: {}: {e}", output::sanitize(&path.display().to_string()));
+                eprintln!(
+                    "brine: {}: {e}",
+                    output::sanitize(&path.display().to_string())
+                );
             }
         }
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.format.as_str() {
-        "json" => writeln!(out, "{}", serde_json::to_string_pretty(&output::json(&reports))?)?,
-        "sarif" => writeln!(out, "{}", serde_json::to_string_pretty(&output::sarif(&reports))?)?,
+        "json" => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&output::json(&reports))?
+        )?,
+        "sarif" => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&output::sarif(&reports))?
+        )?,
         _ => {
             for r in &reports {
                 out.write_all(output::human(r, args.imports).as_bytes())?;
@@ -50,13 +61,21 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
                     n(Verdict::Safe),
                     n(Verdict::Unsafe),
                     n(Verdict::Inconclusive),
-                    if errors > 0 { format!(", {errors} errors") } else { String::new() }
+                    if errors > 0 {
+                        format!(", {errors} errors")
+                    } else {
+                        String::new()
+                    }
                 )?;
             }
         }
     }
     out.flush()?;
-    let worst = reports.iter().map(|r| r.verdict).max().unwrap_or(Verdict::Safe);
+    let worst = reports
+        .iter()
+        .map(|r| r.verdict)
+        .max()
+        .unwrap_or(Verdict::Safe);
     Ok(ExitCode::from(if worst == Verdict::Unsafe {
         1
     } else if errors > 0 {
