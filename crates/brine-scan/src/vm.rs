@@ -1117,6 +1117,10 @@ impl Machine {
         ctx: &mut Ctx,
         src: &Src,
     ) -> R<()> {
+        // CPython returns before looking at the target when there is nothing to add.
+        if items.is_empty() {
+            return Ok(());
+        }
         let items: Vec<Val> = items
             .into_iter()
             .map(|v| self.bump_depth(target, v))
@@ -1149,6 +1153,10 @@ impl Machine {
         ctx: &mut Ctx,
         src: &Src,
     ) -> R<()> {
+        // CPython returns before looking at the target when there is nothing to add.
+        if items.is_empty() {
+            return Ok(());
+        }
         let items: Vec<Val> = items
             .into_iter()
             .map(|v| self.bump_depth(target, v))
@@ -1180,6 +1188,10 @@ impl Machine {
         ctx: &mut Ctx,
         src: &Src,
     ) -> R<()> {
+        // CPython returns before looking at the target when there is nothing to add.
+        if items.is_empty() {
+            return Ok(());
+        }
         let items: Vec<Val> = items
             .into_iter()
             .map(|v| self.bump_depth(target, v))
