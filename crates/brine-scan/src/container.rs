@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::io::Read as _;
 
-use brine_core::{Decoder, Opcode};
+use brine_core::{Decoder, Opcode, Read as _};
 
 use crate::report::{Member, Severity, Verdict};
 use crate::source::Src;
@@ -258,6 +258,23 @@ pub(crate) fn scan_one(
         let mut dec = Decoder::with_read(brine_core::SliceRead::new(window), dec_limits.clone());
         let restart: Option<u64>;
         loop {
+            if let Some((data, p)) = dec.get_ref().slice_view() {
+                if let Some(n) = m.fast(data, p, wbase, ctx) {
+                    ops += 1;
+                    dec.get_mut().set_offset(p + n);
+                    if let Some(fe) = frame_end {
+                        let (at, end) = (wbase + p as u64, wbase + (p + n) as u64);
+                        if at < fe && end > fe {
+                            ctx.finding("frame-straddle", Severity::High, Verdict::Unsafe, Some(at), Opcode::from_byte(data[p]), None, None,
+                                "an opcode straddles its FRAME's end: CPython's file and bytes readers parse this stream differently (gh-154848)".into());
+                        }
+                        if end >= fe {
+                            frame_end = None;
+                        }
+                    }
+                    continue;
+                }
+            }
             let ins_start = wbase + dec.offset();
             let (op, at, frame_len, step) = match dec.next_instruction() {
                 Ok(Some(ins)) => {

@@ -26,11 +26,21 @@ const PLANT_CAP: usize = 1024;
 /// Nested `pickle.loads` depth followed.
 pub(crate) const NESTED_CAP: u32 = 4;
 
-/// A range of the input (absolute offset).
+/// A range of the input: offset in the low 40 bits, length in the high 24, so that a
+/// [`Val`] stays 16 bytes (the memo holds millions of them). Longer data becomes a node.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Span {
-    pub off: u64,
-    pub len: u32,
+pub(crate) struct Span(u64);
+
+impl Span {
+    pub fn new(off: u64, len: u64) -> Option<Span> {
+        (off < 1 << 40 && len < 1 << 24).then_some(Span(off | (len << 40)))
+    }
+    pub fn off(self) -> u64 {
+        self.0 & ((1 << 40) - 1)
+    }
+    pub fn len(self) -> u64 {
+        self.0 >> 40
+    }
 }
 
 /// A symbolic value: small ones inline, the rest in the arena.
@@ -63,6 +73,12 @@ impl Seq {
             self.items.push(v);
         }
         self.len += 1;
+    }
+
+    fn extend(&mut self, v: Vec<Val>) {
+        let room = ITEM_CAP.saturating_sub(self.items.len()).min(v.len());
+        self.items.extend_from_slice(&v[..room]);
+        self.len += v.len() as u64;
     }
 }
 
@@ -349,6 +365,31 @@ impl Machine {
         child
     }
 
+    /// Depth bookkeeping for a batch of items added to `target`, in one pass.
+    fn bump_all(&mut self, target: Val, mut items: Vec<Val>) -> Vec<Val> {
+        let mut cd = 0u8;
+        for v in &items {
+            if let Val::Ref(i) = v {
+                cd = cd.max(self.depth.get(*i as usize).copied().unwrap_or(0));
+            }
+        }
+        if cd == 0 {
+            return items;
+        }
+        if cd + 1 >= DEPTH_CAP {
+            for v in items.iter_mut() {
+                *v = self.bump_depth(target, *v);
+            }
+            return items;
+        }
+        if let Val::Ref(i) = target {
+            if cd + 1 > self.depth[i as usize] {
+                self.depth[i as usize] = cd + 1;
+            }
+        }
+        items
+    }
+
     /// Mark-compact collection from the stack, the memo and planted attributes.
     pub fn maybe_gc(&mut self) {
         if self.nodes.len() < self.gc_at {
@@ -397,19 +438,22 @@ impl Machine {
                 next += 1;
             }
         }
-        let old = std::mem::take(&mut self.nodes);
-        let old_depth = std::mem::take(&mut self.depth);
-        for (i, mut node) in old.into_iter().enumerate() {
+        // Compact in place: the arena keeps its capacity, so steady state allocates nothing.
+        let mut w = 0usize;
+        for i in 0..n {
             if live[i] {
-                child_vals_mut(&mut node, &mut |c| {
+                self.nodes.swap(w, i);
+                self.depth[w] = self.depth[i];
+                child_vals_mut(&mut self.nodes[w], &mut |c| {
                     if let Val::Ref(j) = c {
                         *j = remap[*j as usize];
                     }
                 });
-                self.nodes.push(node);
-                self.depth.push(old_depth[i]);
+                w += 1;
             }
         }
+        self.nodes.truncate(w);
+        self.depth.truncate(w);
         let fix = |v: &mut Val| {
             if let Val::Ref(j) = v {
                 *j = remap[*j as usize];
@@ -420,7 +464,7 @@ impl Machine {
         self.memo_map.values_mut().for_each(fix);
         self.planted.iter_mut().for_each(|(_, _, v)| fix(v));
         fix(&mut self.result);
-        self.gc_at = (self.nodes.len() * 2).max(1 << 16);
+        self.gc_at = (self.nodes.len() + self.nodes.len() / 2).max(1 << 16);
     }
 
     // ---- stack discipline (CPython's Pdata with its MARK fence) ----
@@ -472,10 +516,10 @@ impl Machine {
     pub fn text<'s>(&'s self, v: Val, src: &Src) -> Option<Cow<'s, str>> {
         match v {
             Val::Str(s) => src
-                .get(s.off, (s.len as u64).min(TEXT_CAP))
+                .get(s.off(), s.len().min(TEXT_CAP))
                 .map(|b| Cow::Owned(String::from_utf8_lossy(&b).into_owned())),
             Val::PyStr(s) => src
-                .get(s.off, (s.len as u64).min(TEXT_CAP))
+                .get(s.off(), s.len().min(TEXT_CAP))
                 .map(|b| Cow::Owned(b.iter().map(|&c| c as char).collect())),
             Val::Ref(_) => match self.node(v)? {
                 Node::Str(s) => Some(Cow::Borrowed(s)),
@@ -493,10 +537,10 @@ impl Machine {
     /// The bytes of a bytes value, up to `cap`.
     pub fn bytes_of<'s>(&'s self, v: Val, src: &'s Src, cap: u64) -> Option<Cow<'s, [u8]>> {
         match v {
-            Val::Bytes(s) => src.get(s.off, (s.len as u64).min(cap)),
+            Val::Bytes(s) => src.get(s.off(), s.len().min(cap)),
             Val::Ref(_) => match self.node(v)? {
                 Node::Latin1Of(s) => {
-                    let raw = src.get(s.off, (s.len as u64).min(cap.saturating_mul(2)))?;
+                    let raw = src.get(s.off(), s.len().min(cap.saturating_mul(2)))?;
                     let text = String::from_utf8_lossy(&raw);
                     Some(Cow::Owned(text.chars().map(|c| c as u32 as u8).collect()))
                 }
@@ -581,10 +625,10 @@ impl Machine {
                 let _ = write!(out, "{short:?}");
             }
             Val::Bytes(s) => {
-                let b = src.get(s.off, (s.len as u64).min(60)).unwrap_or_default();
+                let b = src.get(s.off(), s.len().min(60)).unwrap_or_default();
                 let _ = write!(out, "b{:?}", String::from_utf8_lossy(&b));
-                if s.len > 60 {
-                    let _ = write!(out, "…({} bytes)", s.len);
+                if s.len() > 60 {
+                    let _ = write!(out, "…({} bytes)", s.len());
                 }
             }
             Val::Ref(_) => match self.node(v) {
@@ -697,10 +741,7 @@ impl Machine {
                 ArgKind::Bytes4 | ArgKind::Unicode4 | ArgKind::String4 | ArgKind::Long4 => 4,
                 _ => 8,
             };
-            u32::try_from(len).ok().map(|len| Span {
-                off: at + 1 + prefix,
-                len,
-            })
+            Span::new(at + 1 + prefix, len as u64)
         };
         match op {
             MARK => {
@@ -1121,13 +1162,10 @@ impl Machine {
         if items.is_empty() {
             return Ok(());
         }
-        let items: Vec<Val> = items
-            .into_iter()
-            .map(|v| self.bump_depth(target, v))
-            .collect();
+        let items = self.bump_all(target, items);
         let cls = self.class_name(target);
         match self.node_mut(target) {
-            Some(Node::List(s)) => items.into_iter().for_each(|v| s.push(v)),
+            Some(Node::List(s)) => s.extend(items),
             Some(Node::Obj(o)) => {
                 let ok = cls.as_deref().is_some_and(|c| ctx.policy.is_list_like(c));
                 items.into_iter().for_each(|v| o.list.push(v));
@@ -1157,13 +1195,10 @@ impl Machine {
         if items.is_empty() {
             return Ok(());
         }
-        let items: Vec<Val> = items
-            .into_iter()
-            .map(|v| self.bump_depth(target, v))
-            .collect();
+        let items = self.bump_all(target, items);
         let cls = self.class_name(target);
         match self.node_mut(target) {
-            Some(Node::Set(s)) => items.into_iter().for_each(|v| s.push(v)),
+            Some(Node::Set(s)) => s.extend(items),
             Some(Node::Obj(o)) => {
                 items.into_iter().for_each(|v| o.list.push(v));
                 if !cls.as_deref().is_some_and(|c| ctx.policy.is_set_like(c)) {
@@ -1192,10 +1227,7 @@ impl Machine {
         if items.is_empty() {
             return Ok(());
         }
-        let items: Vec<Val> = items
-            .into_iter()
-            .map(|v| self.bump_depth(target, v))
-            .collect();
+        let items = self.bump_all(target, items);
         let cls = self.class_name(target);
         let mut m = match self.node_mut(target) {
             Some(Node::Dict(m)) => std::mem::take(m),
@@ -2082,17 +2114,90 @@ impl Machine {
 impl Machine {
     /// Pushes a bytes/str value known only by its place in the input.
     pub(crate) fn push_span(&mut self, op: Opcode, off: u64, len: u64) {
-        let v = match u32::try_from(len) {
-            Ok(len) => {
-                let s = Span { off, len };
-                match op {
-                    Opcode::BINUNICODE | Opcode::BINUNICODE8 => Val::Str(s),
-                    Opcode::BINSTRING => Val::PyStr(s),
-                    _ => Val::Bytes(s),
-                }
-            }
-            Err(_) => self.unknown("huge data"),
+        let v = match Span::new(off, len) {
+            Some(s) => match op {
+                Opcode::BINUNICODE | Opcode::BINUNICODE8 => Val::Str(s),
+                Opcode::BINSTRING => Val::PyStr(s),
+                _ => Val::Bytes(s),
+            },
+            None => self.unknown("huge data"),
         };
         self.stack.push(v);
+    }
+}
+
+impl Machine {
+    /// The commonest fixed-layout opcodes, straight from the bytes: the same effect as the
+    /// decoder plus [`step`](Self::step), several times faster. `None` means "take the
+    /// general path" (unknown opcode, short input, or any condition that would raise).
+    #[inline]
+    pub(crate) fn fast(&mut self, data: &[u8], p: usize, base: u64, ctx: &Ctx) -> Option<usize> {
+        let b = *data.get(p)?;
+        if self.stack.len() >= ctx.limits.max_stack {
+            return None;
+        }
+        let (v, n) = match b {
+            b'K' => (Val::Int(*data.get(p + 1)? as i64), 2),
+            b'M' => (
+                Val::Int(u16::from_le_bytes(data.get(p + 1..p + 3)?.try_into().ok()?) as i64),
+                3,
+            ),
+            b'J' => (
+                Val::Int(i32::from_le_bytes(data.get(p + 1..p + 5)?.try_into().ok()?) as i64),
+                5,
+            ),
+            b'G' => (
+                Val::Float(f64::from_be_bytes(data.get(p + 1..p + 9)?.try_into().ok()?)),
+                9,
+            ),
+            b'N' => (Val::None, 1),
+            0x88 => (Val::Bool(true), 1),
+            0x89 => (Val::Bool(false), 1),
+            0x8c => {
+                let len = *data.get(p + 1)? as usize;
+                let s = data.get(p + 2..p + 2 + len)?;
+                std::str::from_utf8(s).ok()?;
+                (
+                    Val::Str(Span::new(base + p as u64 + 2, len as u64)?),
+                    2 + len,
+                )
+            }
+            b'h' => (self.memo_get(*data.get(p + 1)? as u64)?, 2),
+            b'(' => {
+                if self.marks.len() >= ctx.limits.max_marks {
+                    return None;
+                }
+                self.marks.push(self.stack.len());
+                return Some(1);
+            }
+            0x94 => {
+                if self.stack.len() <= self.fence()
+                    || self.memo_len != self.memo.len()
+                    || self.memo_len >= ctx.limits.max_memo_entries
+                    || !self.memo_map.is_empty()
+                {
+                    return None;
+                }
+                let v = *self.stack.last()?;
+                self.memo.push(v);
+                self.memo_len += 1;
+                return Some(1);
+            }
+            b'q' => {
+                let i = *data.get(p + 1)? as usize;
+                if self.stack.len() <= self.fence() {
+                    return None;
+                }
+                let v = *self.stack.last()?;
+                if i < self.memo.len() && self.memo[i] != Val::Empty {
+                    self.memo[i] = v;
+                    return Some(2);
+                }
+                return None;
+            }
+            _ => return None,
+        };
+        self.stack.push(v);
+        Some(n)
     }
 }
