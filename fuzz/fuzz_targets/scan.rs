@@ -1,0 +1,20 @@
+//! Fuzz target: the scanner on arbitrary bytes — every container sniffer, the symbolic
+//! machine and the report renderers must never panic, and must never call garbage SAFE
+//! when it could not be parsed.
+#![no_main]
+
+use brine_scan::{output, scan_bytes, Limits, Options, Verdict};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let opts = Options {
+        limits: Limits { max_decompressed: 1 << 20, max_members: 1000, ..Limits::default() },
+        ..Options::default()
+    };
+    let r = scan_bytes("fuzz", data, &opts);
+    if r.findings.iter().any(|f| f.rule == "parse-error") {
+        assert_ne!(r.verdict, Verdict::Safe);
+    }
+    let _ = output::human(&r, true);
+    let _ = output::sarif(std::slice::from_ref(&r));
+});
