@@ -98,7 +98,7 @@ impl Policy {
             }
         }
         // Longest prefix first, so `torch.utils.data.*` wins over `torch.*`.
-        p.deny_prefix.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        p.deny_prefix.sort_by_key(|d| std::cmp::Reverse(d.0.len()));
         Ok(p)
     }
 
@@ -109,7 +109,8 @@ impl Policy {
         self.allow_prefix.extend(other.allow_prefix);
         self.deny.extend(other.deny);
         self.deny_prefix.extend(other.deny_prefix);
-        self.deny_prefix.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        self.deny_prefix
+            .sort_by_key(|d| std::cmp::Reverse(d.0.len()));
         self.dict_like.extend(other.dict_like);
         self.list_like.extend(other.list_like);
         self.set_like.extend(other.set_like);

@@ -163,7 +163,7 @@ fn child_vals(n: &Node, f: &mut dyn FnMut(Val)) {
 fn child_vals_mut(n: &mut Node, f: &mut dyn FnMut(&mut Val)) {
     match n {
         Node::Tuple(s) | Node::List(s) | Node::Set(s) | Node::FrozenSet(s) => {
-            s.items.iter_mut().for_each(|v| f(v))
+            s.items.iter_mut().for_each(&mut *f)
         }
         Node::Dict(m) => m.items.iter_mut().for_each(|(k, v)| {
             f(k);
@@ -174,7 +174,7 @@ fn child_vals_mut(n: &mut Node, f: &mut dyn FnMut(&mut Val)) {
             f(&mut o.args);
             f(&mut o.state);
             o.attrs.iter_mut().for_each(|(_, v)| f(v));
-            o.list.items.iter_mut().for_each(|v| f(v));
+            o.list.items.iter_mut().for_each(&mut *f);
             o.dict.items.iter_mut().for_each(|(k, v)| {
                 f(k);
                 f(v)
@@ -440,8 +440,8 @@ impl Machine {
         }
         // Compact in place: the arena keeps its capacity, so steady state allocates nothing.
         let mut w = 0usize;
-        for i in 0..n {
-            if live[i] {
+        for (i, &alive) in live.iter().enumerate() {
+            if alive {
                 self.nodes.swap(w, i);
                 self.depth[w] = self.depth[i];
                 child_vals_mut(&mut self.nodes[w], &mut |c| {

@@ -186,9 +186,7 @@ fn gen(r: &mut Rng) -> Vec<u8> {
             _ => {}
         }
     }
-    for _ in 0..st.len() {
-        out.push(b'0');
-    }
+    out.extend(std::iter::repeat_n(b'0', st.len()));
     out.extend_from_slice(b"N.");
     out
 }

@@ -166,12 +166,8 @@ fn several_pickles_and_trailing_junk() {
 fn hostile_inputs_end_within_bounds() {
     // 1M nested lists.
     let mut p = b"\x80\x02".to_vec();
-    for _ in 0..1_000_000 {
-        p.extend(b"]");
-    }
-    for _ in 0..999_999 {
-        p.push(b'a');
-    }
+    p.extend(std::iter::repeat_n(b']', 1_000_000));
+    p.extend(std::iter::repeat_n(b'a', 999_999));
     p.push(b'.');
     assert_eq!(scan(&p).verdict, Verdict::Safe);
     // A memo fan-out bomb: each list holds the previous one many times.
