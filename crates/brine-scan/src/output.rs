@@ -34,7 +34,15 @@ pub fn sanitize(s: &str) -> String {
     out
 }
 
-/// Human-readable text for one report.
+/// Human-readable text for one report: a verdict line, one line per finding, and with
+/// `show_imports` every imported global with its status.
+///
+/// ```
+/// let r = brine_scan::scan_bytes("x.pkl", b"cos\nsystem\n.", &Default::default());
+/// let text = brine_scan::output::human(&r, true);
+/// assert!(text.starts_with("x.pkl: UNSAFE"));
+/// assert!(text.contains("denied   os.system"));
+/// ```
 pub fn human(r: &Report, show_imports: bool) -> String {
     let mut s = format!(
         "{}: {} ({})\n",
@@ -84,7 +92,14 @@ pub fn human(r: &Report, show_imports: bool) -> String {
     s
 }
 
-/// JSON for a set of reports: `{"version", "summary", "files": [report…]}`.
+/// JSON for a set of reports: `{"tool", "version", "summary", "files": [report…]}`.
+///
+/// ```
+/// let r = brine_scan::scan_bytes("x.pkl", b"K\x01.", &Default::default());
+/// let v = brine_scan::output::json(&[r]);
+/// assert_eq!(v["summary"]["safe"], 1);
+/// assert_eq!(v["files"][0]["verdict"], "SAFE");
+/// ```
 pub fn json(reports: &[Report]) -> Value {
     let count = |v: Verdict| reports.iter().filter(|r| r.verdict == v).count();
     json!({
@@ -100,7 +115,14 @@ pub fn json(reports: &[Report]) -> Value {
     })
 }
 
-/// SARIF 2.1.0: one result per finding with severity mapped to error/warning/note.
+/// SARIF 2.1.0: one result per finding; UNSAFE findings are `error`, INCONCLUSIVE ones
+/// `warning`.
+///
+/// ```
+/// let r = brine_scan::scan_bytes("x.pkl", b"cos\nsystem\n.", &Default::default());
+/// let v = brine_scan::output::sarif(&[r]);
+/// assert_eq!(v["runs"][0]["results"][0]["ruleId"], "denied-global");
+/// ```
 pub fn sarif(reports: &[Report]) -> Value {
     let mut rules: Vec<&str> = reports
         .iter()
