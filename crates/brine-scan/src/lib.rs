@@ -174,15 +174,21 @@ pub fn scan_path(path: impl AsRef<Path>, opts: &Options) -> std::io::Result<Repo
 /// Files under `paths` (directories walked, symlinks not followed), in a stable order.
 pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let mut work: Vec<PathBuf> = paths.iter().rev().cloned().collect();
-    while let Some(p) = work.pop() {
-        match std::fs::symlink_metadata(&p) {
+    // Paths given by the user are followed; links found inside directories are not.
+    let mut work: Vec<(PathBuf, bool)> = paths.iter().rev().map(|p| (p.clone(), true)).collect();
+    while let Some((p, top)) = work.pop() {
+        let meta = if top {
+            std::fs::metadata(&p)
+        } else {
+            std::fs::symlink_metadata(&p)
+        };
+        match meta {
             Ok(m) if m.is_dir() => {
                 let mut kids: Vec<PathBuf> = std::fs::read_dir(&p)
                     .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
                     .unwrap_or_default();
                 kids.sort();
-                work.extend(kids.into_iter().rev());
+                work.extend(kids.into_iter().rev().map(|k| (k, false)));
             }
             Ok(m) if m.is_file() => out.push(p),
             Ok(_) => {}
