@@ -84,6 +84,7 @@ pub(crate) fn scan_member(src: &Src, ctx: &mut Ctx, depth: u32) -> String {
     }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         scan_zip(src, ctx, depth);
+        polyglot(src, ctx);
         return "zip".into();
     }
     if head.starts_with(b"\x93NUMPY") {
@@ -139,8 +140,14 @@ pub(crate) fn scan_member(src: &Src, ctx: &mut Ctx, depth: u32) -> String {
     }
     if head.len() >= 9 {
         let n = u64::from_le_bytes(head[..8].try_into().unwrap_or([0; 8]));
-        if head[8] == b'{' && n >= 2 && n.checked_add(8).is_some_and(|e| e <= len) {
+        if head[8] == b'{'
+            && n >= 2
+            && n <= 100_000_000
+            && n.checked_add(8).is_some_and(|e| e <= len)
+            && is_safetensors(src, n)
+        {
             // safetensors: a JSON header and raw tensor bytes; nothing is unpickled.
+            polyglot(src, ctx);
             return "safetensors".into();
         }
     }
@@ -948,5 +955,67 @@ impl Machine {
     pub(crate) fn push_external(&mut self, op: Opcode, off: u64, len: u64, ctx: &mut Ctx) {
         let _ = ctx;
         self.push_span(op, off, len);
+    }
+}
+
+/// A valid safetensors header: a JSON object whose tensors' data ends exactly at the end of
+/// the file (anything else is scanned as what it might be instead).
+fn is_safetensors(src: &Src, n: u64) -> bool {
+    let Some(h) = src.get(8, n) else { return false };
+    let Ok(serde_json::Value::Object(m)) = serde_json::from_slice::<serde_json::Value>(&h) else {
+        return false;
+    };
+    let mut end = 0u64;
+    for (k, v) in &m {
+        if k == "__metadata__" {
+            continue;
+        }
+        match v["data_offsets"][1].as_u64() {
+            Some(e) => end = end.max(e),
+            None => return false,
+        }
+    }
+    8 + n + end == src.len()
+}
+
+/// Bytes that are a container for one loader may be a pickle for another (`PK` is a PERSID
+/// line): read them as a pickle too, and keep only what would run code if they were.
+fn polyglot(src: &Src, ctx: &mut Ctx) {
+    let mut scratch = crate::report::Sink::default();
+    {
+        let mut sub = Ctx {
+            policy: ctx.policy,
+            sink: &mut scratch,
+            member: ctx.member.clone(),
+            limits: ctx.limits,
+            nested: ctx.nested,
+            torch: None,
+            torchscript: false,
+        };
+        scan_one(src, 0, &mut sub, true, false);
+    }
+    let calls = scratch
+        .findings
+        .iter()
+        .any(|f| f.verdict == Verdict::Unsafe);
+    if calls {
+        ctx.finding(
+            "polyglot",
+            Severity::High,
+            Verdict::Unsafe,
+            Some(0),
+            None,
+            None,
+            None,
+            "this container is also a pickle that imports or calls code when read with pickle.load"
+                .into(),
+        );
+        for f in scratch
+            .findings
+            .into_iter()
+            .filter(|f| f.verdict == Verdict::Unsafe)
+        {
+            ctx.sink.add(f);
+        }
     }
 }
