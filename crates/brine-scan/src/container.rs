@@ -141,8 +141,7 @@ pub(crate) fn scan_member(src: &Src, ctx: &mut Ctx, depth: u32) -> String {
     if head.len() >= 9 {
         let n = u64::from_le_bytes(head[..8].try_into().unwrap_or([0; 8]));
         if head[8] == b'{'
-            && n >= 2
-            && n <= 100_000_000
+            && (2..=100_000_000).contains(&n)
             && n.checked_add(8).is_some_and(|e| e <= len)
             && is_safetensors(src, n)
         {
