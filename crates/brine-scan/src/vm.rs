@@ -1080,18 +1080,15 @@ impl Machine {
             REDUCE => {
                 let args = self.pop()?;
                 let func = self.pop()?;
-                if !self.might_be_tuple(args) {
-                    return raise("argument list must be a tuple");
-                }
+                // The C unpickler wants a tuple here, pickle.py takes any iterable
+                // (`func(*args)`): follow the more permissive reader.
                 let r = self.call(func, args, Val::Empty, "call", at, op, ctx, src, 0)?;
                 self.push(r, ctx)?;
             }
             NEWOBJ => {
                 let args = self.pop()?;
                 let cls = self.pop()?;
-                if !self.might_be_tuple(args) {
-                    return raise("NEWOBJ expected an arg tuple");
-                }
+                // Any iterable for pickle.py (`cls.__new__(cls, *args)`), as for REDUCE.
                 let r = self.call(cls, args, Val::Empty, "new", at, op, ctx, src, 0)?;
                 self.push(r, ctx)?;
             }
@@ -1130,16 +1127,6 @@ impl Machine {
             }
         }
         Ok(Step::Go)
-    }
-
-    fn might_be_tuple(&self, v: Val) -> bool {
-        match v {
-            Val::Ref(_) => matches!(
-                self.node(v),
-                Some(Node::Tuple(_) | Node::Unknown(_) | Node::Obj(_) | Node::Persistent(_))
-            ),
-            _ => false,
-        }
     }
 
     fn class_name(&self, v: Val) -> Option<String> {
@@ -1768,11 +1755,9 @@ impl Machine {
             Some(Node::AttrGetter(_))
             | Some(Node::ItemGetter(_))
             | Some(Node::MethodCaller(_, _)) => {}
-            _ => {
-                if state != Val::None {
-                    return raise("object has no attribute '__dict__'");
-                }
-            }
+            // Plain values: the C unpickler raises for any state but None, pickle.py only
+            // for a non-empty one; carry on, so that whatever either reader reaches is seen.
+            _ => {}
         }
         if cls.as_deref() == Some("joblib.numpy_pickle.NumpyArrayWrapper") {
             return Ok(Step::RawPayload(self.joblib_payload(state, src)));

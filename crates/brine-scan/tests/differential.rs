@@ -1,4 +1,4 @@
-//! Differential test of the symbolic machine against CPython's C unpickler: seeded random
+//! Differential test of the symbolic machine against CPython's C unpickler and pickle.py: seeded random
 //! pickles are loaded by a `pickle.Unpickler` whose `find_class` records each request and
 //! returns a harmless stand-in. The globals the scanner reports must start with exactly the
 //! ones CPython asks for, in the same order (the scanner may see more after a point where
@@ -201,22 +201,29 @@ class Stub:
     def extend(self, x): pass
     def __setitem__(self, k, v): pass
     def add(self, x): pass
-class U(pickle.Unpickler):
-    def find_class(self, m, n):
-        CALLS.append(m + '.' + n)
-        return Stub
-    def persistent_load(self, pid): return Stub()
+def recorder(base):
+    class U(base):
+        def find_class(self, m, n):
+            CALLS.append(m + '.' + n)
+            return Stub
+        def persistent_load(self, pid): return Stub()
+    return U
+C, PY = recorder(pickle.Unpickler), recorder(pickle._Unpickler)
 for line in sys.stdin:
-    CALLS = []
-    err = False
-    try:
-        U(io.BytesIO(bytes.fromhex(line.strip()))).load()
-    except Exception as e:
-        err = True
-    seen = []
-    for c in CALLS:
-        if c not in seen: seen.append(c)
-    print(json.dumps([seen, err]))
+    data = bytes.fromhex(line.strip())
+    out = []
+    for U in (C, PY):
+        CALLS = []
+        err = False
+        try:
+            U(io.BytesIO(data)).load()
+        except Exception as e:
+            err = True
+        seen = []
+        for c in CALLS:
+            if c not in seen: seen.append(c)
+        out += [seen, err]
+    print(json.dumps(out))
 "#;
 
 #[test]
@@ -258,32 +265,37 @@ fn globals_match_cpython_find_class() {
     let (mut full, mut with_globals, mut bad) = (0, 0, Vec::new());
     for (case, line) in cases.iter().zip(lines) {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let py: Vec<String> = v[0]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap().to_string())
-            .collect();
-        let py_err = v[1].as_bool().unwrap();
         let rep = scan_bytes("case", case, &opts);
         let ours: Vec<String> = rep.imports.iter().map(|i| i.name.clone()).collect();
         let ours_err = rep
             .findings
             .iter()
             .any(|f| f.rule == "parse-error" || f.rule == "trailing-data");
-        if !py_err {
-            full += 1;
-        }
-        if !py.is_empty() {
-            with_globals += 1;
-        }
-        let prefix_ok = ours.len() >= py.len() && ours[..py.len()] == py[..];
-        let equal_ok = py_err || (ours == py && !ours_err);
-        if !prefix_ok || !equal_ok {
-            let hex: String = case.iter().map(|b| format!("{b:02x}")).collect();
-            bad.push(format!(
-                "{hex}\n  cpython {py:?} err={py_err}\n  scanner {ours:?} err={ours_err}"
-            ));
+        // [C unpickler calls, C raised, pickle.py calls, pickle.py raised]
+        for (which, k) in [("_pickle", 0), ("pickle.py", 2)] {
+            let py: Vec<String> = v[k]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_string())
+                .collect();
+            let py_err = v[k + 1].as_bool().unwrap();
+            if k == 0 {
+                if !py_err {
+                    full += 1;
+                }
+                if !py.is_empty() {
+                    with_globals += 1;
+                }
+            }
+            let prefix_ok = ours.len() >= py.len() && ours[..py.len()] == py[..];
+            let equal_ok = py_err || (ours == py && !ours_err);
+            if !prefix_ok || !equal_ok {
+                let hex: String = case.iter().map(|b| format!("{b:02x}")).collect();
+                bad.push(format!(
+                    "{hex}\n  {which} {py:?} err={py_err}\n  scanner {ours:?} err={ours_err}"
+                ));
+            }
         }
     }
     println!(
