@@ -2168,18 +2168,59 @@ impl Machine {
                 self.memo_len += 1;
                 return Some(1);
             }
-            b'q' => {
-                let i = *data.get(p + 1)? as usize;
+            b'q' | b'r' => {
+                let (i, n) = if b == b'q' {
+                    (*data.get(p + 1)? as usize, 2)
+                } else {
+                    (
+                        u32::from_le_bytes(data.get(p + 1..p + 5)?.try_into().ok()?) as usize,
+                        5,
+                    )
+                };
                 if self.stack.len() <= self.fence() {
                     return None;
                 }
                 let v = *self.stack.last()?;
                 if i < self.memo.len() && self.memo[i] != Val::Empty {
                     self.memo[i] = v;
-                    return Some(2);
+                    return Some(n);
+                }
+                // The usual case at protocols 1-3: the next free index.
+                if i == self.memo.len()
+                    && self.memo_len == self.memo.len()
+                    && self.memo_map.is_empty()
+                    && self.memo_len < ctx.limits.max_memo_entries
+                {
+                    self.memo.push(v);
+                    self.memo_len += 1;
+                    return Some(n);
                 }
                 return None;
             }
+            b'j' => (
+                self.memo_get(u32::from_le_bytes(data.get(p + 1..p + 5)?.try_into().ok()?) as u64)?,
+                5,
+            ),
+            b'X' => {
+                let len = u32::from_le_bytes(data.get(p + 1..p + 5)?.try_into().ok()?) as usize;
+                let s = data.get(p + 5..(p + 5).checked_add(len)?)?;
+                std::str::from_utf8(s).ok()?;
+                (
+                    Val::Str(Span::new(base + p as u64 + 5, len as u64)?),
+                    5 + len,
+                )
+            }
+            b'C' => {
+                let len = *data.get(p + 1)? as usize;
+                data.get(p + 2..p + 2 + len)?;
+                (
+                    Val::Bytes(Span::new(base + p as u64 + 2, len as u64)?),
+                    2 + len,
+                )
+            }
+            b']' => (self.alloc(Node::List(Seq::default())), 1),
+            b'}' => (self.alloc(Node::Dict(Map::default())), 1),
+            b')' => (self.alloc(Node::Tuple(Seq::default())), 1),
             _ => return None,
         };
         self.stack.push(v);
