@@ -252,13 +252,16 @@ pub(crate) fn scan_one(
     let mut frame_end: Option<u64> = None;
     let mut ops: u64 = 0;
     let mut buf = Vec::new();
+    let mut want: usize = 64 << 10;
     let len = src.len();
     let dec_limits = brine_core::Limits {
         max_line: 1 << 20,
         ..brine_core::Limits::default()
     };
     loop {
-        let window = src.window(pos, WINDOW, &mut buf);
+        // Windows start small (most streams that fail, fail early) and grow to WINDOW.
+        let window = src.window(pos, want, &mut buf);
+        want = (want * 4).min(WINDOW);
         let wbase = pos;
         let whole = wbase + window.len() as u64 >= len;
         let mut dec = Decoder::with_read(brine_core::SliceRead::new(window), dec_limits.clone());
