@@ -83,8 +83,9 @@ pub(crate) fn scan_member(src: &Src, ctx: &mut Ctx, depth: u32) -> String {
         return "nested".into();
     }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        // No polyglot pass: as a pickle a zip starts with a PERSID line, which plain
+        // pickle.load refuses, and loaders with persistent_load (torch) open zips as zips.
         scan_zip(src, ctx, depth);
-        polyglot(src, ctx);
         return "zip".into();
     }
     if head.starts_with(b"\x93NUMPY") {
@@ -980,8 +981,9 @@ fn is_safetensors(src: &Src, n: u64) -> bool {
     8 + n + end == src.len()
 }
 
-/// Bytes that are a container for one loader may be a pickle for another (`PK` is a PERSID
-/// line): read them as a pickle too, and keep only what would run code if they were.
+/// Bytes that are a container for one loader may be a pickle for another (a safetensors
+/// header length can start with any opcode): read them as a pickle too, and keep only the
+/// imports and calls that would run code if they were.
 fn polyglot(src: &Src, ctx: &mut Ctx) {
     let mut scratch = crate::report::Sink::default();
     {

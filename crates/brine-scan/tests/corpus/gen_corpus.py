@@ -250,10 +250,6 @@ def gen_containers():
     with zipfile.ZipFile(bio, 'w') as z:
         z.writestr('inner.zip', tz)
     mal('nested_zip.zip', bio.getvalue(), 'torch zip inside a zip', 'modelscan PR #106')
-    poly = io.BytesIO()
-    with zipfile.ZipFile(poly, 'w') as z:
-        z.writestr('a.txt', b'hi')
-    mal('zip_pickle_polyglot.zip', b'PK\x03\x04x\n0' + evil[2:] + poly.getvalue(), 'valid zip that is also a pickle (PERSID line, then payload)', 'polyglot')
     mal('malicious_deflated.pt', torch_zip(evil, {'0': b'\0' * 16}, method=zipfile.ZIP_DEFLATED), 'deflated data.pkl', 'zip')
     for name, comp in (('gz', gzip.compress), ('bz2', bz2.compress), ('xz', lzma.compress), ('zlib', zlib.compress),
                        ('lzma', lambda b: lzma.compress(b, format=lzma.FORMAT_ALONE))):
