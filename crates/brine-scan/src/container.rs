@@ -998,10 +998,18 @@ fn polyglot(src: &Src, ctx: &mut Ctx) {
         };
         scan_one(src, 0, &mut sub, true, false);
     }
-    let calls = scratch
-        .findings
-        .iter()
-        .any(|f| f.verdict == Verdict::Unsafe);
+    let code = |f: &crate::report::Finding| {
+        matches!(
+            f.rule,
+            "denied-global"
+                | "unknown-global"
+                | "dangerous-call"
+                | "global-mutation"
+                | "planted-attribute"
+                | "computed-global"
+        )
+    };
+    let calls = scratch.findings.iter().any(code);
     if calls {
         ctx.finding(
             "polyglot",
@@ -1014,11 +1022,7 @@ fn polyglot(src: &Src, ctx: &mut Ctx) {
             "this container is also a pickle that imports or calls code when read with pickle.load"
                 .into(),
         );
-        for f in scratch
-            .findings
-            .into_iter()
-            .filter(|f| f.verdict == Verdict::Unsafe)
-        {
+        for f in scratch.findings.into_iter().filter(code) {
             ctx.sink.add(f);
         }
     }
