@@ -268,10 +268,11 @@ pub(crate) fn scan_one(
         let mut dec = Decoder::with_read(brine_core::SliceRead::new(window), dec_limits.clone());
         let restart: Option<u64>;
         loop {
-            if let Some((data, p)) = dec.get_ref().slice_view() {
-                if let Some(n) = m.fast(data, p, wbase, ctx) {
+            if let Some((data, p0)) = dec.get_ref().slice_view() {
+                // A tight loop over the commonest opcodes; anything else goes to the decoder.
+                let mut p = p0;
+                while let Some(n) = m.fast(data, p, wbase, ctx) {
                     ops += 1;
-                    dec.get_mut().set_offset(p + n);
                     if let Some(fe) = frame_end {
                         let (at, end) = (wbase + p as u64, wbase + (p + n) as u64);
                         if at < fe && end > fe {
@@ -282,7 +283,10 @@ pub(crate) fn scan_one(
                             frame_end = None;
                         }
                     }
-                    continue;
+                    p += n;
+                }
+                if p != p0 {
+                    dec.get_mut().set_offset(p);
                 }
             }
             let ins_start = wbase + dec.offset();
