@@ -56,6 +56,19 @@ fn anomaly(ctx: &mut Ctx, rule: &'static str, member: &str, message: String) {
 pub(crate) fn scan_member(src: &Src, ctx: &mut Ctx, depth: u32) -> String {
     let len = src.len();
     let head = src.get(0, 512).map(|c| c.into_owned()).unwrap_or_default();
+    if head.is_empty() && len > 0 {
+        ctx.finding(
+            "read-error",
+            Severity::Medium,
+            Verdict::Inconclusive,
+            None,
+            None,
+            None,
+            None,
+            "the input could not be read".into(),
+        );
+        return "unreadable".into();
+    }
     if len == 0 {
         ctx.finding(
             "empty-input",
@@ -264,6 +277,8 @@ pub(crate) fn scan_one(
         let window = src.window(pos, want, &mut buf);
         want = (want * 4).min(WINDOW);
         let wbase = pos;
+        let wlen = window.len();
+        let mut retry = false;
         let whole = wbase + window.len() as u64 >= len;
         let mut dec = Decoder::with_read(brine_core::SliceRead::new(window), dec_limits.clone());
         let restart: Option<u64>;
@@ -317,7 +332,10 @@ pub(crate) fn scan_one(
                 }
                 Err(e) => {
                     if e.is_eof() && !whole {
-                        if ins_start > wbase {
+                        // Re-read from this instruction, with a larger window if it alone
+                        // did not fit.
+                        if ins_start > wbase || (wlen > 0 && wlen < WINDOW) {
+                            retry = ins_start == wbase;
                             restart = Some(ins_start);
                             break;
                         }
@@ -397,7 +415,7 @@ pub(crate) fn scan_one(
             }
         }
         match restart {
-            Some(p) if p > pos || (p == pos && p > wbase) => pos = p,
+            Some(p) if p > pos || (p == pos && retry) => pos = p,
             Some(p) if p == pos => {
                 // No progress possible: treat as truncated.
                 parse_error(ctx, p, None, "pickle data was truncated", false);

@@ -223,3 +223,31 @@ fn zip_anomalies_are_never_safe() {
     assert_eq!(r.verdict, Verdict::Inconclusive);
     assert!(r.findings.iter().any(|f| f.rule == "zip-crc-mismatch"));
 }
+
+#[test]
+fn file_windows_handle_long_lines_and_big_arguments() {
+    let dir = std::env::temp_dir().join(format!("brine-scan-win-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A 900 kB text line after 150 kB of opcodes: larger than the first windows.
+    let mut p = b"\x80\x02".to_vec();
+    p.extend(std::iter::repeat_n(*b"K\x01", 50_000).flatten());
+    p.extend(std::iter::repeat_n(b'0', 50_000));
+    p.push(b'V');
+    p.extend(std::iter::repeat_n(b'a', 900_000));
+    p.extend(b"\n0cos\nsystem\n.");
+    let f = dir.join("long.pkl");
+    std::fs::write(&f, &p).unwrap();
+    let r = brine_scan::scan_path(&f, &Options::default()).unwrap();
+    assert_eq!(r.verdict, Verdict::Unsafe);
+    assert_eq!(r.findings[0].offset, Some(p.len() as u64 - 12));
+    // A 9 MB BINBYTES (larger than any window), then a payload.
+    let mut p = b"\x80\x04B".to_vec();
+    p.extend((9u32 << 20).to_le_bytes());
+    p.extend(std::iter::repeat_n(b'c', 9 << 20));
+    p.extend(b"0cos\nsystem\n.");
+    let f = dir.join("big.pkl");
+    std::fs::write(&f, &p).unwrap();
+    let r = brine_scan::scan_path(&f, &Options::default()).unwrap();
+    assert_eq!(r.verdict, Verdict::Unsafe, "{:?}", r.findings);
+    std::fs::remove_dir_all(&dir).ok();
+}
