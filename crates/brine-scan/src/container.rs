@@ -164,6 +164,11 @@ pub(crate) fn scan_member(src: &Src, ctx: &mut Ctx, depth: u32) -> String {
             return "safetensors".into();
         }
     }
+    if Opcode::from_byte(head[0]).is_none() && is_text(&head) {
+        // README, JSON configs, tokenizers: pickle.load fails on the first byte, and text
+        // hides no container; reported so, without making a directory scan INCONCLUSIVE.
+        return "text".into();
+    }
     if Opcode::from_byte(head[0]).is_none() {
         ctx.finding(
             "unknown-format",
@@ -1048,4 +1053,17 @@ fn polyglot(src: &Src, ctx: &mut Ctx) {
             ctx.sink.add(f);
         }
     }
+}
+
+/// Printable UTF-8 (a truncated last character allowed), no control bytes but tab/newlines.
+fn is_text(head: &[u8]) -> bool {
+    let valid = match std::str::from_utf8(head) {
+        Ok(_) => head.len(),
+        Err(e) if e.error_len().is_none() => e.valid_up_to(),
+        Err(_) => return false,
+    };
+    valid > 0
+        && head[..valid]
+            .iter()
+            .all(|&b| b >= 0x20 || matches!(b, b'\t' | b'\n' | b'\r'))
 }
