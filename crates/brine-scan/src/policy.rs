@@ -68,9 +68,12 @@ pub struct Policy {
 impl Policy {
     /// The built-in policy.
     pub fn builtin() -> Policy {
-        // The embedded file is tested; failing here would be a build defect, so fall back to
-        // an empty (deny-everything) policy rather than panicking.
-        Policy::from_toml(BUILTIN_POLICY).unwrap_or_default()
+        // Parsed once per process. The embedded file is tested; failing here would be a build
+        // defect, so fall back to an empty (deny-everything) policy rather than panicking.
+        static BUILTIN: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
+        BUILTIN
+            .get_or_init(|| Policy::from_toml(BUILTIN_POLICY).unwrap_or_default())
+            .clone()
     }
 
     /// Parses a policy in the built-in TOML format (`version`, `[allow]`, `[deny]`,
