@@ -14,10 +14,13 @@ use crate::color::ColorChoice;
     brine dis model.pkl | less\n  \
     brine convert model.pkl model.json          # lossless typed JSON\n  \
     brine convert model.json model.pkl          # and back, byte for byte\n  \
-    brine convert model.pkl - --to json-plain   # natural JSON, losses reported on stderr\n\n\
+    brine convert model.pkl - --to json-plain   # natural JSON, losses reported on stderr\n  \
+    brine scan ~/Downloads/model.pt             # would loading it run code?\n  \
+    brine tensors model.pt                      # every tensor: name, dtype, shape\n\n\
     Compressed inputs (gzip, zlib, bz2, xz, lzma, zstd, lz4) are read transparently; `-` means \
     standard input or output everywhere.\n\n\
-    Exit codes: 0 success, 1 findings (scan), 2 error.")]
+    Exit codes: 0 success, 1 findings (scan: something UNSAFE), 2 error, 3 scan INCONCLUSIVE \
+    (nothing UNSAFE, but not everything provably SAFE).")]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -106,6 +109,17 @@ pub enum Command {
         `pickle.load` read. A directory without the marker is refused.\n\n\
         Exit codes: 0 success, 2 error.")]
     Memo(MemoArgs),
+    /// Does loading this file run code? SAFE / UNSAFE / INCONCLUSIVE, explained, without running it.
+    #[command(after_help = "Examples:\n  \
+        brine scan model.pt\n  \
+        brine scan --format json models/\n  \
+        brine scan --allow mypkg.Model --policy extra.toml ckpt.bin\n\n\
+        Files are recognised by content (pickle, torch zip and legacy, TorchScript, npy/npz, joblib, \
+        gzip/zlib/bz2/xz/lzma/zstd/lz4, nested zip); directories are scanned in parallel. Every \
+        global not on the allow-list is a finding.\n\n\
+        Exit codes: 0 every file SAFE, 1 something UNSAFE, 2 error (a file could not be read), \
+        3 INCONCLUSIVE (nothing UNSAFE, but not everything could be proved SAFE).")]
+    Scan(ScanArgs),
 }
 
 /// Arguments of `brine memo`.
@@ -166,6 +180,26 @@ pub struct TensorsArgs {
     /// Lift the limits meant for untrusted input.
     #[arg(long)]
     pub trusted: bool,
+}
+
+/// Arguments of `brine scan`.
+#[derive(Debug, clap::Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, default_value = "human", value_parser = ["human", "json", "sarif"])]
+    pub format: String,
+    /// Also allow this global (`module.qualname` or `module.*`); repeatable.
+    #[arg(long, value_name = "MODULE.NAME")]
+    pub allow: Vec<String>,
+    /// Merge this TOML policy file into the built-in policy.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// List every imported global with its verdict (human format).
+    #[arg(long)]
+    pub imports: bool,
 }
 
 /// Arguments of `brine dis`.

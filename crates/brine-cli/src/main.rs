@@ -1,6 +1,6 @@
 //! The `brine` command: convert and inspect Python pickles without running them.
 //!
-//! Exit codes: 0 success, 1 findings (reserved for `brine scan`), 2 error.
+//! Exit codes: 0 success, 1 findings (`brine scan`: UNSAFE), 2 error, 3 `brine scan` INCONCLUSIVE.
 
 use std::io;
 use std::process::ExitCode;

@@ -11,6 +11,7 @@ mod convert_ml;
 mod dis;
 mod memo;
 mod optimize;
+mod scan;
 mod show;
 mod tensors;
 
@@ -23,5 +24,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Show(args) => show::run(&args),
         Command::Tensors(args) => tensors::run(&args),
         Command::Memo(args) => memo::run(&args),
+        Command::Scan(args) => scan::run(&args),
     }
 }

@@ -1,0 +1,174 @@
+//! Report rendering: human text with sanitized names, JSON, and SARIF 2.1.0.
+
+use serde_json::{json, Value};
+
+use crate::report::{Report, Verdict};
+
+/// Escapes control characters, ANSI escapes and bidi overrides so hostile names cannot
+/// rewrite the terminal or reorder what the reader sees.
+///
+/// ```
+/// assert_eq!(brine_scan::output::sanitize("a\x1b[31mb\u{202e}c\n"), "a\\x1b[31mb\\u{202e}c\\n");
+/// ```
+pub fn sanitize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if (0x80..0xa0).contains(&(c as u32)) => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            '\u{200e}'
+            | '\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{061c}' => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Human-readable text for one report: a verdict line, one line per finding, and with
+/// `show_imports` every imported global with its status.
+///
+/// ```
+/// let r = brine_scan::scan_bytes("x.pkl", b"cos\nsystem\n.", &Default::default());
+/// let text = brine_scan::output::human(&r, true);
+/// assert!(text.starts_with("x.pkl: UNSAFE"));
+/// assert!(text.contains("denied   os.system"));
+/// ```
+pub fn human(r: &Report, show_imports: bool) -> String {
+    let mut s = format!(
+        "{}: {} ({})\n",
+        sanitize(&r.path),
+        r.verdict.as_str(),
+        sanitize(&r.format)
+    );
+    for f in &r.findings {
+        if f.severity == crate::Severity::Info {
+            continue;
+        }
+        let mut loc = String::new();
+        if !f.member.is_empty() {
+            loc.push_str(&format!("{} ", sanitize(&f.member)));
+        }
+        if let Some(o) = f.offset {
+            loc.push_str(&format!("@{o} "));
+        }
+        if let Some(op) = f.opcode {
+            loc.push_str(&format!("{op} "));
+        }
+        s.push_str(&format!("  [{}] {} {}", f.severity.as_str(), f.rule, loc));
+        if let Some(c) = &f.callable {
+            s.push_str(&sanitize(c));
+            if let Some(a) = &f.args {
+                s.push_str(&sanitize(a));
+            }
+            s.push(' ');
+        }
+        s.push_str(&format!("— {}", sanitize(&f.message)));
+        if f.repeats > 0 {
+            s.push_str(&format!(" (+{} more)", f.repeats));
+        }
+        s.push('\n');
+    }
+    if show_imports && !r.imports.is_empty() {
+        s.push_str("  imports:\n");
+        for i in &r.imports {
+            let m = if i.member.is_empty() {
+                String::new()
+            } else {
+                format!("{} ", sanitize(&i.member))
+            };
+            s.push_str(&format!("    {:8} {}{}\n", i.status, m, sanitize(&i.name)));
+        }
+    }
+    s
+}
+
+/// JSON for a set of reports: `{"tool", "version", "summary", "files": [report…]}`.
+///
+/// ```
+/// let r = brine_scan::scan_bytes("x.pkl", b"K\x01.", &Default::default());
+/// let v = brine_scan::output::json(&[r]);
+/// assert_eq!(v["summary"]["safe"], 1);
+/// assert_eq!(v["files"][0]["verdict"], "SAFE");
+/// ```
+pub fn json(reports: &[Report]) -> Value {
+    let count = |v: Verdict| reports.iter().filter(|r| r.verdict == v).count();
+    json!({
+        "tool": "brine scan",
+        "version": env!("CARGO_PKG_VERSION"),
+        "summary": {
+            "files": reports.len(),
+            "safe": count(Verdict::Safe),
+            "unsafe": count(Verdict::Unsafe),
+            "inconclusive": count(Verdict::Inconclusive),
+        },
+        "files": reports,
+    })
+}
+
+/// SARIF 2.1.0: one result per finding; UNSAFE findings are `error`, INCONCLUSIVE ones
+/// `warning`.
+///
+/// ```
+/// let r = brine_scan::scan_bytes("x.pkl", b"cos\nsystem\n.", &Default::default());
+/// let v = brine_scan::output::sarif(&[r]);
+/// assert_eq!(v["runs"][0]["results"][0]["ruleId"], "denied-global");
+/// ```
+pub fn sarif(reports: &[Report]) -> Value {
+    let mut rules: Vec<&str> = reports
+        .iter()
+        .flat_map(|r| r.findings.iter().map(|f| f.rule))
+        .collect();
+    rules.sort_unstable();
+    rules.dedup();
+    let results: Vec<Value> = reports
+        .iter()
+        .flat_map(|r| {
+            r.findings.iter().map(move |f| {
+                let level = match f.verdict {
+                    Verdict::Unsafe => "error",
+                    Verdict::Inconclusive => "warning",
+                    Verdict::Safe => "note",
+                };
+                let mut text = f.message.clone();
+                if let Some(c) = &f.callable {
+                    text = format!("{c}{}: {text}", f.args.clone().unwrap_or_default());
+                }
+                json!({
+                    "ruleId": f.rule,
+                    "level": level,
+                    "message": {"text": text},
+                    "locations": [{
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": r.path},
+                            "region": {"byteOffset": f.offset.unwrap_or(0)}
+                        },
+                        "logicalLocations": [{"name": f.member, "kind": "member"}]
+                    }],
+                    "properties": {"severity": f.severity, "verdict": f.verdict, "opcode": f.opcode}
+                })
+            })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "brine scan",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules.iter().map(|r| json!({"id": r})).collect::<Vec<_>>()
+            }},
+            "results": results
+        }]
+    })
+}
