@@ -271,7 +271,7 @@ fn show_colours_only_when_asked() {
 fn help_texts_show_examples_and_exit_codes() {
     let top = brine(&["--help"], b"");
     let top = String::from_utf8(ok(&top).stdout.clone()).unwrap();
-    assert!(top.contains("Exit codes: 0 success, 1 findings (scan), 2 error."));
+    assert!(top.contains("Exit codes: 0 success, 1 findings (scan: something UNSAFE), 2 error, 3"));
     assert!(top.contains("brine convert model.json model.pkl"));
     for cmd in ["convert", "dis", "optimize", "show"] {
         let out = brine(&[cmd, "--help"], b"");
