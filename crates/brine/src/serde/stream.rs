@@ -41,10 +41,12 @@ pub(crate) fn to_vec<T: Serialize + ?Sized>(
     max_depth: usize,
 ) -> Option<Vec<u8>> {
     let mut s = StreamSer {
-        enc: Encoder::new(proto),
+        // Room for a small value without regrowing from empty (one allocation either way).
+        enc: Encoder::with_buffer(Vec::with_capacity(256), proto),
         proto,
         memo_len: 0,
-        names: AddrMap::default(),
+        // A struct's or enum's names, without rehashing as they come.
+        names: AddrMap::with_capacity_and_hasher(32, Default::default()),
         recent: [(0, 0, 0); RECENT],
         plain: (0, 0),
         chars: Vec::new(),
