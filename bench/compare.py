@@ -145,6 +145,14 @@ def time_brine(exe, paths, env):
     return out
 
 
+def fmt(secs):
+    if secs < 1e-6:
+        return f"{secs * 1e9:.0f} ns"
+    if secs >= 1e-3:
+        return f"{secs * 1e3:.2f} ms"
+    return f"{secs * 1e6:.1f} µs"
+
+
 def main():
     quick = "--quick" in sys.argv
     rounds = 5
@@ -221,13 +229,6 @@ def main():
               f" | {fmt(med(mapped))} | {cell(spd)} | {fmt(med(dumps))} | {fmt(med(enc))} | {rng(renc)}"
               f" | {cell(spe)} | {peaks[path] / size:.2f} | {same} |")
 
-
-def fmt(secs):
-    if secs < 1e-6:
-        return f"{secs * 1e9:.0f} ns"
-    if secs >= 1e-3:
-        return f"{secs * 1e3:.2f} ms"
-    return f"{secs * 1e6:.1f} µs"
 
     print()
     print("Typed (serde) decode into Rust types and encode from them (`examples/bench_typed.rs`);"

@@ -6,7 +6,8 @@
 //!
 //! Profiling: `BRINE_PROFILE=N bench_typed records_100k.pickle` times N typed decodes and their
 //! parts (graph decode, walk, clone of the records); with `BRINE_PROFILE_ONLY=1` (borrowed
-//! records), `owned` (owned records), `unit` (the pyperformance unit from that file) or `encode` it only runs that, for
+//! records), `owned` (owned records), `unit` (the pyperformance unit from that file), `encode` or
+//! `encode_unit` (`BRINE_ENCODE_GRAPH=1`: by the graph path) it only runs that, for
 //! `perf record` or `valgrind --tool=callgrind`.
 
 use std::path::Path;
@@ -70,6 +71,20 @@ fn time<T: DeserializeOwned + Serialize>(
     Ok((decode, encode, sp_decode))
 }
 
+/// `brine::to_vec`, or with `BRINE_ENCODE_GRAPH` set the graph path (value graph, then the
+/// pickler: what `brine::serde::Serializer` does), to compare the two writers' costs.
+fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, brine::Error> {
+    if std::env::var_os("BRINE_ENCODE_GRAPH").is_none() {
+        return brine::to_vec(v);
+    }
+    let mut out = Vec::new();
+    v.serialize(&mut brine::serde::Serializer::new(
+        &mut out,
+        brine::DumpOptions::new(),
+    ))?;
+    Ok(out)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `BRINE_PROFILE=N`: only decode the records file N times (for perf / callgrind).
     if let Ok(n) = std::env::var("BRINE_PROFILE") {
@@ -91,7 +106,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("encode") {
             let v: Vec<Record> = brine::from_slice(&data)?;
             for _ in 0..n {
-                std::hint::black_box(brine::to_vec(&v)?);
+                std::hint::black_box(encode(&v)?);
+            }
+            return Ok(());
+        }
+        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("encode_unit") {
+            let v: Unit = brine::from_slice(&data)?;
+            for _ in 0..n {
+                std::hint::black_box(encode(&v)?);
             }
             return Ok(());
         }

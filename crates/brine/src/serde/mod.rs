@@ -121,6 +121,7 @@
 
 mod de;
 mod ser;
+mod stream;
 mod types;
 
 use std::io;
@@ -187,18 +188,26 @@ pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
 
 /// Writes `value` as a pickle with options (protocol 0–5, `fix_imports`, limits).
 pub fn to_vec_with<T: Serialize + ?Sized>(value: &T, opts: DumpOptions) -> Result<Vec<u8>> {
+    if let Some(out) = streamed(value, &opts) {
+        return Ok(out);
+    }
     let mut out = Vec::new();
-    to_writer_with(&mut out, value, opts)?;
+    graph_to_writer(&mut out, value, opts)?;
     Ok(out)
 }
 
-/// Writes `value` as a pickle at protocol 4 to a writer.
-pub fn to_writer<T: Serialize + ?Sized>(writer: impl io::Write, value: &T) -> Result<()> {
-    to_writer_with(writer, value, DumpOptions::default())
+/// The pickle of `value` from the streaming writer, when it handles the whole value (the
+/// common case); `None` sends the value to the graph path, which writes the same bytes.
+/// A buffer callback is the pickler's business (it also rejects it below protocol 5).
+fn streamed<T: Serialize + ?Sized>(value: &T, opts: &DumpOptions) -> Option<Vec<u8>> {
+    if opts.buffer_callback.is_some() {
+        return None;
+    }
+    stream::to_vec(value, opts.protocol, opts.limits.max_depth)
 }
 
-/// Writes `value` as a pickle to a writer with options.
-pub fn to_writer_with<T: Serialize + ?Sized>(
+/// Writes `value` by the graph path: a value graph, then the pickler.
+fn graph_to_writer<T: Serialize + ?Sized>(
     writer: impl io::Write,
     value: &T,
     opts: DumpOptions,
@@ -208,6 +217,23 @@ pub fn to_writer_with<T: Serialize + ?Sized>(
     let mut graph = ser.graph;
     graph.set_root(root);
     crate::dump_with(&graph, writer, opts)
+}
+
+/// Writes `value` as a pickle at protocol 4 to a writer.
+pub fn to_writer<T: Serialize + ?Sized>(writer: impl io::Write, value: &T) -> Result<()> {
+    to_writer_with(writer, value, DumpOptions::default())
+}
+
+/// Writes `value` as a pickle to a writer with options.
+pub fn to_writer_with<T: Serialize + ?Sized>(
+    mut writer: impl io::Write,
+    value: &T,
+    opts: DumpOptions,
+) -> Result<()> {
+    match streamed(value, &opts) {
+        Some(out) => writer.write_all(&out).map_err(Error::from),
+        None => graph_to_writer(writer, value, opts),
+    }
 }
 
 /// The value graph of `value` (its root set), as [`loads`](crate::loads) would give for

@@ -19,7 +19,7 @@ use super::MAX_TYPED_DEPTH;
 /// from the same static every time, so this is exact enough and far cheaper than hashing the
 /// text (two equal names at different addresses just get two nodes).
 #[derive(Default)]
-struct AddrHasher(u64);
+pub(super) struct AddrHasher(u64);
 
 impl Hasher for AddrHasher {
     fn finish(&self) -> u64 {
@@ -35,9 +35,10 @@ impl Hasher for AddrHasher {
     }
 }
 
-type AddrMap<V = NodeId> = HashMap<(usize, usize), V, BuildHasherDefault<AddrHasher>>;
+pub(super) type AddrMap<V = NodeId> = HashMap<(usize, usize), V, BuildHasherDefault<AddrHasher>>;
 
-fn addr(s: &'static str) -> (usize, usize) {
+/// The key of a static name in an [`AddrMap`].
+pub(super) fn addr(s: &'static str) -> (usize, usize) {
     (s.as_ptr() as usize, s.len())
 }
 
