@@ -214,7 +214,11 @@ impl Array {
                     )));
                 }
             }
-            _ => return Err(Error::data(format!("data kind does not match dtype {dtype}"))),
+            _ => {
+                return Err(Error::data(format!(
+                    "data kind does not match dtype {dtype}"
+                )))
+            }
         }
         Ok(Array { dtype, shape, data })
     }

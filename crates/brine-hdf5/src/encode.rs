@@ -288,7 +288,11 @@ fn write_heap<W: Write>(out: &mut Out<W>, strings: &[String]) -> Result<Vec<u8>>
         heap.extend_from_slice(&((total - used) as u64).to_le_bytes());
         heap.resize(total, 0);
     }
-    let at = if objects.is_empty() { 0 } else { out.put(&heap)? };
+    let at = if objects.is_empty() {
+        0
+    } else {
+        out.put(&heap)?
+    };
     let mut refs = Vec::with_capacity(strings.len() * 16);
     for (s, ix) in strings.iter().zip(index) {
         refs.extend_from_slice(&(s.len() as u32).to_le_bytes());
@@ -326,9 +330,7 @@ fn attribute_message<W: Write>(out: &mut Out<W>, name: &str, value: &Array) -> R
 fn auto_chunks(shape: &[usize], elem: usize) -> Vec<usize> {
     let mut c: Vec<usize> = shape.iter().map(|&d| d.max(1)).collect();
     loop {
-        let bytes = c
-            .iter()
-            .fold(elem.max(1), |a, &d| a.saturating_mul(d));
+        let bytes = c.iter().fold(elem.max(1), |a, &d| a.saturating_mul(d));
         if bytes <= AUTO_CHUNK_BYTES {
             return c;
         }
@@ -361,7 +363,11 @@ fn dataset_messages<W: Write>(
     let Some(chunks) = chunks else {
         // Fill value: allocation late, written if set, none defined.
         msgs.push((0x05, vec![3, 0x0A]));
-        let at = if data.is_empty() { UNDEF } else { out.put(&data)? };
+        let at = if data.is_empty() {
+            UNDEF
+        } else {
+            out.put(&data)?
+        };
         let mut layout = vec![3u8, 1];
         layout.extend_from_slice(&at.to_le_bytes());
         layout.extend_from_slice(&(data.len() as u64).to_le_bytes());

@@ -137,7 +137,11 @@ impl std::error::Error for Error {
 impl From<Error> for io::Error {
     fn from(err: Error) -> Self {
         let kind = match err.classify() {
-            Category::Io => err.0.source.as_ref().map_or(io::ErrorKind::Other, |e| e.kind()),
+            Category::Io => err
+                .0
+                .source
+                .as_ref()
+                .map_or(io::ErrorKind::Other, |e| e.kind()),
             Category::Format => io::ErrorKind::InvalidData,
             _ => io::ErrorKind::Other,
         };

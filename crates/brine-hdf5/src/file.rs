@@ -293,11 +293,12 @@ impl File {
             State::Write(t) => {
                 let id = t.find(path).ok_or_else(|| not_found(path))?;
                 match &t.nodes[id].kind {
-                    Kind::Group { children } => children
-                        .iter()
-                        .map(|&c| t.nodes[c].name.clone())
-                        .collect(),
-                    Kind::Dataset { .. } => return Err(Error::data(format!("{path:?} is a dataset"))),
+                    Kind::Group { children } => {
+                        children.iter().map(|&c| t.nodes[c].name.clone()).collect()
+                    }
+                    Kind::Dataset { .. } => {
+                        return Err(Error::data(format!("{path:?} is a dataset")))
+                    }
                 }
             }
             State::Read(f) => {
@@ -450,10 +451,7 @@ impl File {
                 let id = t.find(path).ok_or_else(|| not_found(path))?;
                 Ok(t.nodes[id].attrs.iter().map(|(n, _)| n.clone()).collect())
             }
-            State::Read(f) => Ok(reader_attrs(f, path)?
-                .into_iter()
-                .map(|a| a.name)
-                .collect()),
+            State::Read(f) => Ok(reader_attrs(f, path)?.into_iter().map(|a| a.name).collect()),
             State::Closed => Err(Error::data("file is closed")),
         }
     }

@@ -83,11 +83,7 @@ impl Selection {
                     };
                     let lo = start.map_or(0, clamp);
                     let hi = stop.map_or(n, clamp);
-                    let count = if hi > lo {
-                        (hi - lo - 1) / step + 1
-                    } else {
-                        0
-                    };
+                    let count = if hi > lo { (hi - lo - 1) / step + 1 } else { 0 };
                     ResolvedDim {
                         start: lo as usize,
                         step: step as usize,
@@ -123,9 +119,9 @@ impl FromStr for Selection {
         for part in s.split(',') {
             let fields: Vec<&str> = part.split(':').collect();
             dims.push(match fields.as_slice() {
-                [one] => Dim::Index(
-                    num(one)?.ok_or_else(|| Error::data("empty index in selection"))?,
-                ),
+                [one] => {
+                    Dim::Index(num(one)?.ok_or_else(|| Error::data("empty index in selection"))?)
+                }
                 [a, b] => Dim::Slice {
                     start: num(a)?,
                     stop: num(b)?,
@@ -166,7 +162,11 @@ pub struct Resolved {
 impl Resolved {
     /// The shape of the result (dimensions selected by one index are dropped).
     pub fn shape(&self) -> Vec<usize> {
-        self.dims.iter().filter(|d| d.keep).map(|d| d.count).collect()
+        self.dims
+            .iter()
+            .filter(|d| d.keep)
+            .map(|d| d.count)
+            .collect()
     }
 
     /// The number of selected elements.

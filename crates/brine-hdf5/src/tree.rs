@@ -61,8 +61,13 @@ impl DatasetOptions {
 /// What a node is.
 #[derive(Debug)]
 pub(crate) enum Kind {
-    Group { children: Vec<usize> },
-    Dataset { array: Array, options: DatasetOptions },
+    Group {
+        children: Vec<usize>,
+    },
+    Dataset {
+        array: Array,
+        options: DatasetOptions,
+    },
 }
 
 /// One object of the tree.

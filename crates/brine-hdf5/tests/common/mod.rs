@@ -50,7 +50,12 @@ pub fn value_json(a: &Array) -> Value {
     };
     let size = dtype.size().unwrap().max(1);
     let items: Vec<Value> = match dtype {
-        DType::FixedString { .. } => a.to_strings().unwrap().into_iter().map(Value::from).collect(),
+        DType::FixedString { .. } => a
+            .to_strings()
+            .unwrap()
+            .into_iter()
+            .map(Value::from)
+            .collect(),
         DType::Bool => bytes.iter().map(|&b| json!(b != 0)).collect(),
         DType::U64 => bytes
             .chunks_exact(8)
@@ -150,7 +155,10 @@ pub fn assert_matches(file: &File, expected: &Value, storage: bool) {
     let want = expected["objects"].as_object().unwrap();
     assert!(want.len() > 5, "expected JSON lists too few objects");
     let mut bad = Vec::new();
-    for path in want.keys().chain(got.keys().filter(|k| !want.contains_key(*k))) {
+    for path in want
+        .keys()
+        .chain(got.keys().filter(|k| !want.contains_key(*k)))
+    {
         let (Some(w), Some(g)) = (want.get(path), got.get(path)) else {
             bad.push(format!("{path}: only in one side"));
             continue;
@@ -165,4 +173,42 @@ pub fn assert_matches(file: &File, expected: &Value, storage: bool) {
         }
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// Copies every object and attribute of `src` into `dst`, keeping chunks and filters.
+pub fn copy_all(src: &File, dst: &mut File) {
+    use brine_hdf5::DatasetOptions;
+    for entry in src.walk().unwrap() {
+        match entry.kind {
+            ObjectKind::Group => dst.require_group(&entry.path).unwrap(),
+            ObjectKind::Dataset => {
+                let info = src.dataset(&entry.path).unwrap();
+                let mut opts = DatasetOptions::new();
+                if let Some(c) = &info.chunks {
+                    opts = opts.chunks(c);
+                }
+                for f in &info.filters {
+                    opts = match f {
+                        Filter::Shuffle => opts.shuffle(true),
+                        Filter::Gzip(l) => opts.gzip(*l),
+                        other => panic!("filter {other:?}"),
+                    };
+                }
+                let data = src.read(&entry.path).unwrap();
+                dst.create_dataset(&entry.path, data, opts).unwrap();
+            }
+        }
+        for (name, value) in src.attrs(&entry.path).unwrap() {
+            dst.set_attr(&entry.path, &name, value).unwrap();
+        }
+    }
+}
+
+/// Whether `python3 -c 'import h5py'` works here.
+pub fn have_h5py() -> bool {
+    std::process::Command::new("python3")
+        .args(["-c", "import h5py, numpy"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
 }
