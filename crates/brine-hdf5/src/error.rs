@@ -84,6 +84,13 @@ impl Error {
     }
 }
 
+impl From<io::Error> for Error {
+    #[cold]
+    fn from(err: io::Error) -> Self {
+        Error::io("i/o error", err)
+    }
+}
+
 /// The reader library's errors keep their text; their kind picks our category.
 impl From<hdf5_reader::error::Error> for Error {
     #[cold]
