@@ -534,7 +534,8 @@ fn write_btree<W: Write>(
         let o = u64::from_le_bytes(last[8 + 8 * d..16 + 8 * d].try_into().unwrap_or([0; 8]));
         beyond_offsets.push(o as usize + chunks[d]);
     }
-    let mut end_key = chunk_key(0, &beyond_offsets);
+    // Internal nodes end with the same key as the last leaf, so it serves every level.
+    let end_key = chunk_key(0, &beyond_offsets);
     let key_size = 8 + 8 * (rank + 1);
     let node_size = 24 + 2 * CHUNK_BTREE_K * 8 + (2 * CHUNK_BTREE_K + 1) * key_size;
     let mut level = 0u8;
@@ -574,7 +575,5 @@ fn write_btree<W: Write>(
         level = level
             .checked_add(1)
             .ok_or_else(|| Error::limit("chunk B-tree too deep"))?;
-        // Internal nodes end with the same key as the last leaf.
-        end_key = end_key.clone();
     }
 }

@@ -54,3 +54,8 @@ fn slices_have_numpy_shapes() {
         .read_slice("layouts/chunked", &"20".parse().unwrap())
         .is_err());
 }
+
+#[test]
+fn keras2_layout_file() {
+    check_fixture("keras2_layout");
+}

@@ -33,7 +33,12 @@ fn read_everything(path: &std::path::Path) -> bool {
 
 #[test]
 fn truncations_fail_cleanly() {
-    for name in ["h5py_default", "h5py_latest", "keras_model"] {
+    for name in [
+        "h5py_default",
+        "h5py_latest",
+        "keras_model",
+        "keras2_layout",
+    ] {
         let bytes = std::fs::read(data_dir().join(format!("{name}.h5"))).unwrap();
         let path = scratch(&format!("{name}.trunc.h5"));
         assert!(read_everything(&data_dir().join(format!("{name}.h5"))));

@@ -151,3 +151,8 @@ fn many_chunks_and_auto_chunks() {
     }
     assert!(f.dataset("auto").unwrap().chunks.is_some());
 }
+
+#[test]
+fn rewrite_keras2_layout() {
+    rewrite("keras2_layout");
+}

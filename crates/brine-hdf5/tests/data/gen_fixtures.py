@@ -7,7 +7,8 @@ keras_model.h5):
     pip install h5py numpy keras torch
     KERAS_BACKEND=torch python3 gen_fixtures.py
 
-Outputs (committed): h5py_default.h5, h5py_latest.h5, keras_model.h5 and one
+Outputs (committed): h5py_default.h5, h5py_latest.h5, keras_model.h5 (real Keras 3),
+keras2_layout.h5 (tf.keras 2's layout, written by hand with h5py) and one
 `<name>.json` per file. `check_h5.py` reads the same JSON to check files brine writes.
 """
 
@@ -134,13 +135,40 @@ def keras_model(path):
     model.save(path)
 
 
+def keras2_layout(path):
+    """What tf.keras 2 `model.save('m.h5')` writes, by hand with h5py (no TensorFlow here):
+    byte-string attributes and `<layer>/<layer>/kernel:0` weight names."""
+    rng = np.random.default_rng(1)
+    config = {"class_name": "Sequential", "config": {"name": "seq", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 2]}},
+        {"class_name": "Dense", "config": {"name": "d1", "units": 2}},
+        {"class_name": "Dropout", "config": {"name": "drop", "rate": 0.5}},
+    ]}}
+    with h5py.File(path, "w") as f:
+        f.attrs["keras_version"] = b"2.15.0"
+        f.attrs["backend"] = b"tensorflow"
+        f.attrs["model_config"] = json.dumps(config).encode()
+        f.attrs["training_config"] = json.dumps({"loss": "mse"}).encode()
+        w = f.create_group("model_weights")
+        w.attrs["keras_version"] = b"2.15.0"
+        w.attrs["backend"] = b"tensorflow"
+        w.attrs["layer_names"] = np.array([b"d1", b"drop"], dtype="S4")
+        d1 = w.create_group("d1")
+        d1.attrs["weight_names"] = np.array([b"d1/kernel:0", b"d1/bias:0"], dtype="S11")
+        d1.create_dataset("d1/kernel:0", data=rng.standard_normal((2, 2)).astype(np.float32))
+        d1.create_dataset("d1/bias:0", data=np.zeros(2, dtype=np.float32))
+        drop = w.create_group("drop")
+        drop.attrs["weight_names"] = np.array([], dtype="S1")
+
+
 def main():
     os.chdir(HERE)
     for name, libver in [("h5py_default", "earliest"), ("h5py_latest", "latest")]:
         with h5py.File(name + ".h5", "w", libver=libver, track_order=False) as f:
             fill(f)
     keras_model("keras_model.h5")
-    for name in ["h5py_default", "h5py_latest", "keras_model"]:
+    keras2_layout("keras2_layout.h5")
+    for name in ["h5py_default", "h5py_latest", "keras_model", "keras2_layout"]:
         with open(name + ".json", "w") as out:
             json.dump(expected(name + ".h5"), out, sort_keys=True, ensure_ascii=False)
             out.write("\n")
