@@ -49,6 +49,40 @@ pub enum Command {
         One line per pickle (only the first unless --all). Containers deeper than --depth or \
         past --width items print `...`; each line is capped at 1 MiB of text.")]
     Show(ShowArgs),
+    /// Inspect HDF5 files (h5py, Keras `.h5`) without libhdf5.
+    #[command(after_help = "Examples:\n  \
+        brine h5 ls model.h5\n  \
+        brine h5 cat data.h5 /group/x --slice '1:3,::2'\n\n\
+        `brine show FILE.h5` lists HDF5 files too (detected by their signature).")]
+    H5(H5Args),
+}
+
+/// Arguments of `brine h5`.
+#[derive(Debug, clap::Args)]
+pub struct H5Args {
+    /// What to do with the file.
+    #[command(subcommand)]
+    pub command: H5Command,
+}
+
+/// The subcommands of `brine h5`.
+#[derive(Debug, Subcommand)]
+pub enum H5Command {
+    /// List every group and dataset with shapes, dtypes, storage and attributes.
+    Ls {
+        /// The HDF5 file.
+        file: PathBuf,
+    },
+    /// Print one dataset, or a slice of it, as nested lists.
+    Cat {
+        /// The HDF5 file.
+        file: PathBuf,
+        /// The dataset's path in the file.
+        path: String,
+        /// numpy-style selection, e.g. `1:3,::2,-1` (only the chunks it touches are read).
+        #[arg(long, short, allow_hyphen_values = true)]
+        slice: Option<String>,
+    },
 }
 
 /// Arguments of `brine dis`.

@@ -31,6 +31,31 @@ pub fn is_hdf5(data: &[u8]) -> bool {
     false
 }
 
+/// Whether the file at `path` holds the HDF5 signature where [`is_hdf5`] looks, reading only
+/// those 8-byte slots (a large file is not read whole).
+///
+/// ```
+/// # let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/keras_model.h5");
+/// assert!(brine_hdf5::is_hdf5_file(&path)?);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn is_hdf5_file(path: impl AsRef<Path>) -> std::io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path)?;
+    let len = f.metadata()?.len();
+    let mut at = 0u64;
+    while at.saturating_add(8) <= len {
+        let mut sig = [0u8; 8];
+        f.seek(SeekFrom::Start(at))?;
+        f.read_exact(&mut sig)?;
+        if &sig == SIGNATURE {
+            return Ok(true);
+        }
+        at = if at == 0 { 512 } else { at.saturating_mul(2) };
+    }
+    Ok(false)
+}
+
 /// How to open a file, h5py's modes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {

@@ -59,6 +59,7 @@
 
 mod array;
 mod checksum;
+pub mod display;
 mod encode;
 mod error;
 mod file;
@@ -69,7 +70,9 @@ mod tree;
 
 pub use array::{Array, DType, Data, Encoding};
 pub use error::{Category, Error, Result};
-pub use file::{is_hdf5, DatasetInfo, Entry, File, Mode, ObjectKind, OpenOptions, SIGNATURE};
+pub use file::{
+    is_hdf5, is_hdf5_file, DatasetInfo, Entry, File, Mode, ObjectKind, OpenOptions, SIGNATURE,
+};
 pub use read::Filter;
 pub use select::{Dim, Resolved, ResolvedDim, Selection};
 pub use tree::DatasetOptions;

@@ -8,6 +8,7 @@ use crate::cli::{Cli, Command};
 
 mod convert;
 mod dis;
+mod h5;
 mod optimize;
 mod show;
 
@@ -18,5 +19,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Dis(args) => dis::run(&args),
         Command::Optimize(args) => optimize::run(&args),
         Command::Show(args) => show::run(&args),
+        Command::H5(args) => h5::run(&args),
     }
 }

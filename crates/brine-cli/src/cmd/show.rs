@@ -12,6 +12,12 @@ use crate::io_util::read_input;
 
 /// Runs `brine show`.
 pub fn run(args: &ShowArgs) -> Result<ExitCode> {
+    // HDF5 files are listed, not unpickled; they are detected by signature, not read whole.
+    if !crate::io_util::is_std(&args.input)
+        && brine_hdf5::is_hdf5_file(&args.input).unwrap_or(false)
+    {
+        return super::h5::list(&args.input);
+    }
     let data = read_input(&args.input)?;
     let opts = ShowOptions {
         max_depth: args.depth,
