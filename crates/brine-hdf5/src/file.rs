@@ -645,10 +645,10 @@ fn write_atomically(tree: &Tree, path: &Path) -> Result<()> {
     let result = (|| {
         let f = std::fs::File::create(&tmp).map_err(|e| Error::io(&shown, e))?;
         let w = crate::encode::encode(tree, std::io::BufWriter::new(f))?;
-        let f = w
-            .into_inner()
+        // No fsync, as h5py's close does none: a caller that needs durability opens the
+        // closed file and syncs it.
+        w.into_inner()
             .map_err(|e| Error::io(&shown, e.into_error()))?;
-        f.sync_all().map_err(|e| Error::io(&shown, e))?;
         std::fs::rename(&tmp, path).map_err(|e| Error::io(path.display().to_string(), e))
     })();
     if result.is_err() {
