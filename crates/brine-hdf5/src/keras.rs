@@ -83,15 +83,32 @@ fn text_attr(file: &File, path: &str, name: &str) -> Result<Option<String>> {
 
 /// The names a `layer_names` / `weight_names` attribute lists; Keras writes an empty float
 /// array when there are none.
+///
+/// Keras splits a list too long for one object header into `name0`, `name1`, ...; those are
+/// joined back in order.
 fn names_attr(file: &File, path: &str, name: &str) -> Result<Option<Vec<String>>> {
-    if !file.attr_names(path)?.iter().any(|n| n == name) {
-        return Ok(None);
+    let present = file.attr_names(path)?;
+    let strings = |a: Array| -> Result<Vec<String>> {
+        if a.is_empty() {
+            Ok(Vec::new())
+        } else {
+            a.to_strings()
+        }
+    };
+    if present.iter().any(|n| n == name) {
+        return strings(file.attr(path, name)?).map(Some);
     }
-    let a: Array = file.attr(path, name)?;
-    if a.is_empty() {
-        return Ok(Some(Vec::new()));
+    let mut out: Option<Vec<String>> = None;
+    // At most one part per attribute present, so a hostile file cannot make this loop long.
+    for i in 0..present.len() {
+        let part = format!("{name}{i}");
+        if !present.contains(&part) {
+            break;
+        }
+        out.get_or_insert_with(Vec::new)
+            .extend(strings(file.attr(path, &part)?)?);
     }
-    a.to_strings().map(Some)
+    Ok(out)
 }
 
 fn json_attr(file: &File, name: &str) -> Result<Option<Value>> {

@@ -76,3 +76,32 @@ fn not_keras() {
         "not a Keras file: no layer_names attribute"
     );
 }
+
+#[test]
+fn split_name_lists() {
+    // Keras writes `layer_names0`, `layer_names1`, ... when one attribute would not fit.
+    use brine_hdf5::{Array, DatasetOptions};
+    let path = common::scratch("split.h5");
+    let mut f = File::create(&path).unwrap();
+    f.set_attr("/", "layer_names0", Array::from_strs(&["a", "b"]))
+        .unwrap();
+    f.set_attr("/", "layer_names1", Array::from_strs(&["c"]))
+        .unwrap();
+    for layer in ["a", "b", "c"] {
+        f.require_group(layer).unwrap();
+        f.set_attr(layer, "weight_names", Array::from_f64(&[]))
+            .unwrap();
+    }
+    f.create_dataset("c/w", Array::from_f32(&[1.0]), DatasetOptions::new())
+        .unwrap();
+    f.set_attr("c", "weight_names0", Array::from_strs(&["w"]))
+        .unwrap();
+    f.close().unwrap();
+    let model = Model::load(&File::open(&path).unwrap()).unwrap();
+    let names: Vec<&str> = model.layers.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["a", "b", "c"]);
+    assert!(model.layers[0].weights.is_empty());
+    assert_eq!(model.layers[2].weights[0].path, "/c/w");
+    assert_eq!(model.layers[2].weights[0].shape, [1]);
+    assert!(model.model_config.is_none());
+}

@@ -23,7 +23,12 @@ fn rewrite(name: &str) {
     assert_matches(&back, &expected(name), true);
 
     if !have_h5py() {
-        println!("skipped: h5py check of {name} (python3 cannot import h5py)");
+        // Straight to stderr: libtest captures print macros, and this line must be seen.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: h5py check of {name} (python3 cannot import h5py)"
+        );
         return;
     }
     let check = Command::new("python3")
