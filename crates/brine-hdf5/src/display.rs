@@ -68,7 +68,8 @@ fn element(a: &Array, i: usize) -> String {
     }
 }
 
-/// Writes `a` as nested lists (`[[1, 2], [3, 4]]`), at most `limit` elements then `...`;
+/// Writes `a` as nested lists (`[[1, 2], [3, 4]]`), at most `limit` elements then `...` and
+/// the closing brackets;
 /// a scalar as its one element. No recursion: brackets come from the flat index.
 ///
 /// ```
@@ -79,7 +80,7 @@ fn element(a: &Array, i: usize) -> String {
 /// assert_eq!(String::from_utf8_lossy(&out), "[[1, 2],\n [3, 4]]");
 /// out.clear();
 /// display::write_array(&Array::from_u8(&[7, 8, 9]), &mut out, 2)?;
-/// assert_eq!(String::from_utf8_lossy(&out), "[7, 8, ...");
+/// assert_eq!(String::from_utf8_lossy(&out), "[7, 8, ...]");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn write_array(a: &Array, out: &mut dyn Write, limit: usize) -> io::Result<()> {
@@ -102,9 +103,11 @@ pub fn write_array(a: &Array, out: &mut dyn Write, limit: usize) -> io::Result<(
         acc = acc.saturating_mul(shape[k]);
         block[k] = acc;
     }
+    let mut open = 0usize;
     for i in 0..n {
         if i >= limit {
-            write!(out, "...")?;
+            let sep = if i > 0 { ", " } else { "" };
+            write!(out, "{sep}...{}", "]".repeat(open))?;
             break;
         }
         let opens = block.iter().filter(|&&b| i % b == 0).count();
@@ -119,6 +122,7 @@ pub fn write_array(a: &Array, out: &mut dyn Write, limit: usize) -> io::Result<(
         write!(out, "{}{}", "[".repeat(opens), element(a, i))?;
         let closes = block.iter().filter(|&&b| (i + 1) % b == 0).count();
         write!(out, "{}", "]".repeat(closes))?;
+        open = open + opens - closes;
     }
     Ok(())
 }
