@@ -59,3 +59,14 @@ fn slices_have_numpy_shapes() {
 fn keras2_layout_file() {
     check_fixture("keras2_layout");
 }
+
+#[test]
+fn userblock_file() {
+    // The signature is at offset 512, behind text.
+    let path = data_dir().join("userblock.h5");
+    let head = std::fs::read(&path).unwrap();
+    assert!(!head.starts_with(brine_hdf5::SIGNATURE));
+    assert!(brine_hdf5::is_hdf5(&head));
+    assert!(brine_hdf5::is_hdf5_file(&path).unwrap());
+    check_fixture("userblock");
+}

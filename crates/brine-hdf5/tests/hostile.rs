@@ -38,6 +38,7 @@ fn truncations_fail_cleanly() {
         "h5py_latest",
         "keras_model",
         "keras2_layout",
+        "userblock",
     ] {
         let bytes = std::fs::read(data_dir().join(format!("{name}.h5"))).unwrap();
         let path = scratch(&format!("{name}.trunc.h5"));

@@ -161,3 +161,8 @@ fn many_chunks_and_auto_chunks() {
 fn rewrite_keras2_layout() {
     rewrite("keras2_layout");
 }
+
+#[test]
+fn rewrite_userblock() {
+    rewrite("userblock");
+}

@@ -8,7 +8,7 @@ keras_model.h5):
     KERAS_BACKEND=torch python3 gen_fixtures.py
 
 Outputs (committed): h5py_default.h5, h5py_latest.h5, keras_model.h5 (real Keras 3),
-keras2_layout.h5 (tf.keras 2's layout, written by hand with h5py) and one
+keras2_layout.h5 (tf.keras 2's layout, written by hand with h5py), userblock.h5 and one
 `<name>.json` per file. `check_h5.py` reads the same JSON to check files brine writes.
 """
 
@@ -161,6 +161,15 @@ def keras2_layout(path):
         drop.attrs["weight_names"] = np.array([], dtype="S1")
 
 
+def userblock(path):
+    """A file behind a 512-byte user block: the signature sits at offset 512."""
+    with h5py.File(path, "w", userblock_size=512) as f:
+        f.create_dataset("x", data=np.arange(4, dtype=np.int16), chunks=(2,), compression="gzip")
+        f.attrs["where"] = "after the user block"
+    with open(path, "r+b") as f:
+        f.write(b"user block text, not HDF5")
+
+
 def main():
     os.chdir(HERE)
     for name, libver in [("h5py_default", "earliest"), ("h5py_latest", "latest")]:
@@ -168,7 +177,8 @@ def main():
             fill(f)
     keras_model("keras_model.h5")
     keras2_layout("keras2_layout.h5")
-    for name in ["h5py_default", "h5py_latest", "keras_model", "keras2_layout"]:
+    userblock("userblock.h5")
+    for name in ["h5py_default", "h5py_latest", "keras_model", "keras2_layout", "userblock"]:
         with open(name + ".json", "w") as out:
             json.dump(expected(name + ".h5"), out, sort_keys=True, ensure_ascii=False)
             out.write("\n")
