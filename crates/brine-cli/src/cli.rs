@@ -52,7 +52,8 @@ pub enum Command {
     /// Inspect HDF5 files (h5py, Keras `.h5`) without libhdf5.
     #[command(after_help = "Examples:\n  \
         brine h5 ls model.h5\n  \
-        brine h5 cat data.h5 /group/x --slice '1:3,::2'\n\n\
+        brine h5 cat data.h5 /group/x --slice '1:3,::2'\n  \
+        brine h5 convert arrays.npz arrays.h5\n\n\
         `brine show FILE.h5` lists HDF5 files too (detected by their signature).")]
     H5(H5Args),
 }
@@ -82,6 +83,14 @@ pub enum H5Command {
         /// numpy-style selection, e.g. `1:3,::2,-1` (only the chunks it touches are read).
         #[arg(long, short, allow_hyphen_values = true)]
         slice: Option<String>,
+    },
+    /// Convert between HDF5 and numpy `.npz`: datasets <-> arrays, groups <-> `/` in names
+    /// (attributes are dropped: npz has none).
+    Convert {
+        /// Input: an HDF5 file or an `.npz` archive (told apart by their signatures).
+        input: PathBuf,
+        /// Output: `.npz` from HDF5 input, HDF5 from `.npz` input.
+        output: PathBuf,
     },
 }
 

@@ -98,3 +98,43 @@ fn errors_exit_2_with_one_line() {
     let out = brine(&["h5", "ls", &fixture("h5py_default.json")]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn convert_npz_to_hdf5_and_back() {
+    let dir = std::env::temp_dir().join(format!("brine-cli-h5-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let h5 = dir.join("arrays.h5").display().to_string();
+    let npz = dir.join("arrays.npz").display().to_string();
+    let out = brine(&["h5", "convert", &fixture("arrays.npz"), &h5]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ls = stdout(&brine(&["h5", "ls", &h5]));
+    assert!(ls.contains("/fortran_i2  Dataset {3, 4} int16"), "{ls}");
+    assert!(ls.contains("/layer/kernel  Dataset {2, 2} float16"), "{ls}");
+    let out = brine(&["h5", "convert", &h5, &npz]);
+    assert!(out.status.success());
+    let cat = stdout(&brine(&[
+        "h5",
+        "convert",
+        &npz,
+        &dir.join("again.h5").display().to_string(),
+    ]));
+    assert!(cat.is_empty());
+    let again = stdout(&brine(&[
+        "h5",
+        "cat",
+        &dir.join("again.h5").display().to_string(),
+        "fortran_i2",
+        "-s",
+        ":,1",
+    ]));
+    assert_eq!(again, "[1, 5, 9]\n");
+    let bad = brine(&["h5", "convert", &fixture("h5py_default.json"), &h5]);
+    assert_eq!(bad.status.code(), Some(2));
+    // A failed conversion leaves an existing output alone.
+    assert!(stdout(&brine(&["h5", "ls", &h5])).contains("/f4  Dataset"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -23,7 +23,8 @@
 //! # Ok::<(), brine_hdf5::Error>(())
 //! ```
 //!
-//! [`keras`] reads Keras `.h5` models (configuration, layers, weights).
+//! [`keras`] reads Keras `.h5` models (configuration, layers, weights); [`npz`] converts
+//! between HDF5 and numpy's `.npz`.
 //!
 //! # Why these crates
 //!
@@ -64,6 +65,7 @@ mod encode;
 mod error;
 mod file;
 pub mod keras;
+pub mod npz;
 mod read;
 mod select;
 mod tree;

@@ -8,7 +8,8 @@ keras_model.h5):
     KERAS_BACKEND=torch python3 gen_fixtures.py
 
 Outputs (committed): h5py_default.h5, h5py_latest.h5, keras_model.h5 (real Keras 3),
-keras2_layout.h5 (tf.keras 2's layout, written by hand with h5py), userblock.h5 and one
+keras2_layout.h5 (tf.keras 2's layout, written by hand with h5py), userblock.h5, arrays.npz
+(numpy, for conversion) and one
 `<name>.json` per file. `check_h5.py` reads the same JSON to check files brine writes.
 """
 
@@ -170,6 +171,33 @@ def userblock(path):
         f.write(b"user block text, not HDF5")
 
 
+def npz_arrays(path):
+    """An .npz of several dtypes and orders, deflated, with a nested name."""
+    arrays = {
+        "f4": np.arange(6, dtype=np.float32).reshape(2, 3) / 8,
+        "fortran_i2": np.asfortranarray(np.arange(12, dtype=np.int16).reshape(3, 4)),
+        "big_u4": np.arange(3, dtype=">u4"),
+        "flags": np.array([True, False]),
+        "c16": np.array([1 - 1j, 2j]),
+        "text": np.array(["a", "日本語"]),
+        "raw": np.array([b"ab", b"c"]),
+        "scalar": np.float64(7.5),
+        "layer/kernel": np.ones((2, 2), dtype=np.float16),
+    }
+    np.savez_compressed(path, **arrays)
+    with np.load(path) as z:
+        return {"arrays": {k: {"shape": list(z[k].shape), "value": value_json(z[k]),
+                               **npz_dtype(z[k].dtype)} for k in z.files}}
+
+
+def npz_dtype(dt):
+    if dt.kind == "U":
+        return {"dtype": "object", "encoding": "utf-8"}
+    if dt.kind == "S":
+        return {"dtype": "|S%d" % dt.itemsize, "encoding": "ascii"}
+    return {"dtype": dt.name}
+
+
 def main():
     os.chdir(HERE)
     for name, libver in [("h5py_default", "earliest"), ("h5py_latest", "latest")]:
@@ -178,6 +206,9 @@ def main():
     keras_model("keras_model.h5")
     keras2_layout("keras2_layout.h5")
     userblock("userblock.h5")
+    with open("arrays.npz.json", "w") as out:
+        json.dump(npz_arrays("arrays.npz"), out, sort_keys=True, ensure_ascii=False)
+        out.write("\n")
     for name in ["h5py_default", "h5py_latest", "keras_model", "keras2_layout", "userblock"]:
         with open(name + ".json", "w") as out:
             json.dump(expected(name + ".h5"), out, sort_keys=True, ensure_ascii=False)
