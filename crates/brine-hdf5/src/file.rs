@@ -210,6 +210,23 @@ impl File {
     }
 
     /// Opens a file in `mode`, with read bounds.
+    ///
+    /// ```
+    /// use brine_hdf5::{Array, DatasetOptions, File, Mode, OpenOptions};
+    /// # let path = std::env::temp_dir().join(format!("brine-modes-doc-{}.h5", std::process::id()));
+    /// # let _ = std::fs::remove_file(&path);
+    /// let opts = OpenOptions::default();
+    /// let mut f = File::open_with(&path, "a".parse()?, &opts)?; // created: it did not exist
+    /// f.create_dataset("x", Array::from_u16(&[1, 2]), DatasetOptions::new())?;
+    /// f.close()?;
+    /// assert!(File::open_with(&path, Mode::CreateNew, &opts).is_err()); // `w-`: exists
+    /// let mut f = File::open_with(&path, Mode::ReadWrite, &opts)?; // `r+`
+    /// f.set_attr("x", "unit", Array::scalar_str("mm"))?;
+    /// f.close()?;
+    /// assert_eq!(File::open(&path)?.attr("x", "unit")?.to_strings()?, ["mm"]);
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), brine_hdf5::Error>(())
+    /// ```
     pub fn open_with(path: impl AsRef<Path>, mode: Mode, options: &OpenOptions) -> Result<File> {
         let path = path.as_ref().to_path_buf();
         let shown = path.display().to_string();
@@ -266,6 +283,19 @@ impl File {
     }
 
     /// The group at `path`, created with its parents if missing (h5py `require_group`).
+    ///
+    /// ```
+    /// use brine_hdf5::{File, ObjectKind};
+    /// # let path = std::env::temp_dir().join(format!("brine-groups-doc-{}.h5", std::process::id()));
+    /// let mut f = File::create(&path)?;
+    /// f.require_group("a/b/c")?;
+    /// f.require_group("a/b")?; // already there: fine
+    /// assert!(f.create_group("a/b").is_err()); // create_group insists on a new one
+    /// assert_eq!(f.kind("/a/b/c")?, Some(ObjectKind::Group));
+    /// assert_eq!(f.members("a")?, ["b"]);
+    /// # drop(f); std::fs::remove_file(&path)?;
+    /// # Ok::<(), brine_hdf5::Error>(())
+    /// ```
     pub fn require_group(&mut self, path: &str) -> Result<()> {
         self.tree_mut()?.require_group(path).map(drop)
     }
@@ -409,6 +439,18 @@ impl File {
     }
 
     /// The shape, type and storage of the dataset at `path`.
+    ///
+    /// ```
+    /// use brine_hdf5::{DType, File, Filter};
+    /// # let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/h5py_default.h5");
+    /// let f = File::open(&path)?;
+    /// let info = f.dataset("/layouts/shuffle_gzip")?;
+    /// assert_eq!(info.shape, [20, 30]);
+    /// assert_eq!(info.dtype, Some(DType::I32));
+    /// assert_eq!(info.chunks, Some(vec![4, 4]));
+    /// assert_eq!(info.filters, [Filter::Shuffle, Filter::Gzip(4)]);
+    /// # Ok::<(), brine_hdf5::Error>(())
+    /// ```
     pub fn dataset(&self, path: &str) -> Result<DatasetInfo> {
         match &self.state {
             State::Write(t) => {
@@ -506,6 +548,18 @@ impl File {
     }
 
     /// Every attribute of the object at `path`; fails on the first one brine cannot read.
+    ///
+    /// ```
+    /// use brine_hdf5::{DType, File};
+    /// # let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/h5py_default.h5");
+    /// let f = File::open(&path)?;
+    /// let attrs = f.attrs("/")?;
+    /// let (name, flags) = &attrs[3];
+    /// assert_eq!(name, "flags");
+    /// assert_eq!(flags.dtype(), DType::Bool);
+    /// assert_eq!(flags.to_i64()?, [1, 0, 1]);
+    /// # Ok::<(), brine_hdf5::Error>(())
+    /// ```
     pub fn attrs(&self, path: &str) -> Result<Vec<(String, Array)>> {
         self.attr_names(path)?
             .into_iter()
