@@ -35,12 +35,13 @@
 //! layout v5), selects n-d hyperslabs with steps while decoding only the chunks they touch,
 //! bounds allocations, and reads through `pread` so memory follows the selection, not the
 //! file. `hdf5-pure` writes and edits in place, but its attribute API has no bool, float16,
-//! complex or n-d attributes, its reads are row ranges, and `File::open` loads the whole
-//! file; `rust-hdf5` writes string attributes libhdf5 cannot read. So **writing** is this
-//! crate's own small encoder ([`encode`](crate) module): superblock 2, version-2 object
-//! headers with compact links, contiguous or chunked (B-tree v1) layouts, deflate and
-//! shuffle, version-3 attributes and a global heap for variable-length strings — the subset
-//! libhdf5 1.8+ reads everywhere. Its output is checked against h5py in the tests.
+//! complex or n-d attributes, its reads are row ranges, `File::open` loads the whole file, and
+//! its 105 000 lines are a large build for a writer; `rust-hdf5` writes string attributes
+//! libhdf5 cannot read. So **writing** is this crate's own small encoder (`src/encode.rs`,
+//! written from the HDF5 format specification): superblock 2, version-2 object headers with
+//! compact links, contiguous or chunked (B-tree v1) layouts, deflate and shuffle, version-3
+//! attributes and a global heap for variable-length strings: the subset libhdf5 1.8 and later
+//! read everywhere. The tests check its output with h5py.
 //!
 //! # Untrusted files
 //!
@@ -52,8 +53,10 @@
 //! # Limits of the writer
 //!
 //! Writable modes hold the tree in memory and write on [`File::close`]; `r+` and `a` load the
-//! existing file whole first. Header messages over 64 KiB (a huge attribute) are refused:
-//! dense attribute storage is not written.
+//! existing file whole first (and keep chunking, gzip and shuffle, but not other filters, fill
+//! values or maximum shapes). Header messages over 64 KiB (a huge attribute) are refused:
+//! dense attribute storage is not written. Compound, enum (other than bool), array, reference
+//! and opaque datatypes are listed but not read.
 
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
