@@ -323,7 +323,8 @@ impl Array {
 
     /// The number of elements (1 for a scalar).
     pub fn len(&self) -> usize {
-        self.shape.iter().product()
+        // `new` checked that the count fits.
+        element_count(&self.shape).unwrap_or(0)
     }
 
     /// Whether the array has no elements.
@@ -440,7 +441,11 @@ pub(crate) fn f16_to_f64(h: u16) -> f64 {
 }
 
 /// The number of elements of a shape, failing on overflow (shapes may come from a file).
+/// A zero extent anywhere makes it 0, whatever the other extents (numpy allows `(2**40, 0)`).
 pub(crate) fn element_count(shape: &[usize]) -> Result<usize> {
+    if shape.contains(&0) {
+        return Ok(0);
+    }
     shape.iter().try_fold(1usize, |acc, &d| {
         acc.checked_mul(d)
             .ok_or_else(|| Error::limit(format!("shape {shape:?} overflows")))

@@ -259,7 +259,7 @@ pub fn read_npy(b: &[u8]) -> Result<Array> {
             c.reverse();
         }
     }
-    if fortran && shape.len() > 1 {
+    if fortran && shape.len() > 1 && count > 0 {
         data = fortran_to_c(&data, &shape, size);
     }
     let data = match dtype {

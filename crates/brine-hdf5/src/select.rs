@@ -169,9 +169,14 @@ impl Resolved {
             .collect()
     }
 
-    /// The number of selected elements.
+    /// The number of selected elements (saturating: a file may claim absurd extents).
     pub fn count(&self) -> usize {
-        self.dims.iter().map(|d| d.count).product()
+        if self.dims.iter().any(|d| d.count == 0) {
+            return 0;
+        }
+        self.dims
+            .iter()
+            .fold(1usize, |acc, d| acc.saturating_mul(d.count))
     }
 
     /// Calls `f` with the flat C-order index (in an array of `shape`) of each selected element,
@@ -246,6 +251,15 @@ mod tests {
         assert!("a:b".parse::<Selection>().is_err());
         let big = "0:99999999999999".parse::<Selection>().unwrap();
         assert_eq!(big.resolve(&[4]).unwrap().count(), 4);
+    }
+
+    #[test]
+    fn huge_extents_do_not_overflow() {
+        let huge = 1usize << 40;
+        let r = Selection::all().resolve(&[huge, huge, 0]).unwrap();
+        assert_eq!(r.count(), 0);
+        let r = Selection::all().resolve(&[huge, huge, huge]).unwrap();
+        assert_eq!(r.count(), usize::MAX);
     }
 
     #[test]

@@ -101,3 +101,38 @@ fn truncated_and_corrupt_npz_fail_cleanly() {
         brine_hdf5::Category::Limit
     );
 }
+
+/// A `.npy` file with the given header dict and no data.
+fn npy(header: &str) -> Vec<u8> {
+    let mut v = b"\x93NUMPY\x01\x00".to_vec();
+    v.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    v.extend_from_slice(header.as_bytes());
+    v
+}
+
+#[test]
+fn absurd_npy_shapes_are_errors_not_panics() {
+    let big = 1u64 << 40;
+    let empty = npy(&format!(
+        "{{'descr': '<f8', 'fortran_order': True, 'shape': ({big}, {big}, 0), }}"
+    ));
+    let a = npz::read_npy(&empty).unwrap();
+    assert!(a.is_empty());
+    let overflow = npy(&format!(
+        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({big}, {big}), }}"
+    ));
+    assert_eq!(
+        npz::read_npy(&overflow).unwrap_err().classify(),
+        brine_hdf5::Category::Limit
+    );
+    let short = npy("{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }");
+    assert_eq!(
+        npz::read_npy(&short).unwrap_err().to_string(),
+        "npy data truncated"
+    );
+    let object = npy("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }");
+    assert_eq!(
+        npz::read_npy(&object).unwrap_err().classify(),
+        brine_hdf5::Category::Unsupported
+    );
+}
