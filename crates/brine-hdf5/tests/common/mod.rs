@@ -20,9 +20,11 @@ pub fn expected(name: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// A scratch path unique to this process and `name`.
+/// A scratch path unique to this process and `name`, under cargo's `target/tmp` (so runs leave
+/// nothing in the system's temporary directory).
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("brine-hdf5-tests-{}", std::process::id()));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("brine-hdf5-tests-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }
