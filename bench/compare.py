@@ -1,13 +1,28 @@
 #!/usr/bin/env python3
 """Throughput of brine against CPython's C pickle, measured in one run.
 
-Usage (from the repo root):  python3 bench/compare.py [--quick]
+Usage (from the repo root):
+    python3 bench/compare.py [--quick] [--rounds N] [--write DIR] [--preload LIB]
 
-Builds the workloads with this python3 (pyperformance's bm_pickle data at its exact
-definition, replicated by deep copy to a ~10 MB mix; 100k small-dict records), times CPython
-`pickle.loads` / `pickle.dumps` in-process (gc disabled while timing, median of 7), runs
-brine's timing example on the same files, and prints medians and ratios (brine speed-up over
-CPython: > 1 means brine is faster).
+Builds the workloads with this python3 — pyperformance's bm_pickle data at its exact definition
+(the DICT/TUPLE/DICT_GROUP unit, LIST, MICRO_DICT, and a ~10 MB mix of deep copies of them),
+100k small-dict records, 200k strings, 1M ints, 1M floats, 256 MB of bytes as one object and as
+1,000 x 256 KB, and 1,000 dicts shared 100x each — and, in N alternating rounds (default 5),
+times CPython `pickle.loads` / `pickle.dumps` in-process (gc disabled while timing, median of 7
+batches) and brine's timing programs on the same files: graph decode and encode, decode of a
+memory-mapped file, serde-pickle's decode and encode of its own value type
+(`examples/bench_compare.rs`), and typed (serde) decode / encode into Rust types with
+serde-pickle's typed decode beside it (`examples/bench_typed.rs`). Prints Markdown tables of
+medians over rounds and ratios (CPython time / brine time: > 1 means brine is faster), and
+each graph decode's peak memory growth over the pickle's size (one process per file).
+`--quick` shrinks every workload about 10x.
+
+`--preload LIB` runs brine's timing programs (only them) with `LD_PRELOAD=LIB`, e.g. jemalloc,
+to see how much of brine's time is the system allocator's (typed decode into owned Rust
+values is mostly small allocations; CPython has its own small-object allocator).
+
+`--write DIR` only writes the workload pickles to DIR (for `cargo bench -p brine --bench
+typed`, which reads them from `BRINE_BENCH_DIR`).
 """
 import copy
 import datetime
@@ -120,10 +135,10 @@ def time_cpython(work):
     return out
 
 
-def time_brine(exe, paths):
-    """One round of brine (and serde-pickle) timings: {path: fields}."""
+def time_brine(exe, paths, env):
+    """One round of one of brine's timing programs: {path: fields}."""
     out = {}
-    res = subprocess.run([exe] + paths, check=True, capture_output=True, text=True).stdout
+    res = subprocess.run([exe] + paths, check=True, capture_output=True, text=True, env=env).stdout
     for line in res.splitlines():
         r = json.loads(line)
         out[r["file"]] = r
@@ -136,6 +151,13 @@ def main():
     if "--rounds" in sys.argv:
         rounds = int(sys.argv[sys.argv.index("--rounds") + 1])
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if "--write" in sys.argv:
+        out = sys.argv[sys.argv.index("--write") + 1]
+        os.makedirs(out, exist_ok=True)
+        for name, value in workloads(quick).items():
+            with open(os.path.join(out, name + ".pickle"), "wb") as f:
+                f.write(pickle.dumps(value, 4))
+        return
     tmp = tempfile.mkdtemp(prefix="brine-bench-")
     work = {}
     names = {}
@@ -146,16 +168,21 @@ def main():
             f.write(data)
         work[path] = (value, data)
         names[path] = name
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "brine", "--example", "bench_compare"],
-                   cwd=root, check=True)
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "brine", "--example", "bench_compare",
+                    "--example", "bench_typed"], cwd=root, check=True)
+    env = dict(os.environ)
+    if "--preload" in sys.argv:
+        env["LD_PRELOAD"] = sys.argv[sys.argv.index("--preload") + 1]
     exe = os.path.join(root, "target", "release", "examples", "bench_compare")
+    typed_exe = os.path.join(root, "target", "release", "examples", "bench_typed")
     paths = list(work)
     # CPython and brine take turns, round after round, so that load from other processes on a
     # shared machine falls on both sides alike; each round's ratio is CPython / brine.
-    cpy_rounds, brine_rounds = [], []
+    cpy_rounds, brine_rounds, typed_rounds = [], [], []
     for r in range(rounds):
         cpy_rounds.append(time_cpython(work))
-        brine_rounds.append(time_brine(exe, paths))
+        brine_rounds.append(time_brine(exe, paths, env))
+        typed_rounds.append(time_brine(typed_exe, paths, env))
         print(f"round {r + 1}/{rounds} done", file=sys.stderr)
     med = statistics.median
 
@@ -169,7 +196,8 @@ def main():
     peaks = {}
     for path in paths:
         # One process per file: the peak only grows within a process.
-        res = subprocess.run([exe, "--peak", path], check=True, capture_output=True, text=True)
+        res = subprocess.run([exe, "--peak", path], check=True, capture_output=True, text=True,
+                             env=env)
         peaks[path] = json.loads(res.stdout)["graph_peak"]
     print(f"python {sys.version.split()[0]} C pickle vs brine (graph) and serde-pickle 1.x, protocol 4"
           f" files; {rounds} alternating rounds, each a median of 7 batches; times are medians over"
@@ -200,6 +228,29 @@ def fmt(secs):
     if secs >= 1e-3:
         return f"{secs * 1e3:.2f} ms"
     return f"{secs * 1e6:.1f} µs"
+
+    print()
+    print("Typed (serde) decode into Rust types and encode from them (`examples/bench_typed.rs`);"
+          " 'borrowed' reads `&str` fields (zero-copy); ratios against CPython and serde-pickle's"
+          " typed decode of the same types, medians over rounds [min–max]\n")
+    print("| workload | CPython loads | typed decode | ratio | borrowed decode | ratio"
+          " | serde-pickle typed decode | brine vs serde-pickle | CPython dumps | typed encode | ratio |")
+    print("|---|---:|---:|---|---:|---|---:|---|---:|---:|---|")
+    for path in paths:
+        if path not in typed_rounds[0]:
+            continue
+        loads = [c[path][0] for c in cpy_rounds]
+        dumps = [c[path][1] for c in cpy_rounds]
+        dec = [t[path]["decode"] for t in typed_rounds]
+        bor = [t[path]["decode_borrowed"] for t in typed_rounds]
+        enc = [t[path]["encode"] for t in typed_rounds]
+        sp = [t[path].get("sp_decode") for t in typed_rounds]
+        vs_sp = [a / b for a, b in zip(sp, dec) if a is not None]
+        print(f"| {names[path]} | {fmt(med(loads))} | {fmt(med(dec))}"
+              f" | {rng([c / b for c, b in zip(loads, dec)])} | {fmt(med(bor))}"
+              f" | {rng([c / b for c, b in zip(loads, bor)])} | {cell(sp)}"
+              f" | {rng(vs_sp) if vs_sp else 'fails'} | {fmt(med(dumps))} | {fmt(med(enc))}"
+              f" | {rng([c / b for c, b in zip(dumps, enc)])} |")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ use clap::Parser;
 
 mod cli;
 mod cmd;
+mod color;
 mod io_util;
+mod sanitize;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
@@ -19,7 +21,8 @@ fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("brine: {}", one_line(&err));
+            // Error messages quote names from the input: keep them from steering the terminal.
+            eprintln!("brine: {}", sanitize::line(&one_line(&err)));
             ExitCode::from(2)
         }
     }

@@ -234,7 +234,10 @@ fn show_prints_what_python_prints() {
         String::from_utf8_lossy(&out.stderr)
     );
     let code = "import pickle,sys; print(repr(pickle.load(open(sys.argv[1],'rb'))))";
+    // Set order follows str hashes, randomized per process: with seed 0 Python iterates the
+    // sample's set in the order it was pickled, which is the order brine prints.
     let Ok(py) = Command::new("python3")
+        .env("PYTHONHASHSEED", "0")
         .args(["-c", code, sample().to_str().unwrap()])
         .output()
     else {

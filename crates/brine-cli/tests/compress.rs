@@ -92,3 +92,28 @@ fn dis_of_bz2_matches_pickletools_on_the_plain_file() {
         String::from_utf8_lossy(&py.stdout)
     );
 }
+
+#[test]
+fn a_10_gib_bomb_stops_at_the_limit_at_once() {
+    // 7.5 KB of bzip2 that would expand to 10 GiB of zeros (see tests/data/gen_bomb.py).
+    let bomb = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/zeros-10g.bz2");
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 8 * 1024);
+    for cmd in ["show", "dis", "convert"] {
+        let out_path = tmp("bomb-out.pickle");
+        let mut args = vec![cmd, s(&bomb)];
+        if cmd == "convert" {
+            args.push(s(&out_path));
+        }
+        let t = std::time::Instant::now();
+        let out = brine(&args);
+        let took = t.elapsed();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{cmd}: {err}");
+        assert!(err.starts_with("brine: "), "{cmd}: {err}");
+        assert!(err.contains("max_ratio"), "{cmd}: {err}");
+        assert_eq!(err.lines().count(), 1, "{cmd}: {err}");
+        assert!(!out_path.exists(), "{cmd} left an output");
+        // Measured at 0.01 s; the bound only guards against decompressing everything.
+        assert!(took.as_secs() < 5, "{cmd} took {took:?}");
+    }
+}

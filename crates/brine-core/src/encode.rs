@@ -291,6 +291,7 @@ impl Encoder {
     }
 
     /// A float: BINFLOAT (big-endian) or, at protocol 0, `F<repr>\n`.
+    #[inline(always)]
     pub fn float(&mut self, x: f64) {
         self.open();
         if self.proto == 0 {
@@ -298,8 +299,10 @@ impl Encoder {
             crate::text::push_float_repr(x, &mut self.out);
             self.out.push(b'\n');
         } else {
-            self.out.push(Opcode::BINFLOAT as u8);
-            self.out.extend_from_slice(&x.to_be_bytes());
+            // One 9-byte write: one capacity check instead of two.
+            let mut op = [Opcode::BINFLOAT as u8; 9];
+            op[1..].copy_from_slice(&x.to_be_bytes());
+            self.out.extend_from_slice(&op);
         }
     }
 

@@ -48,6 +48,8 @@ struct ErrorImpl {
     code: ErrorCode,
     offset: Option<u64>,
     opcode: Option<Opcode>,
+    /// Where in a typed value the error happened (`.users[3].name`), built as it unwinds.
+    path: Option<String>,
 }
 
 /// Every failure of decoding or encoding a pickle.
@@ -72,6 +74,7 @@ impl Error {
             code,
             offset: None,
             opcode: None,
+            path: None,
         }))
     }
 
@@ -132,6 +135,22 @@ impl Error {
         self
     }
 
+    /// Prepends a step (`.name`, `[3]`) to the path in the typed value where the error
+    /// happened; serde glue calls it as the error leaves each field and element.
+    #[cold]
+    #[must_use]
+    pub fn in_path(mut self, step: &str) -> Self {
+        let path = self.0.path.get_or_insert_with(String::new);
+        path.insert_str(0, step);
+        self
+    }
+
+    /// The path in the typed value where the error happened, like `.users[3].name`, when the
+    /// error came from typed (serde) data.
+    pub fn path(&self) -> Option<&str> {
+        self.0.path.as_deref()
+    }
+
     /// The broad category.
     pub fn classify(&self) -> Category {
         match &self.0.code {
@@ -189,6 +208,9 @@ impl fmt::Display for ErrorCode {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.0.code, f)?;
+        if let Some(p) = self.0.path.as_deref() {
+            write!(f, " at {p}")?;
+        }
         if let Some(o) = self.0.offset {
             write!(f, " at offset {o}")?;
         }
@@ -236,5 +258,23 @@ impl From<Error> for io::Error {
                 io::Error::new(kind, e)
             }
         }
+    }
+}
+
+// serde's error traits, so brine's one error type is what serde glue returns: `custom`
+// messages are kept verbatim (as data errors) and get their path added by the glue.
+#[cfg(feature = "serde")]
+impl serde::de::Error for Error {
+    #[cold]
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        Error::data(msg.to_string())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::ser::Error for Error {
+    #[cold]
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        Error::data(msg.to_string())
     }
 }

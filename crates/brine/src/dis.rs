@@ -762,7 +762,10 @@ fn counted_val(kind: ArgKind, data: &[u8]) -> Result<Val<'_>> {
         ArgKind::Bytes1 | ArgKind::Bytes4 | ArgKind::Bytes8 => Val::Bytes(data),
         ArgKind::ByteArray8 => Val::ByteArray(data),
         _ => {
-            validate_utf8_surrogatepass(data).map_err(|e| syntax(e.message().to_owned()))?;
+            // Most text is ASCII: one word-wise test instead of the UTF-8 validator.
+            if !data.is_ascii() {
+                validate_utf8_surrogatepass(data).map_err(|e| syntax(e.message().to_owned()))?;
+            }
             Val::StrRef(data)
         }
     })

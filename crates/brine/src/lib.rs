@@ -52,23 +52,53 @@
 //! assert_eq!(err.to_string(), "unpickling stack underflow at offset 2 (opcode APPEND)");
 //! ```
 //!
+//! # JSON
+//!
+//! [`json`] writes a graph as *typed* JSON, which reads back to the same graph and so the same
+//! pickle bytes, or as *plain* JSON for other tools, with a report of what it lost:
+//!
+//! ```
+//! let g = brine::loads(b"\x80\x02K\x01K\x02\x86q\x00.")?;
+//! assert_eq!(brine::json::to_typed(&g)?, r#"{"$tuple":[1,2]}"#);
+//! assert_eq!(brine::json::to_plain(&g)?.0, "[1,2]");
+//! # Ok::<(), brine::Error>(())
+//! ```
+//!
 //! # Typed data
 //!
-//! serde support (Rust structs to and from pickles) builds on the same machine; see the
-//! project's issues for its status.
+//! With serde, Rust values go straight to and from pickles ([`to_vec`], [`from_slice`] and
+//! friends), Rust structs can be Python class instances, and the wrapper types of
+//! [`serde`] (`Tuple`, `Set`, `FrozenSet`, `ByteArray`, `Global`, `BigInt`)
+//! give the Python types JSON has no words for. The [module docs](crate::serde) have the
+//! mapping table.
+//!
+//! ```
+//! use std::collections::HashMap;
+//! let scores: HashMap<(String, u8), f64> = HashMap::from([(("ada".into(), 1), 0.5)]);
+//! let bytes = brine::to_vec(&scores)?; // {('ada', 1): 0.5}
+//! let back: HashMap<(&str, u8), f64> = brine::from_slice(&bytes)?;
+//! assert_eq!(back[&("ada", 1)], 0.5);
+//! # Ok::<(), brine::Error>(())
+//! ```
 
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod dis;
 mod file;
+pub mod json;
 pub mod optimize;
 mod options;
 mod pickle;
+pub mod serde;
 pub mod show;
 mod unpickle;
 pub mod value;
 
+pub use crate::serde::{
+    from_node, from_reader, from_reader_with, from_slice, from_slice_with, from_value, to_value,
+    to_vec, to_vec_with, to_writer, to_writer_with,
+};
 pub use brine_core as core;
 pub use brine_core::{Category, Error, Limits, Result};
 pub use file::{dump_file, load_file, load_file_mapped, write_atomic};

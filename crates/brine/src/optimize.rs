@@ -35,7 +35,7 @@
 
 use std::collections::HashMap;
 
-use brine_core::{Category, Error, Opcode, Result};
+use brine_core::{ArgKind, Category, Error, Opcode, Result};
 
 use crate::dis::{read_instruction, MemoKey, Val};
 
@@ -105,7 +105,14 @@ pub fn optimize(data: &[u8]) -> Result<Vec<u8>> {
     let mut small = [0u8; 24];
     pos = 0;
     while pos < stop_end {
-        let (op, val, end) = read_instruction(data, pos)?;
+        // Pass 1 read (and checked) every argument up to STOP: here only memo opcodes need
+        // theirs, the rest are skipped over by length.
+        let (op, end) = skim(data, pos)?;
+        let val = if is_memo_op(op) {
+            read_instruction(data, pos)?.1
+        } else {
+            Val::None
+        };
         match op {
             Opcode::PUT | Opcode::BINPUT | Opcode::LONG_BINPUT | Opcode::MEMOIZE => {
                 let key = if op == Opcode::MEMOIZE {
@@ -145,6 +152,66 @@ pub fn optimize(data: &[u8]) -> Result<Vec<u8>> {
     }
     out.end_framing();
     Ok(out.buf)
+}
+
+fn is_memo_op(op: Opcode) -> bool {
+    matches!(
+        op,
+        Opcode::PUT
+            | Opcode::BINPUT
+            | Opcode::LONG_BINPUT
+            | Opcode::GET
+            | Opcode::BINGET
+            | Opcode::LONG_BINGET
+    )
+}
+
+/// The opcode at `pos` and where its argument ends, without reading the argument: for input
+/// that [`read_instruction`] already accepted.
+fn skim(data: &[u8], pos: usize) -> Result<(Opcode, usize)> {
+    let bad = || Error::msg(Category::Syntax, "pickle changed between passes");
+    let op = data
+        .get(pos)
+        .and_then(|&b| Opcode::from_byte(b))
+        .ok_or_else(bad)?;
+    let at = pos + 1;
+    let le = |n: usize| -> Result<usize> {
+        let b = data.get(at..at + n).ok_or_else(bad)?;
+        let mut w = [0u8; 8];
+        w[..n].copy_from_slice(b);
+        usize::try_from(u64::from_le_bytes(w)).map_err(|_| bad())
+    };
+    let end = match op.arg() {
+        ArgKind::None => at,
+        ArgKind::U1 => at + 1,
+        ArgKind::U2 => at + 2,
+        ArgKind::U4 | ArgKind::I4 => at + 4,
+        ArgKind::U8 | ArgKind::F8 => at + 8,
+        ArgKind::Long1 | ArgKind::String1 | ArgKind::Bytes1 | ArgKind::Unicode1 => at + 1 + le(1)?,
+        ArgKind::Long4 | ArgKind::String4 | ArgKind::Bytes4 | ArgKind::Unicode4 => at + 4 + le(4)?,
+        ArgKind::Bytes8 | ArgKind::Unicode8 | ArgKind::ByteArray8 => at + 8 + le(8)?,
+        // Text arguments end at a newline (two for the GLOBAL / INST name pair).
+        kind => {
+            let lines = if kind == ArgKind::StringNlNoEscapePair {
+                2
+            } else {
+                1
+            };
+            let mut end = at;
+            for _ in 0..lines {
+                let nl = data
+                    .get(end..)
+                    .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+                    .ok_or_else(bad)?;
+                end += nl + 1;
+            }
+            end
+        }
+    };
+    if end > data.len() {
+        return Err(bad());
+    }
+    Ok((op, end))
 }
 
 /// `pickle._Pickler.put(idx)`, written into `buf`; returns its length.

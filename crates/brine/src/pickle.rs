@@ -160,6 +160,15 @@ impl Default for Memo {
 }
 
 impl Memo {
+    /// The memo index of node `id` when it was memoized under its own identity.
+    #[inline(always)]
+    fn hit(&self, id: NodeId) -> Option<u32> {
+        match self.nodes.get(id.index()) {
+            Some(&i) if i != ABSENT => Some(i),
+            _ => None,
+        }
+    }
+
     #[inline]
     fn get(&self, k: Key) -> Option<u32> {
         let v = match k {
@@ -1333,9 +1342,17 @@ impl Core {
                 let step = if let Node::Int(i) = node {
                     self.enc.int(*i);
                     Step::Next
+                } else if let Node::Float(x) = node {
+                    // Floats and None are the next commonest, also without a call.
+                    self.enc.float(*x);
+                    Step::Next
                 } else if matches!(node, Node::None) {
-                    // The next commonest (dict values, defaults), also without a call.
                     self.enc.none();
+                    Step::Next
+                } else if let Some(i) = self.memo.hit(id) {
+                    // Already pickled as itself: a GET, as `save()` checks the memo first
+                    // for every non-atom. (Shared keys and objects: very common.)
+                    self.enc.get(i);
                     Step::Next
                 } else {
                     Self::other(self, g, id, node, &mut c, $e, $op)

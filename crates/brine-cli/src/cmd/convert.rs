@@ -1,65 +1,164 @@
-//! `brine convert`: every pickle of the input rewritten at another protocol.
+//! `brine convert`: every pickle of the input rewritten at another protocol, as typed or plain
+//! JSON, or from typed JSON back to a pickle.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use brine::json::{self, JsonOptions};
+use brine::value::{Graph, NodeId};
 use brine::{DumpOptions, Limits, LoadOptions, Pickler, StringEncoding, Unpickler};
 
-use crate::cli::ConvertArgs;
+use crate::cli::{ConvertArgs, Target};
+use crate::sanitize;
 use brine_formats::Codec;
 
 use crate::io_util::{is_std, read_input_with, write_output};
 
+/// The pickles of an input, whichever format it came in.
+struct Pickles {
+    graph: Graph,
+    roots: Vec<NodeId>,
+    shared_memo: bool,
+}
+
 /// Runs `brine convert`.
 pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
     let out_codec = output_codec(args)?;
-    let encoding = match args.encoding.as_str() {
-        "latin1" => StringEncoding::Latin1,
-        "utf8" => StringEncoding::Utf8,
-        "bytes" => StringEncoding::Bytes,
-        _ => StringEncoding::Ascii,
-    };
+    let target = target(args);
     let limits = if args.trusted {
         Limits::trusted()
     } else {
         Limits::default()
     };
     let data = read_input_with(&args.input, &limits)?;
-    let opts = LoadOptions::new().encoding(encoding).limits(limits);
-    let mut unpickler = Unpickler::new(&data, opts);
-    let mut pickler = Pickler::new(Vec::new(), DumpOptions::new().protocol(args.protocol));
-    let mut count = 0usize;
-    loop {
-        if !args.shared_memo {
-            unpickler.clear_memo();
-            pickler.clear_memo();
+    let input = if json::looks_like_json(&data) {
+        read_json(args, &data, &limits)?
+    } else {
+        read_pickles(args, &data, &limits)?
+    };
+    let json_opts = JsonOptions::new()
+        .pretty(args.pretty)
+        .stream(args.all)
+        .shared_memo(input.shared_memo)
+        .limits(limits.clone());
+    let mut out = match target {
+        Target::Pickle => write_pickles(args, &input, limits)?,
+        Target::Json => {
+            let mut text = json::to_typed_with(&input.graph, &input.roots, &json_opts)
+                .context("cannot write typed JSON")?;
+            text.push('\n');
+            text.into_bytes()
         }
-        let root = unpickler.load().with_context(|| {
-            format!(
-                "cannot read pickle #{} of {}",
-                count + 1,
-                args.input.display()
-            )
-        })?;
-        pickler.dump(unpickler.graph(), root).with_context(|| {
-            format!(
-                "cannot write pickle #{} at protocol {}",
-                count + 1,
-                args.protocol
-            )
-        })?;
-        count += 1;
-        if unpickler.at_end() {
-            break;
+        Target::JsonPlain => {
+            let (mut text, report) = json::to_plain_with(&input.graph, &input.roots, &json_opts)
+                .context("cannot write plain JSON")?;
+            text.push('\n');
+            if !report.is_empty() {
+                // Data, not an error: the conversion succeeded, with these caveats.
+                let mut note = String::from("brine: plain JSON lost:\n");
+                for (loss, n) in report.iter() {
+                    note.push_str(&format!("  {n} {} [{}]\n", loss.describe(), loss.code()));
+                }
+                eprint!("{note}");
+            }
+            text.into_bytes()
         }
-    }
-    let mut out = pickler.into_inner();
+    };
     if let Some((codec, level)) = out_codec {
         out = brine_formats::compress(&out, codec, level)
             .with_context(|| format!("cannot compress the output with {codec}"))?;
     }
     write_output(&args.output, &out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn name(path: &Path) -> String {
+    if is_std(path) {
+        "<stdin>".to_owned()
+    } else {
+        sanitize::line(&path.display().to_string()).into_owned()
+    }
+}
+
+/// `--to`, else by the output's extension once a compression extension is looked through.
+fn target(args: &ConvertArgs) -> Target {
+    if let Some(t) = args.to {
+        return t;
+    }
+    let mut path = args.output.as_path();
+    if Codec::from_extension(path).is_some() {
+        path = Path::new(path.file_stem().unwrap_or_default());
+    }
+    match path.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("json") => Target::Json,
+        _ => Target::Pickle,
+    }
+}
+
+fn read_json(args: &ConvertArgs, data: &[u8], limits: &Limits) -> Result<Pickles> {
+    let opts = JsonOptions::new().limits(limits.clone());
+    let t = json::from_typed_with(data, &opts)
+        .with_context(|| format!("cannot read JSON {}", name(&args.input)))?;
+    if t.roots.is_empty() {
+        anyhow::bail!("JSON {} holds no pickles", name(&args.input));
+    }
+    Ok(Pickles {
+        graph: t.graph,
+        roots: t.roots,
+        shared_memo: t.shared_memo || args.shared_memo,
+    })
+}
+
+fn read_pickles(args: &ConvertArgs, data: &[u8], limits: &Limits) -> Result<Pickles> {
+    let encoding = match args.encoding.as_str() {
+        "latin1" => StringEncoding::Latin1,
+        "utf8" => StringEncoding::Utf8,
+        "bytes" => StringEncoding::Bytes,
+        _ => StringEncoding::Ascii,
+    };
+    let opts = LoadOptions::new().encoding(encoding).limits(limits.clone());
+    let mut unpickler = Unpickler::new(data, opts);
+    let mut roots = Vec::new();
+    loop {
+        if !args.shared_memo {
+            unpickler.clear_memo();
+        }
+        let root = unpickler.load().with_context(|| {
+            format!(
+                "cannot read pickle #{} of {}",
+                roots.len() + 1,
+                name(&args.input)
+            )
+        })?;
+        roots.push(root);
+        if unpickler.at_end() {
+            break;
+        }
+    }
+    Ok(Pickles {
+        graph: unpickler.into_graph(),
+        roots,
+        shared_memo: args.shared_memo,
+    })
+}
+
+fn write_pickles(args: &ConvertArgs, input: &Pickles, limits: Limits) -> Result<Vec<u8>> {
+    let opts = DumpOptions::new().protocol(args.protocol).limits(limits);
+    let mut pickler = Pickler::new(Vec::new(), opts);
+    for (i, &root) in input.roots.iter().enumerate() {
+        if !input.shared_memo {
+            pickler.clear_memo();
+        }
+        pickler.dump(&input.graph, root).with_context(|| {
+            format!(
+                "cannot write pickle #{} at protocol {}",
+                i + 1,
+                args.protocol
+            )
+        })?;
+    }
+    Ok(pickler.into_inner())
 }
 
 /// The output's codec and level: `--compress ALGO[:LEVEL]`, else the output file's extension.

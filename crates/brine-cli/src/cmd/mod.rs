@@ -9,6 +9,7 @@ use crate::cli::{Cli, Command};
 mod convert;
 mod dis;
 mod h5;
+mod memo;
 mod optimize;
 mod show;
 
@@ -19,6 +20,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Dis(args) => dis::run(&args),
         Command::Optimize(args) => optimize::run(&args),
         Command::Show(args) => show::run(&args),
+        Command::Memo(args) => memo::run(&args),
         Command::H5(args) => h5::run(&args),
     }
 }

@@ -5,11 +5,11 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use crate::cli::OptimizeArgs;
-use crate::io_util::{is_std, read_input, write_output};
+use crate::io_util::{is_std, limits, read_input_with, write_output};
 
 /// Runs `brine optimize`.
 pub fn run(args: &OptimizeArgs) -> Result<ExitCode> {
-    let data = read_input(&args.input)?;
+    let data = read_input_with(&args.input, &limits(args.trusted))?;
     let out = brine::optimize::optimize(&data).with_context(|| {
         if is_std(&args.input) {
             "cannot optimize <stdin>".to_owned()

@@ -4,11 +4,14 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use brine::json::{self, JsonOptions};
 use brine::show::{repr, ShowOptions};
 use brine::{LoadOptions, Unpickler};
 
 use crate::cli::ShowArgs;
-use crate::io_util::read_input;
+use crate::color;
+use crate::io_util::{is_std, limits, read_input_with};
+use crate::sanitize;
 
 /// Runs `brine show`.
 pub fn run(args: &ShowArgs) -> Result<ExitCode> {
@@ -18,28 +21,56 @@ pub fn run(args: &ShowArgs) -> Result<ExitCode> {
     {
         return super::h5::list(&args.input);
     }
-    let data = read_input(&args.input)?;
+    let limits = limits(args.trusted);
+    let data = read_input_with(&args.input, &limits)?;
     let opts = ShowOptions {
         max_depth: args.depth,
         max_items: args.width,
         ..ShowOptions::default()
     };
-    let mut unpickler = Unpickler::new(&data, LoadOptions::new());
+    let colour = args.color.enabled();
     let mut out = io::BufWriter::new(io::stdout().lock());
-    let mut count = 0usize;
-    loop {
-        unpickler.clear_memo();
-        let root = unpickler.load().with_context(|| {
-            format!(
-                "cannot read pickle #{} of {}",
-                count + 1,
-                args.input.display()
-            )
-        })?;
-        writeln!(out, "{}", repr(unpickler.graph(), root, &opts))?;
-        count += 1;
-        if !args.all || unpickler.at_end() {
-            break;
+    // Python's repr() already escapes what a str holds; names of globals are printed as they
+    // are, so whatever could steer a terminal is escaped here, on every output (this text
+    // has no byte-exact reference to keep, unlike `dis`).
+    let mut print = |line: String| -> io::Result<()> {
+        let safe = sanitize::line(&line);
+        if colour {
+            writeln!(out, "{}", color::highlight(&safe))
+        } else {
+            writeln!(out, "{safe}")
+        }
+    };
+    let input = || {
+        if is_std(&args.input) {
+            "<stdin>".to_owned()
+        } else {
+            sanitize::line(&args.input.display().to_string()).into_owned()
+        }
+    };
+    if json::looks_like_json(&data) {
+        let t = json::from_typed_with(&data, &JsonOptions::new())
+            .with_context(|| format!("cannot read JSON {}", input()))?;
+        if t.roots.is_empty() {
+            anyhow::bail!("JSON {} holds no pickles", input());
+        }
+        let n = if args.all { t.roots.len() } else { 1 };
+        for &root in t.roots.iter().take(n) {
+            print(repr(&t.graph, root, &opts))?;
+        }
+    } else {
+        let mut unpickler = Unpickler::new(&data, LoadOptions::new().limits(limits.clone()));
+        let mut count = 0usize;
+        loop {
+            unpickler.clear_memo();
+            let root = unpickler
+                .load()
+                .with_context(|| format!("cannot read pickle #{} of {}", count + 1, input()))?;
+            print(repr(unpickler.graph(), root, &opts))?;
+            count += 1;
+            if !args.all || unpickler.at_end() {
+                break;
+            }
         }
     }
     out.flush()?;

@@ -72,6 +72,19 @@ struct Machine {
     share: Option<SharedSource>,
     /// The current window of the input that mid-sized payloads point into, and its offset.
     window: Option<(Window, usize)>,
+    /// Where the payloads of str / bytes nodes lie in a slice input, for typed decoding
+    /// that borrows them (`None`: not recorded, the usual case).
+    spans: Option<Spans>,
+}
+
+/// For each str / bytes node whose payload is stored as-is in the input slice, the node's
+/// index and the payload's offset in the input, in node order (so a lookup can bisect).
+#[derive(Default)]
+pub(crate) struct Spans {
+    /// The input's address range: payloads from elsewhere (a copy) are not recorded.
+    base: usize,
+    len: usize,
+    pub(crate) list: Vec<(u32, usize)>,
 }
 
 /// Bytes copied per input window. Strings longer than the inline size but short (most text)
@@ -136,8 +149,32 @@ impl<'de, R: Read<'de>> Unpickler<'de, R> {
                 atoms: [NO_ATOM; ATOMS],
                 share: None,
                 window: None,
+                spans: None,
             },
         }
+    }
+
+    /// Starts recording where str / bytes payloads lie in a slice input (see [`Spans`]), so
+    /// that typed decoding can borrow them instead of copying.
+    pub(crate) fn record_spans(&mut self) {
+        if let Some((data, _)) = self.dec.get_ref().slice_view() {
+            self.m.spans = Some(Spans {
+                base: data.as_ptr() as usize,
+                len: data.len(),
+                // Sized from the real input (a str takes at least 3 bytes, most far more),
+                // bounded, so that growing it rarely copies.
+                list: Vec::with_capacity((data.len() / 32).min(1 << 16)),
+            });
+        }
+    }
+
+    /// The spans recorded so far (empty when not recording).
+    pub(crate) fn take_spans(&mut self) -> Vec<(u32, usize)> {
+        self.m
+            .spans
+            .as_mut()
+            .map(|s| std::mem::take(&mut s.list))
+            .unwrap_or_default()
     }
 
     /// Reads the next pickle into the graph, sets it as the graph's root and returns it.
@@ -355,6 +392,19 @@ impl Machine {
         self.marks.clear();
         self.fence = 0;
         self.proto = 0;
+    }
+
+    /// Records the span of the str / bytes node just pushed, when recording and `payload`
+    /// lies in the input (addresses compared as numbers: no pointer is dereferenced).
+    #[inline(always)]
+    fn note_span(&mut self, payload: &[u8]) {
+        if let Some(sp) = self.spans.as_mut() {
+            let at = (payload.as_ptr() as usize).wrapping_sub(sp.base);
+            if at <= sp.len && payload.len() <= sp.len - at {
+                let node = (self.graph.len() - 1) as u32;
+                sp.list.push((node, at));
+            }
+        }
     }
 
     #[inline]
@@ -1104,7 +1154,7 @@ impl Machine {
                         return Ok(Fast::Fallback);
                     };
                     let n = n as usize;
-                    if n > INLINE_MAX {
+                    let r = if n > INLINE_MAX {
                         if b == b'C' {
                             self.bytes_at(data, at + 2, n).map(|_| 2 + n)
                         } else {
@@ -1114,17 +1164,25 @@ impl Machine {
                         self.push_bytes(payload).map(|_| 2 + n)
                     } else {
                         self.short_str(payload).map(|_| 2 + n)
+                    };
+                    if r.is_ok() {
+                        self.note_span(payload);
                     }
+                    r
                 }
                 b'X' => {
                     let Some(v) = rest.get(..4) else {
                         return Ok(Fast::Fallback);
                     };
                     let n = u32::from_le_bytes([v[0], v[1], v[2], v[3]]) as usize;
-                    if rest.get(4..4 + n).is_none() {
+                    let Some(payload) = rest.get(4..4 + n) else {
                         return Ok(Fast::Fallback);
+                    };
+                    let r = self.str_at(data, at + 5, n).map(|_| 5 + n);
+                    if r.is_ok() {
+                        self.note_span(payload);
                     }
-                    self.str_at(data, at + 5, n).map(|_| 5 + n)
+                    r
                 }
                 0x94 => {
                     if self.fast_put(self.memo.len() as u64) {
@@ -1244,7 +1302,8 @@ impl Machine {
 
             // Text and bytes.
             Opcode::SHORT_BINUNICODE | Opcode::BINUNICODE | Opcode::BINUNICODE8 => {
-                self.binunicode(arg.data())?
+                self.binunicode(arg.data())?;
+                self.note_span(arg.data())
             }
             Opcode::UNICODE => {
                 let s = text::decode_raw_unicode_escape(arg.data())?;
@@ -1256,7 +1315,8 @@ impl Machine {
             }
             Opcode::BINSTRING | Opcode::SHORT_BINSTRING => self.py2_string(arg.data())?,
             Opcode::SHORT_BINBYTES | Opcode::BINBYTES | Opcode::BINBYTES8 => {
-                self.push_bytes(arg.data())?
+                self.push_bytes(arg.data())?;
+                self.note_span(arg.data())
             }
             Opcode::BYTEARRAY8 => {
                 let blob = self.blob(arg.data())?;

@@ -1,0 +1,159 @@
+//! Typed (serde) decode and encode of pyperformance's bm_pickle data and 100k records,
+//! brine against serde-pickle in the same run.
+//!
+//! `cargo bench -p brine --bench typed` writes the workloads with `python3 bench/compare.py
+//! --write DIR` (or reads them from `BRINE_BENCH_DIR`), runs criterion on each, then prints a
+//! summary of medians and ratios (serde-pickle time / brine time) measured in this run.
+//! serde-pickle cannot read some workloads (`datetime.date` in DICT); those rows say so.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use criterion::{black_box, Criterion};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+mod workloads;
+
+use workloads::*;
+
+/// The workload pickles: `BRINE_BENCH_DIR`, else freshly written by `bench/compare.py`.
+fn data_dir() -> PathBuf {
+    if let Ok(d) = std::env::var("BRINE_BENCH_DIR") {
+        return PathBuf::from(d);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = std::env::temp_dir().join(format!("brine-typed-bench-{}", std::process::id()));
+    let ok = std::process::Command::new("python3")
+        .arg(root.join("bench/compare.py"))
+        .arg("--write")
+        .arg(&dir)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "python3 bench/compare.py --write failed (set BRINE_BENCH_DIR)"
+    );
+    dir
+}
+
+fn median_secs(mut f: impl FnMut()) -> f64 {
+    f();
+    let mut reps = 1u32;
+    loop {
+        let t = Instant::now();
+        for _ in 0..reps {
+            f();
+        }
+        if t.elapsed() > Duration::from_millis(50) || reps >= 1 << 20 {
+            break;
+        }
+        reps *= 2;
+    }
+    let mut samples: Vec<f64> = (0..7)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..reps {
+                f();
+            }
+            t.elapsed().as_secs_f64() / reps as f64
+        })
+        .collect();
+    samples.sort_by(|a, b| a.total_cmp(b));
+    samples[3]
+}
+
+/// One workload: criterion groups for decode and encode, and the summary line.
+fn bench<T: DeserializeOwned + Serialize>(c: &mut Criterion, name: &str, data: &[u8]) -> String {
+    let value: T = brine::from_slice(data).expect("brine reads the workload");
+    let sp_ok = serde_pickle::from_slice::<T>(data, serde_pickle::DeOptions::new());
+    if let Err(e) = &sp_ok {
+        eprintln!("{name}: serde-pickle cannot read it: {e}");
+    }
+    let mut g = c.benchmark_group(format!("decode/{name}"));
+    g.bench_function("brine", |b| {
+        b.iter(|| brine::from_slice::<T>(black_box(data)).unwrap())
+    });
+    if sp_ok.is_ok() {
+        g.bench_function("serde-pickle", |b| {
+            b.iter(|| {
+                serde_pickle::from_slice::<T>(black_box(data), serde_pickle::DeOptions::new())
+                    .unwrap()
+            })
+        });
+    }
+    g.finish();
+    let mut g = c.benchmark_group(format!("encode/{name}"));
+    g.bench_function("brine", |b| {
+        b.iter(|| brine::to_vec(black_box(&value)).unwrap())
+    });
+    g.bench_function("serde-pickle", |b| {
+        b.iter(|| serde_pickle::to_vec(black_box(&value), serde_pickle::SerOptions::new()).unwrap())
+    });
+    g.finish();
+
+    let bd = median_secs(|| {
+        black_box(brine::from_slice::<T>(black_box(data)).unwrap());
+    });
+    let be = median_secs(|| {
+        black_box(brine::to_vec(black_box(&value)).unwrap());
+    });
+    let se = median_secs(|| {
+        black_box(
+            serde_pickle::to_vec(black_box(&value), serde_pickle::SerOptions::new()).unwrap(),
+        );
+    });
+    let dec = if sp_ok.is_ok() {
+        let sd = median_secs(|| {
+            black_box(
+                serde_pickle::from_slice::<T>(black_box(data), serde_pickle::DeOptions::new())
+                    .unwrap(),
+            );
+        });
+        format!("{:>10.1}us {:>10.1}us {:>6.2}", sd * 1e6, bd * 1e6, sd / bd)
+    } else {
+        format!("{:>12} {:>10.1}us {:>6}", "(fails)", bd * 1e6, "-")
+    };
+    format!(
+        "{name:22} {dec} {:>10.1}us {:>10.1}us {:>6.2}",
+        se * 1e6,
+        be * 1e6,
+        se / be
+    )
+}
+
+fn main() {
+    let dir = data_dir();
+    let read =
+        |name: &str| std::fs::read(dir.join(format!("{name}.pickle"))).expect("workload file");
+    let mut c = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args();
+    let mut lines = Vec::new();
+    for &name in TYPED {
+        let data = read(name);
+        lines.push(match name {
+            "pyperf_unpickle_unit" => bench::<Unit>(&mut c, name, &data),
+            "pyperf_list" => bench::<List>(&mut c, name, &data),
+            "pyperf_micro_dict" => bench::<MicroDict>(&mut c, name, &data),
+            _ => bench::<Vec<Record>>(&mut c, name, &data),
+        });
+    }
+    // DICT without its datetime field, so serde-pickle has a pyperformance dict it can read.
+    let dg = read("pyperf_unpickle_unit");
+    let (_, _, group): Unit = brine::from_slice(&dg).expect("unit");
+    let data = brine::to_vec(&group).expect("dict group");
+    lines.push(bench::<DictGroup>(&mut c, "pyperf_dict_group", &data));
+    c.final_summary();
+    println!("\nmedians of 7 in this run; ratio = serde-pickle time / brine time");
+    println!(
+        "{:22} {:>12} {:>12} {:>6} {:>12} {:>12} {:>6}",
+        "workload", "sp decode", "brine dec", "ratio", "sp encode", "brine enc", "ratio"
+    );
+    for l in lines {
+        println!("{l}");
+    }
+}

@@ -1,0 +1,170 @@
+//! Times brine's typed (serde) decode and encode of the benchmark workloads, for
+//! `bench/compare.py`: prints one JSON line per file with the median seconds.
+//!
+//! Usage: `cargo run --release -p brine --example bench_typed -- FILE...` (files named after
+//! the workloads, as `bench/compare.py` writes them).
+//!
+//! Profiling: `BRINE_PROFILE=N bench_typed records_100k.pickle` times N typed decodes and their
+//! parts (graph decode, walk, clone of the records); with `BRINE_PROFILE_ONLY=1` (borrowed
+//! records), `owned` (owned records), `unit` (the pyperformance unit from that file) or `encode` it only runs that, for
+//! `perf record` or `valgrind --tool=callgrind`.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+#[path = "../benches/workloads/mod.rs"]
+mod workloads;
+
+use workloads::*;
+
+fn median_secs(mut f: impl FnMut()) -> f64 {
+    // Calibrate a batch to last about 50 ms, then take the median of 7 batches.
+    f();
+    let mut reps = 1u32;
+    loop {
+        let t = Instant::now();
+        for _ in 0..reps {
+            f();
+        }
+        if t.elapsed() > Duration::from_millis(50) || reps >= 1 << 20 {
+            break;
+        }
+        reps *= 2;
+    }
+    let mut samples: Vec<f64> = (0..7)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..reps {
+                f();
+            }
+            t.elapsed().as_secs_f64() / reps as f64
+        })
+        .collect();
+    samples.sort_by(|a, b| a.total_cmp(b));
+    samples[3]
+}
+
+/// Decode and encode medians of `T` on `data`, and serde-pickle's decode of the same `T`
+/// (`None` when it cannot read the file).
+fn time<T: DeserializeOwned + Serialize>(
+    data: &[u8],
+) -> Result<(f64, f64, Option<f64>), brine::Error> {
+    let value: T = brine::from_slice(data)?;
+    let decode = median_secs(|| {
+        std::hint::black_box(brine::from_slice::<T>(std::hint::black_box(data)).unwrap());
+    });
+    let encode = median_secs(|| {
+        std::hint::black_box(brine::to_vec(std::hint::black_box(&value)).unwrap());
+    });
+    let de = serde_pickle::DeOptions::new;
+    let sp_decode = serde_pickle::from_slice::<T>(data, de()).ok().map(|_| {
+        median_secs(|| {
+            std::hint::black_box(
+                serde_pickle::from_slice::<T>(std::hint::black_box(data), de()).unwrap(),
+            );
+        })
+    });
+    Ok((decode, encode, sp_decode))
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // `BRINE_PROFILE=N`: only decode the records file N times (for perf / callgrind).
+    if let Ok(n) = std::env::var("BRINE_PROFILE") {
+        let path = std::env::args().nth(1).unwrap_or_default();
+        let data = std::fs::read(path)?;
+        let n: u32 = n.parse()?;
+        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("owned") {
+            for _ in 0..n {
+                std::hint::black_box(brine::from_slice::<Vec<Record>>(&data)?);
+            }
+            return Ok(());
+        }
+        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("unit") {
+            for _ in 0..n {
+                std::hint::black_box(brine::from_slice::<Unit>(&data)?);
+            }
+            return Ok(());
+        }
+        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("encode") {
+            let v: Vec<Record> = brine::from_slice(&data)?;
+            for _ in 0..n {
+                std::hint::black_box(brine::to_vec(&v)?);
+            }
+            return Ok(());
+        }
+        if std::env::var("BRINE_PROFILE_ONLY").is_ok() {
+            for _ in 0..n {
+                std::hint::black_box(brine::from_slice::<Vec<RecordRef>>(&data)?);
+            }
+            return Ok(());
+        }
+        let t = Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(brine::from_slice::<Vec<Record>>(&data)?);
+        }
+        eprintln!("{:?} per decode", t.elapsed() / n);
+        let t = Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(brine::serde::Deserializer::from_slice(&data)?);
+        }
+        eprintln!("{:?} per graph decode with spans", t.elapsed() / n);
+        let t = Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(brine::loads(&data)?);
+        }
+        eprintln!("{:?} per graph decode", t.elapsed() / n);
+        let g = brine::loads(&data)?;
+        let t = Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(brine::from_value::<Vec<Record>>(&g)?);
+        }
+        eprintln!("{:?} per from_value", t.elapsed() / n);
+        let t = Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(brine::from_slice::<Vec<RecordRef>>(&data)?);
+        }
+        eprintln!("{:?} per borrowed decode", t.elapsed() / n);
+        let v = brine::from_value::<Vec<Record>>(&g)?;
+        let t = Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(v.clone());
+        }
+        eprintln!("{:?} per clone+drop of the records", t.elapsed() / n);
+        return Ok(());
+    }
+    for path in std::env::args().skip(1) {
+        let data = std::fs::read(&path)?;
+        let name = Path::new(&path)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        let (decode, encode, sp_decode) = match name {
+            "pyperf_unpickle_unit" => time::<Unit>(&data)?,
+            "pyperf_list" => time::<List>(&data)?,
+            "pyperf_micro_dict" => time::<MicroDict>(&data)?,
+            "records_100k" => time::<Vec<Record>>(&data)?,
+            "strings_200k" => time::<Vec<String>>(&data)?,
+            "ints_1m" => time::<Vec<i64>>(&data)?,
+            "floats_1m" => time::<Vec<f64>>(&data)?,
+            _ => continue,
+        };
+        let borrowed = if name == "records_100k" {
+            let d = &data;
+            median_secs(|| {
+                std::hint::black_box(
+                    brine::from_slice::<Vec<RecordRef>>(std::hint::black_box(d)).unwrap(),
+                );
+            })
+        } else {
+            decode
+        };
+        println!(
+            "{{\"file\": {path:?}, \"decode\": {decode:e}, \"decode_borrowed\": {borrowed:e}, \"encode\": {encode:e}, \"sp_decode\": {}}}",
+            sp_decode.map_or("null".to_string(), |x| format!("{x:e}"))
+        );
+    }
+    Ok(())
+}
