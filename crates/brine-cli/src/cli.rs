@@ -120,6 +120,13 @@ pub enum Command {
         Exit codes: 0 every file SAFE, 1 something UNSAFE, 2 error (a file could not be read), \
         3 INCONCLUSIVE (nothing UNSAFE, but not everything could be proved SAFE).")]
     Scan(ScanArgs),
+    /// Inspect HDF5 files (h5py, Keras `.h5`) without libhdf5.
+    #[command(after_help = "Examples:\n  \
+        brine h5 ls model.h5\n  \
+        brine h5 cat data.h5 /group/x --slice '1:3,::2'\n  \
+        brine h5 convert arrays.npz arrays.h5\n\n\
+        `brine show FILE.h5` lists HDF5 files too (detected by their signature).")]
+    H5(H5Args),
 }
 
 /// Arguments of `brine memo`.
@@ -309,4 +316,40 @@ pub struct ShowArgs {
     /// Lift the limits meant for untrusted input (decompressed size and ratio, nodes, depth).
     #[arg(long)]
     pub trusted: bool,
+}
+
+/// Arguments of `brine h5`.
+#[derive(Debug, clap::Args)]
+pub struct H5Args {
+    /// What to do with the file.
+    #[command(subcommand)]
+    pub command: H5Command,
+}
+
+/// The subcommands of `brine h5`.
+#[derive(Debug, Subcommand)]
+pub enum H5Command {
+    /// List every group and dataset with shapes, dtypes, storage and attributes.
+    Ls {
+        /// The HDF5 file.
+        file: PathBuf,
+    },
+    /// Print one dataset, or a slice of it, as nested lists.
+    Cat {
+        /// The HDF5 file.
+        file: PathBuf,
+        /// The dataset's path in the file.
+        path: String,
+        /// numpy-style selection, e.g. `1:3,::2,-1` (only the chunks it touches are read).
+        #[arg(long, short, allow_hyphen_values = true)]
+        slice: Option<String>,
+    },
+    /// Convert between HDF5 and numpy `.npz`: datasets <-> arrays, groups <-> `/` in names
+    /// (attributes are dropped: npz has none).
+    Convert {
+        /// Input: an HDF5 file or an `.npz` archive (told apart by their signatures).
+        input: PathBuf,
+        /// Output: `.npz` from HDF5 input, HDF5 from `.npz` input.
+        output: PathBuf,
+    },
 }

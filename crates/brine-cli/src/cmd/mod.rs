@@ -9,6 +9,7 @@ use crate::cli::{Cli, Command};
 mod convert;
 mod convert_ml;
 mod dis;
+mod h5;
 mod memo;
 mod optimize;
 mod scan;
@@ -25,5 +26,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Tensors(args) => tensors::run(&args),
         Command::Memo(args) => memo::run(&args),
         Command::Scan(args) => scan::run(&args),
+        Command::H5(args) => h5::run(&args),
     }
 }

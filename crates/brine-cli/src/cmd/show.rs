@@ -15,6 +15,12 @@ use crate::sanitize;
 
 /// Runs `brine show`.
 pub fn run(args: &ShowArgs) -> Result<ExitCode> {
+    // HDF5 files are listed, not unpickled; they are detected by signature, not read whole.
+    if !crate::io_util::is_std(&args.input)
+        && brine_hdf5::is_hdf5_file(&args.input).unwrap_or(false)
+    {
+        return super::h5::list(&args.input);
+    }
     let limits = limits(args.trusted);
     let data = read_input_with(&args.input, &limits)?;
     let opts = ShowOptions {
