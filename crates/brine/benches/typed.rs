@@ -7,7 +7,7 @@
 //! serde-pickle cannot read some workloads (`datetime.date` in DICT); those rows say so.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{black_box, Criterion};
 use serde::de::DeserializeOwned;
@@ -16,6 +16,9 @@ use serde::Serialize;
 mod workloads;
 
 use workloads::*;
+
+mod timing;
+use timing::median_secs;
 
 /// The workload pickles: `BRINE_BENCH_DIR`, else freshly written by `bench/compare.py`.
 fn data_dir() -> PathBuf {
@@ -36,32 +39,6 @@ fn data_dir() -> PathBuf {
         "python3 bench/compare.py --write failed (set BRINE_BENCH_DIR)"
     );
     dir
-}
-
-fn median_secs(mut f: impl FnMut()) -> f64 {
-    f();
-    let mut reps = 1u32;
-    loop {
-        let t = Instant::now();
-        for _ in 0..reps {
-            f();
-        }
-        if t.elapsed() > Duration::from_millis(50) || reps >= 1 << 20 {
-            break;
-        }
-        reps *= 2;
-    }
-    let mut samples: Vec<f64> = (0..7)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..reps {
-                f();
-            }
-            t.elapsed().as_secs_f64() / reps as f64
-        })
-        .collect();
-    samples.sort_by(|a, b| a.total_cmp(b));
-    samples[3]
 }
 
 /// One workload: criterion groups for decode and encode, and the summary line.

@@ -7,34 +7,9 @@
 //! With `--peak`, decodes each file once and reports how much the process's peak resident
 //! memory grew during the decode (the graph, beyond the input already in memory).
 
-use std::time::{Duration, Instant};
-
-fn median_secs(mut f: impl FnMut()) -> f64 {
-    // Calibrate a batch to last about 50 ms, then take the median of 7 batches.
-    f();
-    let mut reps = 1u32;
-    loop {
-        let t = Instant::now();
-        for _ in 0..reps {
-            f();
-        }
-        if t.elapsed() > Duration::from_millis(50) || reps >= 1 << 20 {
-            break;
-        }
-        reps *= 2;
-    }
-    let mut samples: Vec<f64> = (0..7)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..reps {
-                f();
-            }
-            t.elapsed().as_secs_f64() / reps as f64
-        })
-        .collect();
-    samples.sort_by(|a, b| a.total_cmp(b));
-    samples[3]
-}
+#[path = "../benches/timing.rs"]
+mod timing;
+use timing::median_secs;
 
 /// Peak resident set size of this process so far, in bytes (Linux `VmHWM`).
 fn peak_rss() -> Option<u64> {

@@ -11,7 +11,7 @@
 //! `perf record` or `valgrind --tool=callgrind`.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -21,32 +21,9 @@ mod workloads;
 
 use workloads::*;
 
-fn median_secs(mut f: impl FnMut()) -> f64 {
-    // Calibrate a batch to last about 50 ms, then take the median of 7 batches.
-    f();
-    let mut reps = 1u32;
-    loop {
-        let t = Instant::now();
-        for _ in 0..reps {
-            f();
-        }
-        if t.elapsed() > Duration::from_millis(50) || reps >= 1 << 20 {
-            break;
-        }
-        reps *= 2;
-    }
-    let mut samples: Vec<f64> = (0..7)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..reps {
-                f();
-            }
-            t.elapsed().as_secs_f64() / reps as f64
-        })
-        .collect();
-    samples.sort_by(|a, b| a.total_cmp(b));
-    samples[3]
-}
+#[path = "../benches/timing.rs"]
+mod timing;
+use timing::median_secs;
 
 /// Decode and encode medians of `T` on `data`, and serde-pickle's decode of the same `T`
 /// (`None` when it cannot read the file).
