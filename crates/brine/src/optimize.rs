@@ -34,10 +34,11 @@
 //! ```
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use brine_core::{ArgKind, Category, Error, Opcode, Result};
 
-use crate::dis::{read_instruction, MemoKey, Val};
+use crate::dis::{read_instruction, MemoKey};
 
 /// `pickle._Framer._FRAME_SIZE_TARGET`.
 const FRAME_SIZE_TARGET: usize = 64 * 1024;
@@ -51,24 +52,34 @@ const FRAME_HEADER: usize = 9;
 /// See the [module documentation](self) for what is kept, how it is renumbered and framed, and
 /// which inputs fail.
 pub fn optimize(data: &[u8]) -> Result<Vec<u8>> {
+    let shapes = shapes();
     // Pass 1: which indices are fetched, and the protocol.
     let mut oldids: KeyMap<()> = KeyMap::default();
     let mut newids: KeyMap<Option<u64>> = KeyMap::default();
     let mut proto: u8 = 0;
     let mut header_end = 0usize;
     let mut pos = 0usize;
+    // Where the memo and FRAME opcodes are: pass 2 handles these and copies what lies between.
+    let mut events: Vec<usize> = Vec::new();
     loop {
-        let (op, val, end) = read_instruction(data, pos)?;
-        match op {
-            Opcode::PUT | Opcode::BINPUT | Opcode::LONG_BINPUT => oldids.insert(val.memo_key(), ()),
-            Opcode::MEMOIZE => oldids.insert(MemoKey::Int(oldids.len as i64), ()),
-            Opcode::FRAME => {}
-            Opcode::GET | Opcode::BINGET | Opcode::LONG_BINGET => {
-                proto = proto.max(u8::from(op != Opcode::GET));
-                newids.insert(val.memo_key(), None);
+        let (code, arg, end) = step(data, pos, shapes)?;
+        match code {
+            PUT | BINPUT | LONG_BINPUT => {
+                events.push(pos);
+                oldids.insert(arg, ());
             }
-            Opcode::PROTO => {
-                if let Val::Int(v) = val {
+            MEMOIZE => {
+                events.push(pos);
+                oldids.insert(MemoKey::Int(oldids.len as i64), ());
+            }
+            GET | BINGET | LONG_BINGET => {
+                events.push(pos);
+                proto = proto.max(u8::from(code != GET));
+                newids.insert(arg, None);
+            }
+            FRAME => events.push(pos),
+            PROTO => {
+                if let MemoKey::Int(v) = arg {
                     proto = proto.max(v as u8);
                 }
                 if pos == 0 {
@@ -78,7 +89,7 @@ pub fn optimize(data: &[u8]) -> Result<Vec<u8>> {
             _ => {}
         }
         pos = end;
-        if op == Opcode::STOP {
+        if code == STOP {
             break;
         }
     }
@@ -93,7 +104,8 @@ pub fn optimize(data: &[u8]) -> Result<Vec<u8>> {
         ));
     }
 
-    // Pass 2: the same opcodes again, written through an emulated `pickle._Pickler`.
+    // Pass 2: the same opcodes again, written through an emulated `pickle._Pickler`: the memo
+    // and FRAME opcodes one by one, the opcodes between them copied unchanged.
     let mut out = Out::new(
         Vec::with_capacity(stop_end + FRAME_HEADER * (stop_end / FRAME_SIZE_TARGET + 2)),
         proto >= 4,
@@ -103,22 +115,18 @@ pub fn optimize(data: &[u8]) -> Result<Vec<u8>> {
     oldids.clear();
     let mut idx: u64 = 0;
     let mut small = [0u8; 24];
-    pos = 0;
-    while pos < stop_end {
-        // Pass 1 read (and checked) every argument up to STOP: here only memo opcodes need
-        // theirs, the rest are skipped over by length.
-        let (op, end) = skim(data, pos)?;
-        let val = if is_memo_op(op) {
-            read_instruction(data, pos)?.1
-        } else {
-            Val::None
-        };
-        match op {
-            Opcode::PUT | Opcode::BINPUT | Opcode::LONG_BINPUT | Opcode::MEMOIZE => {
-                let key = if op == Opcode::MEMOIZE {
+    let mut copied = header_end;
+    for pos in events {
+        copy_plain(&mut out, data, copied, pos, shapes)?;
+        // Pass 1 checked every argument up to STOP, so `step` cannot fail differently here.
+        let (code, arg, end) = step(data, pos, shapes)?;
+        copied = end;
+        match code {
+            PUT | BINPUT | LONG_BINPUT | MEMOIZE => {
+                let key = if code == MEMOIZE {
                     MemoKey::Int(oldids.len as i64)
                 } else {
-                    val.memo_key()
+                    arg
                 };
                 oldids.insert(key.clone(), ());
                 if newids.get(&key).is_some() {
@@ -129,89 +137,155 @@ pub fn optimize(data: &[u8]) -> Result<Vec<u8>> {
                     out.write(&small[..n]);
                 }
             }
-            Opcode::FRAME => {}
-            Opcode::GET | Opcode::BINGET | Opcode::LONG_BINGET => {
-                let new = newids.get(&val.memo_key()).flatten();
+            GET | BINGET | LONG_BINGET => {
+                let new = newids.get(&arg).flatten();
                 let n = get(proto, new, &mut small)?;
                 out.commit_frame(false);
                 out.write(&small[..n]);
             }
-            Opcode::PROTO if pos == 0 => {}
-            _ => {
-                let bytes = &data[pos..end];
-                let frameless = bytes.len() > FRAME_SIZE_TARGET;
-                out.commit_frame(frameless);
-                if frameless {
-                    out.file_write(bytes);
-                } else {
-                    out.write(bytes);
-                }
-            }
+            _ => {} // FRAME: the output is framed anew.
         }
-        pos = end;
     }
+    copy_plain(&mut out, data, copied, stop_end, shapes)?;
     out.end_framing();
     Ok(out.buf)
 }
 
-fn is_memo_op(op: Opcode) -> bool {
-    matches!(
-        op,
-        Opcode::PUT
-            | Opcode::BINPUT
-            | Opcode::LONG_BINPUT
-            | Opcode::GET
-            | Opcode::BINGET
-            | Opcode::LONG_BINGET
-    )
+/// Copies the opcodes of `data[from..to]`, none of them a memo opcode or FRAME, with
+/// `pickle._Framer`'s rules: a frame is committed at the first opcode boundary where it holds
+/// 64 KiB, and an opcode longer than that is written outside any frame.
+fn copy_plain(
+    out: &mut Out,
+    data: &[u8],
+    from: usize,
+    to: usize,
+    shapes: &[Shape; 256],
+) -> Result<()> {
+    // The opcode boundaries inside the span all lie before `to`: if the frame stays within the
+    // target up to `to`, none of them commits it and no opcode in the span is oversized.
+    if !out.framing || out.frame_len() + (to - from) <= FRAME_SIZE_TARGET {
+        out.write(&data[from..to]);
+        return Ok(());
+    }
+    let (mut run, mut pos) = (from, from);
+    while pos < to {
+        let (_, _, end) = step(data, pos, shapes)?;
+        if end - pos > FRAME_SIZE_TARGET {
+            out.write(&data[run..pos]);
+            run = end;
+            out.commit_frame(true);
+            out.file_write(&data[pos..end]);
+        } else if out.frame_len() + (pos - run) >= FRAME_SIZE_TARGET {
+            out.write(&data[run..pos]);
+            run = pos;
+            out.commit_frame(false);
+        }
+        pos = end;
+    }
+    out.write(&data[run..to]);
+    Ok(())
 }
 
-/// The opcode at `pos` and where its argument ends, without reading the argument: for input
-/// that [`read_instruction`] already accepted.
-fn skim(data: &[u8], pos: usize) -> Result<(Opcode, usize)> {
-    let bad = || Error::msg(Category::Syntax, "pickle changed between passes");
-    let op = data
-        .get(pos)
-        .and_then(|&b| Opcode::from_byte(b))
-        .ok_or_else(bad)?;
-    let at = pos + 1;
-    let le = |n: usize| -> Result<usize> {
-        let b = data.get(at..at + n).ok_or_else(bad)?;
-        let mut w = [0u8; 8];
-        w[..n].copy_from_slice(b);
-        usize::try_from(u64::from_le_bytes(w)).map_err(|_| bad())
-    };
-    let end = match op.arg() {
-        ArgKind::None => at,
-        ArgKind::U1 => at + 1,
-        ArgKind::U2 => at + 2,
-        ArgKind::U4 | ArgKind::I4 => at + 4,
-        ArgKind::U8 | ArgKind::F8 => at + 8,
-        ArgKind::Long1 | ArgKind::String1 | ArgKind::Bytes1 | ArgKind::Unicode1 => at + 1 + le(1)?,
-        ArgKind::Long4 | ArgKind::String4 | ArgKind::Bytes4 | ArgKind::Unicode4 => at + 4 + le(4)?,
-        ArgKind::Bytes8 | ArgKind::Unicode8 | ArgKind::ByteArray8 => at + 8 + le(8)?,
-        // Text arguments end at a newline (two for the GLOBAL / INST name pair).
-        kind => {
-            let lines = if kind == ArgKind::StringNlNoEscapePair {
-                2
-            } else {
-                1
+const PUT: u8 = Opcode::PUT as u8;
+const BINPUT: u8 = Opcode::BINPUT as u8;
+const LONG_BINPUT: u8 = Opcode::LONG_BINPUT as u8;
+const MEMOIZE: u8 = Opcode::MEMOIZE as u8;
+const GET: u8 = Opcode::GET as u8;
+const BINGET: u8 = Opcode::BINGET as u8;
+const LONG_BINGET: u8 = Opcode::LONG_BINGET as u8;
+const PROTO: u8 = Opcode::PROTO as u8;
+const FRAME: u8 = Opcode::FRAME as u8;
+const STOP: u8 = Opcode::STOP as u8;
+
+/// How an opcode's argument is measured, per opcode byte: the table behind [`step`]'s fast
+/// path.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// Unknown opcodes, text arguments: for [`read_instruction`].
+    Slow,
+    /// A fixed-size argument of this many bytes.
+    Fixed(u8),
+    /// A length of `width` bytes, at most `max`, then that many bytes (to be ASCII if `text`).
+    Counted { width: u8, max: u64, text: bool },
+}
+
+fn shapes() -> &'static [Shape; 256] {
+    static SHAPES: OnceLock<[Shape; 256]> = OnceLock::new();
+    SHAPES.get_or_init(|| {
+        let mut t = [Shape::Slow; 256];
+        for (b, slot) in t.iter_mut().enumerate() {
+            let Some(op) = Opcode::from_byte(b as u8) else {
+                continue;
             };
-            let mut end = at;
-            for _ in 0..lines {
-                let nl = data
-                    .get(end..)
-                    .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
-                    .ok_or_else(bad)?;
-                end += nl + 1;
-            }
-            end
+            let counted = |width, max, text| Shape::Counted { width, max, text };
+            *slot = match op.arg() {
+                ArgKind::None => Shape::Fixed(0),
+                ArgKind::U1 => Shape::Fixed(1),
+                ArgKind::U2 => Shape::Fixed(2),
+                ArgKind::U4 | ArgKind::I4 => Shape::Fixed(4),
+                ArgKind::U8 | ArgKind::F8 => Shape::Fixed(8),
+                ArgKind::Long1 | ArgKind::String1 | ArgKind::Bytes1 => counted(1, u64::MAX, false),
+                ArgKind::Unicode1 => counted(1, u64::MAX, true),
+                ArgKind::Long4 | ArgKind::String4 => counted(4, i32::MAX as u64, false),
+                ArgKind::Bytes4 => counted(4, u64::MAX, false),
+                ArgKind::Unicode4 => counted(4, u64::MAX, true),
+                ArgKind::Bytes8 | ArgKind::ByteArray8 => counted(8, i64::MAX as u64, false),
+                ArgKind::Unicode8 => counted(8, i64::MAX as u64, true),
+                _ => Shape::Slow,
+            };
         }
-    };
-    if end > data.len() {
-        return Err(bad());
+        t
+    })
+}
+
+/// One instruction, for both passes: the opcode byte, the argument a pass needs (the memo
+/// index of PUT / GET, PROTO's version; meaningless for other opcodes) and where it ends.
+///
+/// The binary opcodes are measured and checked here from [`shapes`] without building their
+/// argument, which only `dis` prints. Anything else — a text argument, non-ASCII text, an
+/// argument cut short or out of range, an unknown opcode — goes through [`read_instruction`],
+/// which accepts and rejects exactly what pickletools does, with its wording.
+#[inline(always)]
+fn step(data: &[u8], pos: usize, shapes: &[Shape; 256]) -> Result<(u8, MemoKey, usize)> {
+    if let Some((code, arg, end)) = quick(data, pos, shapes) {
+        return Ok((code, MemoKey::Int(arg as i64), end));
     }
-    Ok((op, end))
+    let (op, val, end) = read_instruction(data, pos)?;
+    Ok((op as u8, val.memo_key(), end))
+}
+
+#[inline(always)]
+fn quick(data: &[u8], pos: usize, shapes: &[Shape; 256]) -> Option<(u8, u64, usize)> {
+    let code = *data.get(pos)?;
+    let at = pos + 1;
+    match shapes[usize::from(code)] {
+        Shape::Fixed(n) => {
+            let end = at + usize::from(n);
+            let arg = match n {
+                1 => u64::from(*data.get(at)?),
+                4 => u64::from(u32::from_le_bytes(data.get(at..end)?.try_into().ok()?)),
+                _ => 0,
+            };
+            (end <= data.len()).then_some((code, arg, end))
+        }
+        Shape::Counted { width, max, text } => {
+            let start = at + usize::from(width);
+            let mut w = [0u8; 8];
+            w[..usize::from(width)].copy_from_slice(data.get(at..start)?);
+            let n = u64::from_le_bytes(w);
+            if n > max {
+                return None;
+            }
+            let end = start.checked_add(usize::try_from(n).ok()?)?;
+            let payload = data.get(start..end)?;
+            // Non-ASCII text needs pickletools' own UTF-8 check (and its error text).
+            if text && !payload.is_ascii() {
+                return None;
+            }
+            Some((code, 0, end))
+        }
+        Shape::Slow => None,
+    }
 }
 
 /// `pickle._Pickler.put(idx)`, written into `buf`; returns its length.
@@ -383,6 +457,15 @@ impl<V: Copy> KeyMap<V> {
 
     /// `d[key] = v`.
     fn insert(&mut self, key: MemoKey, v: V) {
+        // The usual case: keys 0, 1, 2, ... stored in order (every MEMOIZE, most PUTs).
+        if let MemoKey::Int(k) = key {
+            if self.len == self.dense.len() && k as u64 == self.len as u64 && self.sparse.is_empty()
+            {
+                self.dense.push(Some(v));
+                self.len += 1;
+                return;
+            }
+        }
         if let MemoKey::Int(k) = key {
             if let Some(slot) = usize::try_from(k).ok().and_then(|k| self.dense.get_mut(k)) {
                 if slot.is_some() {
@@ -391,13 +474,16 @@ impl<V: Copy> KeyMap<V> {
                 }
             }
         }
-        if let Some(slot) = self.sparse.get_mut(&key) {
-            *slot = v;
-            return;
+        if !self.sparse.is_empty() {
+            if let Some(slot) = self.sparse.get_mut(&key) {
+                *slot = v;
+                return;
+            }
         }
         match self.dense_slot(&key) {
+            Some(i) if i == self.dense.len() => self.dense.push(Some(v)),
             Some(i) => {
-                if i >= self.dense.len() {
+                if i > self.dense.len() {
                     self.dense.resize_with(i + 1, || None);
                 }
                 self.dense[i] = Some(v);

@@ -193,6 +193,45 @@ fn malformed_and_edge_inputs_match_cpython() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Frames filled to the byte around 64 KiB, opcodes just under, at and over the frame target,
+/// and kept memo entries between them: the re-framing of runs of copied opcodes.
+#[test]
+fn frame_edges_match_cpython() {
+    if python().is_none() {
+        return;
+    }
+    let dir = scratch("frames");
+    let status = Command::new("python3")
+        .args([
+            "-c",
+            "import pickle, random, sys\n\
+             rnd = random.Random(7)\n\
+             for k in range(12):\n\
+             \x20   vals, shared = [], ['s%d' % k]\n\
+             \x20   for i in range(rnd.randrange(20, 120)):\n\
+             \x20       r = rnd.random()\n\
+             \x20       if r < 0.3:\n\
+             \x20           n = rnd.choice([65520, 65527, 65535, 65536, 65537, 70000, 1, 9])\n\
+             \x20           vals.append(b'x' * (n + rnd.randrange(-3, 4)))\n\
+             \x20       elif r < 0.5:\n\
+             \x20           vals.append(rnd.choice(shared))\n\
+             \x20       elif r < 0.6:\n\
+             \x20           shared.append([i] * rnd.randrange(1, 5)); vals.append(shared[-1])\n\
+             \x20       else:\n\
+             \x20           vals.append('y' * rnd.randrange(0, 3000))\n\
+             \x20   open('%s/%d.pickle' % (sys.argv[1], k), 'wb').write(pickle.dumps(vals, 4 + k % 2))",
+            dir.to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let paths: Vec<PathBuf> = (0..12).map(|k| dir.join(format!("{k}.pickle"))).collect();
+    let (same, errors) = compare(&paths);
+    eprintln!("frame edges: {same} identical outputs, {errors} identical errors");
+    assert_eq!((same, errors), (12, 0));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// pyperformance bm_pickle_opt: `pickletools.optimize(pickle.dumps(DATA, 4))`.
 #[test]
 fn bm_pickle_opt_16mb() {
