@@ -119,13 +119,15 @@ impl Problems {
 /// strings as `<U<n>` (n: the longest string's characters).
 fn to_numpy(a: &Array) -> std::result::Result<NdArray<'static>, String> {
     let l = ByteOrder::Little;
+    // One-byte types have no byte order (numpy's `|i1`), as brine-formats reads them.
+    let na = ByteOrder::NotApplicable;
     let dtype = match a.dtype() {
         DType::Bool => NpType::Bool,
-        DType::I8 => NpType::Int(1, l),
+        DType::I8 => NpType::Int(1, na),
         DType::I16 => NpType::Int(2, l),
         DType::I32 => NpType::Int(4, l),
         DType::I64 => NpType::Int(8, l),
-        DType::U8 => NpType::UInt(1, l),
+        DType::U8 => NpType::UInt(1, na),
         DType::U16 => NpType::UInt(2, l),
         DType::U32 => NpType::UInt(4, l),
         DType::U64 => NpType::UInt(8, l),
