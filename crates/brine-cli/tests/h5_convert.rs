@@ -244,8 +244,11 @@ fn lookup(g: &Graph, path: &str) -> NodeId {
     id
 }
 
+/// One object of an HDF5 file: its path, its data (datasets) and its attributes.
+type Object5 = (String, Option<Array>, Vec<(String, Array)>);
+
 /// Every dataset and attribute of an HDF5 file, for comparing two files.
-fn contents(path: &Path) -> Vec<(String, Option<Array>, Vec<(String, Array)>)> {
+fn contents(path: &Path) -> Vec<Object5> {
     let f = File::open(path).unwrap();
     f.walk()
         .unwrap()
