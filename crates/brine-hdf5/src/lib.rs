@@ -24,7 +24,9 @@
 //! ```
 //!
 //! [`keras`] reads Keras `.h5` models (configuration, layers, weights); [`npz`] converts
-//! between HDF5 and numpy's `.npz`.
+//! between HDF5 and numpy's `.npz`; with the `numpy` feature, `numpy` converts arrays to and
+//! from brine's numpy array type (`brine_formats::array::NdArray`), which `brine convert`
+//! uses between HDF5 and pickles, npz and safetensors.
 //!
 //! # Why these crates
 //!
@@ -69,6 +71,8 @@ mod error;
 mod file;
 pub mod keras;
 pub mod npz;
+#[cfg(feature = "numpy")]
+pub mod numpy;
 mod read;
 mod select;
 mod tree;

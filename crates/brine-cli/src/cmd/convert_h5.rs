@@ -14,10 +14,10 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use brine::value::{Graph, Node, NodeId, Object, ObjectKind as PyKind};
 use brine::Limits;
-use brine_formats::array::{ByteOrder, DType as NpType, NdArray};
+use brine_formats::array::NdArray;
 use brine_formats::detect::{detect, FileKind};
 use brine_formats::{numpy, safetensors};
-use brine_hdf5::{Array, DType, Data, DatasetOptions, Encoding, File, ObjectKind};
+use brine_hdf5::{Array, DType, DatasetOptions, File, ObjectKind};
 
 use super::convert_ml::{self, Out};
 use crate::cli::ConvertArgs;
@@ -115,108 +115,14 @@ impl Problems {
 // ---------------------------------------------------------------------------------------------
 // Arrays between the two crates' types.
 
-/// numpy's view of an HDF5 array: numbers as they are, fixed strings as `S<n>`, variable-length
-/// strings as `<U<n>` (n: the longest string's characters).
+/// numpy's view of an HDF5 array; `Err` says why there is none.
 fn to_numpy(a: &Array) -> std::result::Result<NdArray<'static>, String> {
-    let l = ByteOrder::Little;
-    // One-byte types have no byte order (numpy's `|i1`), as brine-formats reads them.
-    let na = ByteOrder::NotApplicable;
-    let dtype = match a.dtype() {
-        DType::Bool => NpType::Bool,
-        DType::I8 => NpType::Int(1, na),
-        DType::I16 => NpType::Int(2, l),
-        DType::I32 => NpType::Int(4, l),
-        DType::I64 => NpType::Int(8, l),
-        DType::U8 => NpType::UInt(1, na),
-        DType::U16 => NpType::UInt(2, l),
-        DType::U32 => NpType::UInt(4, l),
-        DType::U64 => NpType::UInt(8, l),
-        DType::F16 => NpType::Float(2, l),
-        DType::F32 => NpType::Float(4, l),
-        DType::F64 => NpType::Float(8, l),
-        DType::C64 => NpType::Complex(8, l),
-        DType::C128 => NpType::Complex(16, l),
-        DType::FixedString { len, .. } => NpType::Bytes(len),
-        DType::VarString { .. } => {
-            let Data::Strings(strings) = a.data() else {
-                return Err("variable-length strings without strings".into());
-            };
-            // numpy drops trailing NULs of `U` elements: such strings would change.
-            if strings.iter().any(|s| s.ends_with('\0')) {
-                return Err("a string ending in NUL (numpy `U` strips them)".into());
-            }
-            let n = strings
-                .iter()
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-                .max(1);
-            let mut bytes = Vec::with_capacity(n.saturating_mul(4).saturating_mul(strings.len()));
-            for s in strings {
-                let mut k = 0;
-                for c in s.chars() {
-                    bytes.extend_from_slice(&u32::from(c).to_le_bytes());
-                    k += 1;
-                }
-                bytes.resize(bytes.len() + (n - k) * 4, 0);
-            }
-            return NdArray::from_bytes(NpType::Unicode(n, l), a.shape().to_vec(), bytes)
-                .map_err(|e| e.to_string());
-        }
-    };
-    let bytes = a.bytes().unwrap_or_default().to_vec();
-    NdArray::from_bytes(dtype, a.shape().to_vec(), bytes).map_err(|e| e.to_string())
+    brine_hdf5::numpy::to_ndarray(a).map_err(|e| e.message().to_owned())
 }
 
 /// The HDF5 form of a numpy array; `Err` says why there is none.
 fn to_hdf5(a: &NdArray<'_>) -> std::result::Result<Array, String> {
-    if a.mask.is_some() {
-        return Err("a masked array (HDF5 has no mask)".into());
-    }
-    let dtype = match &a.dtype {
-        NpType::Bool => DType::Bool,
-        NpType::Int(1, _) => DType::I8,
-        NpType::Int(2, _) => DType::I16,
-        NpType::Int(4, _) => DType::I32,
-        NpType::Int(8, _) => DType::I64,
-        NpType::UInt(1, _) => DType::U8,
-        NpType::UInt(2, _) => DType::U16,
-        NpType::UInt(4, _) => DType::U32,
-        NpType::UInt(8, _) => DType::U64,
-        NpType::Float(2, _) => DType::F16,
-        NpType::Float(4, _) => DType::F32,
-        NpType::Float(8, _) => DType::F64,
-        NpType::Complex(8, _) => DType::C64,
-        NpType::Complex(16, _) => DType::C128,
-        NpType::Bytes(n) if *n > 0 => DType::FixedString {
-            len: *n,
-            encoding: Encoding::Ascii,
-        },
-        NpType::Unicode(n, _) => {
-            let bytes = a.c_bytes_le().map_err(|e| e.to_string())?;
-            let mut strings = Vec::with_capacity(a.numel().min(1 << 16));
-            for elem in bytes.chunks(n.saturating_mul(4).max(1)) {
-                let mut s = String::new();
-                for c in elem.chunks_exact(4) {
-                    let c = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-                    s.push(char::from_u32(c).ok_or("a string with an invalid code point")?);
-                }
-                s.truncate(s.trim_end_matches('\0').len());
-                strings.push(s);
-            }
-            if *n == 0 {
-                strings = vec![String::new(); a.numel()];
-            }
-            let dtype = DType::VarString {
-                encoding: Encoding::Utf8,
-            };
-            return Array::new(dtype, a.shape.clone(), Data::Strings(strings))
-                .map_err(|e| e.to_string());
-        }
-        other => return Err(format!("dtype {} (no HDF5 equivalent here)", other.str())),
-    };
-    let bytes = a.c_bytes_le().map_err(|e| e.to_string())?.into_owned();
-    Array::new(dtype, a.shape.clone(), Data::Bytes(bytes)).map_err(|e| e.to_string())
+    brine_hdf5::numpy::from_ndarray(a).map_err(|e| e.message().to_owned())
 }
 
 // ---------------------------------------------------------------------------------------------
