@@ -357,6 +357,7 @@ pub enum H5Command {
         #[arg(long, short, allow_hyphen_values = true)]
         slice: Option<String>,
     },
-    /// Convert to or from HDF5: the same as `brine convert` (see `brine convert --help`).
+    /// Convert to or from HDF5: `brine convert`, with HDF5 output for any non-HDF5 input
+    /// whatever the output's name (see `brine convert --help`).
     Convert(ConvertArgs),
 }

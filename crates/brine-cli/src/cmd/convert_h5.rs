@@ -47,7 +47,8 @@ pub fn is_hdf5_input(args: &ConvertArgs) -> bool {
 /// [`read_graph`]).
 pub fn try_run(args: &ConvertArgs) -> Result<Option<ExitCode>> {
     let hdf5_in = is_hdf5_input(args);
-    if is_hdf5_output(&args.output) {
+    // `--to` names a pickle or JSON output whatever the extension.
+    if args.to.is_none() && is_hdf5_output(&args.output) {
         if hdf5_in {
             bail!("{} is already HDF5", args.input.display());
         }
@@ -321,7 +322,8 @@ enum Op {
     Attr(String, String, Array),
 }
 
-fn write_hdf5(args: &ConvertArgs) -> Result<()> {
+/// Converts a pickle, typed JSON or array file to the HDF5 file `args.output`.
+pub fn write_hdf5(args: &ConvertArgs) -> Result<()> {
     let limits = limits(args.trusted);
     let mut problems = Problems::new(args.lossy);
     let ops = if is_std(&args.input) {
@@ -457,6 +459,11 @@ fn graph_ops(g: &Graph, problems: &mut Problems) -> Result<Vec<Op>> {
                 problems.add(format!("a key with a lone surrogate in {path}"));
                 continue;
             };
+            // HDF5 would read `a/b` as a path: the dict would come back nested.
+            if key.is_empty() || key.contains('/') || key == "." {
+                problems.add(format!("the key {key:?} in {path} (not an HDF5 name)"));
+                continue;
+            }
             let at = join(&path, key);
             if dict_items(g, v).is_some() {
                 ops.push(Op::Group(at.clone()));
@@ -489,7 +496,7 @@ fn graph_ops(g: &Graph, problems: &mut Problems) -> Result<Vec<Op>> {
                         Err(why) => problems.add(format!("{at}: {why}")),
                     },
                     None => problems.add(format!(
-                        "{at}: a {} (HDF5 holds arrays, dicts and scalars)",
+                        "{at}: a value of type {} (HDF5 holds arrays, dicts and scalars)",
                         g.get(v).kind_name()
                     )),
                 },

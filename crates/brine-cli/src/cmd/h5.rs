@@ -14,6 +14,11 @@ pub fn run(args: &H5Args) -> Result<ExitCode> {
     match &args.command {
         H5Command::Ls { file } => list(file),
         H5Command::Cat { file, path, slice } => cat(file, path, slice.as_deref()),
+        H5Command::Convert(args) if !super::convert_h5::is_hdf5_input(args) => {
+            // Whatever the output's extension: this command's other side is HDF5.
+            super::convert_h5::write_hdf5(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
         H5Command::Convert(args) => super::convert::run(args),
     }
 }
