@@ -165,15 +165,15 @@ fn flat_arrays(
                 let a = file
                     .read(&e.path)
                     .with_context(|| format!("cannot read dataset {}", e.path))?;
+                let dtype = a.dtype();
                 match to_numpy(&a) {
                     Ok(nd)
                         if out == Out::Safetensors
                             && safetensors::dtype_name(&nd.dtype).is_none() =>
                     {
                         problems.add(format!(
-                            "dataset {} of {} (safetensors has no such dtype)",
+                            "dataset {} of {dtype} (safetensors has no such dtype)",
                             e.path,
-                            a.dtype()
                         ));
                     }
                     Ok(nd) => arrays.push((name.to_owned(), nd)),
