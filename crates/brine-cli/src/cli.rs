@@ -39,9 +39,18 @@ pub enum Command {
         brine convert model.pkl model.txt --to json-plain\n  \
         brine convert stream.pkl - --to json --all\n  \
         brine convert model.pt model.safetensors\n  \
-        brine convert arrays.npz arrays.safetensors\n\n\
+        brine convert arrays.npz arrays.safetensors\n  \
+        brine convert weights.pkl weights.h5\n\n\
         ML files (PyTorch checkpoints, safetensors, .npy, .npz) are recognised by content, \
         ML outputs by extension (.safetensors, .npz, .npy).\n\n\
+        HDF5 files are recognised by content, HDF5 outputs by extension (.h5, .hdf5, .hdf, \
+        .he5). A dict of numpy arrays becomes a group of datasets, nested dicts nested groups, \
+        int / float / bool / str / bytes values and numpy scalars attributes of their group; \
+        back, HDF5 becomes nested dicts of numpy arrays (scalar attributes as numpy scalars, \
+        str or bytes). To and from npz, safetensors, .pt and .npy, datasets are named by their \
+        path (`layer/kernel`); safetensors `__metadata__` <-> string attributes of the root. \
+        What the output cannot represent fails the conversion, every item named; --lossy \
+        leaves those out with a note.\n\n\
         The output format is --to, else the output's extension (`.json` typed JSON, anything \
         else a pickle; a compression extension such as `.json.gz` is looked through). JSON \
         input is recognised by its content (`{` or `[` first).\n\n\
@@ -282,6 +291,10 @@ pub struct ConvertArgs {
     /// (default: by the output file's extension; standard output only with this flag).
     #[arg(long, value_name = "ALGO[:LEVEL]")]
     pub compress: Option<String>,
+    /// HDF5 conversions: leave out, with a note, what the output cannot represent (attributes
+    /// in npz, lists in HDF5, strings in safetensors) instead of failing.
+    #[arg(long)]
+    pub lossy: bool,
 }
 
 /// Arguments of `brine optimize`.
@@ -344,12 +357,7 @@ pub enum H5Command {
         #[arg(long, short, allow_hyphen_values = true)]
         slice: Option<String>,
     },
-    /// Convert between HDF5 and numpy `.npz`: datasets <-> arrays, groups <-> `/` in names
-    /// (attributes are dropped: npz has none).
-    Convert {
-        /// Input: an HDF5 file or an `.npz` archive (told apart by their signatures).
-        input: PathBuf,
-        /// Output: `.npz` from HDF5 input, HDF5 from `.npz` input.
-        output: PathBuf,
-    },
+    /// Convert to or from HDF5: `brine convert`, with HDF5 output for any non-HDF5 input
+    /// whatever the output's name (see `brine convert --help`).
+    Convert(ConvertArgs),
 }

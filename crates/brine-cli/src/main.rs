@@ -11,7 +11,9 @@ mod cli;
 mod cmd;
 mod color;
 mod io_util;
-mod sanitize;
+
+// One sanitizer for every crate that prints names from a file.
+use brine_core::sanitize;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();

@@ -14,6 +14,7 @@ mod limits;
 mod opcode;
 mod opcode_table;
 mod read;
+pub mod sanitize;
 pub mod text;
 
 pub use decode::{Arg, Decoder, Instruction};

@@ -8,25 +8,10 @@ use crate::array::{f16_to_f64, Array, DType, Data};
 use crate::file::{File, ObjectKind};
 use crate::read::Filter;
 
-/// Names and strings from a file may hold terminal escapes or bidi overrides: show those
-/// escaped, and nothing else.
-///
-/// ```
-/// assert_eq!(brine_hdf5::display::sanitize("a\x1b[31mb\u{202e}c"), "a\\x1b[31mb\\u{202e}c");
-/// ```
-pub fn sanitize(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}');
-        if (c as u32) < 0x20 || c == '\u{7f}' {
-            let _ = write!(out, "\\x{:02x}", c as u32);
-        } else if bidi || c.is_control() {
-            let _ = write!(out, "\\u{{{:x}}}", c as u32);
-        } else {
-            out.push(c);
-        }
-    }
-    out
+/// Names and strings from a file may hold terminal escapes or bidi overrides: they are shown
+/// escaped (one line each), by brine-core's sanitizer.
+fn sanitize(s: &str) -> std::borrow::Cow<'_, str> {
+    brine_core::sanitize::line(s)
 }
 
 /// Element `i` (flat C-order index) of `a` as text, strings quoted.

@@ -7,6 +7,7 @@
 //! shuffle filters, version-3 attribute messages, and a global heap for variable-length strings.
 //! See the HDF5 File Format Specification, version 3.0, for each structure named here.
 
+use std::borrow::Cow;
 use std::io::{Seek, SeekFrom, Write};
 
 use flate2::write::ZlibEncoder;
@@ -238,16 +239,17 @@ fn datatype(dtype: DType) -> Result<Vec<u8>> {
     Ok(m)
 }
 
-/// The stored bytes of an array: fixed-size data as is, strings as global heap references.
-fn element_bytes<W: Write>(out: &mut Out<W>, array: &Array) -> Result<Vec<u8>> {
+/// The stored bytes of an array: fixed-size data as is (borrowed: a dataset's data is not
+/// copied again to be written), strings as global heap references.
+fn element_bytes<'a, W: Write>(out: &mut Out<W>, array: &'a Array) -> Result<Cow<'a, [u8]>> {
     match array.data() {
-        Data::Bytes(b) => Ok(b.clone()),
+        Data::Bytes(b) => Ok(Cow::Borrowed(b)),
         Data::Strings(strings) => {
             let mut refs = Vec::with_capacity(strings.len() * 16);
             for group in strings.chunks(MAX_HEAP_OBJECTS) {
                 refs.extend(write_heap(out, group)?);
             }
-            Ok(refs)
+            Ok(Cow::Owned(refs))
         }
     }
 }

@@ -1,5 +1,7 @@
 //! `.npz` archives (numpy's zip of `.npy` files) to and from [`Array`]s, for converting between
-//! HDF5 and npz: a stopgap until brine-formats' numpy support can be used here.
+//! HDF5 and npz without the `numpy` feature. (The `brine` command converts through
+//! brine-formats with that feature instead, and refuses to drop attributes unasked; here they
+//! are left out.)
 //!
 //! Read: stored and deflated members, zip64 sizes, `.npy` versions 1–3, every dtype of
 //! [`DType`] in either byte order, C or Fortran order, and `<U` strings (as UTF-8 strings).

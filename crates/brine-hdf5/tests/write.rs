@@ -166,3 +166,45 @@ fn rewrite_keras2_layout() {
 fn rewrite_userblock() {
     rewrite("userblock");
 }
+
+#[test]
+fn append_and_read_write_keep_chunking_and_filters() {
+    let path = scratch("keep_filters.h5");
+    let _ = std::fs::remove_file(&path);
+    let opts = OpenOptions::default();
+    // `w-` creates a file that does not exist yet.
+    let mut f = File::open_with(&path, "w-".parse().unwrap(), &opts).unwrap();
+    let values: Vec<i32> = (0..600).collect();
+    let a = Array::from_i32(&values).reshape(&[20, 30]).unwrap();
+    f.create_dataset(
+        "grid",
+        a,
+        DatasetOptions::new().chunks(&[4, 8]).shuffle(true).gzip(5),
+    )
+    .unwrap();
+    f.close().unwrap();
+    for (i, mode) in ["a", "r+"].into_iter().enumerate() {
+        let mut f = File::open_with(&path, mode.parse().unwrap(), &opts).unwrap();
+        f.create_dataset(
+            &format!("more{i}"),
+            Array::from_u8(&[i as u8]),
+            DatasetOptions::new(),
+        )
+        .unwrap();
+        f.close().unwrap();
+        let f = File::open(&path).unwrap();
+        let info = f.dataset("grid").unwrap();
+        assert_eq!(info.chunks, Some(vec![4, 8]), "{mode}");
+        assert_eq!(
+            info.filters,
+            [brine_hdf5::Filter::Shuffle, brine_hdf5::Filter::Gzip(5)],
+            "{mode}"
+        );
+        let s = f.read_slice("grid", &"19, ::10".parse().unwrap()).unwrap();
+        assert_eq!(s.to_i64().unwrap(), vec![570, 580, 590], "{mode}");
+        assert_eq!(
+            f.read(&format!("more{i}")).unwrap().to_i64().unwrap(),
+            [i as i64]
+        );
+    }
+}

@@ -5,33 +5,14 @@ use serde_json::{json, Value};
 use crate::report::{Report, Verdict};
 
 /// Escapes control characters, ANSI escapes and bidi overrides so hostile names cannot
-/// rewrite the terminal or reorder what the reader sees.
+/// rewrite the terminal or reorder what the reader sees (brine-core's one-line sanitizer, the
+/// one every brine command uses).
 ///
 /// ```
-/// assert_eq!(brine_scan::output::sanitize("a\x1b[31mb\u{202e}c\n"), "a\\x1b[31mb\\u{202e}c\\n");
+/// assert_eq!(brine_scan::output::sanitize("a\x1b[31mb\u{202e}c\n"), "a\\x1b[31mb\\u202ec\\x0a");
 /// ```
 pub fn sanitize(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c if (0x80..0xa0).contains(&(c as u32)) => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            '\u{200e}'
-            | '\u{200f}'
-            | '\u{202a}'..='\u{202e}'
-            | '\u{2066}'..='\u{2069}'
-            | '\u{061c}' => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
+    brine_core::sanitize::line(s).into_owned()
 }
 
 /// Human-readable text for one report: a verdict line, one line per finding, and with

@@ -1,5 +1,5 @@
 //! `brine convert`: every pickle of the input rewritten at another protocol, as typed or plain
-//! JSON, or from typed JSON back to a pickle.
+//! JSON, or from typed JSON back to a pickle (an HDF5 input read as nested dicts of arrays).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -24,6 +24,10 @@ struct Pickles {
 
 /// Runs `brine convert`.
 pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
+    // HDF5 output, or HDF5 input to an array format.
+    if let Some(code) = super::convert_h5::try_run(args)? {
+        return Ok(code);
+    }
     // ML formats (.pt, .safetensors, .npz, .npy) by content and extension.
     if let Some(code) = super::convert_ml::try_run(args)? {
         return Ok(code);
@@ -35,11 +39,16 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
     } else {
         Limits::default()
     };
-    let data = read_input_with(&args.input, &limits)?;
-    let input = if json::looks_like_json(&data) {
-        read_json(args, &data, &limits)?
+    let input = if super::convert_h5::is_hdf5_input(args) {
+        // Nested dicts of numpy arrays, never read whole.
+        let (graph, root) = super::convert_h5::read_graph(args)?;
+        Pickles {
+            graph,
+            roots: vec![root],
+            shared_memo: false,
+        }
     } else {
-        read_pickles(args, &data, &limits)?
+        read_any(args, &limits)?
     };
     let json_opts = JsonOptions::new()
         .pretty(args.pretty)
@@ -97,6 +106,16 @@ fn target(args: &ConvertArgs) -> Target {
     match path.extension().and_then(|e| e.to_str()) {
         Some(e) if e.eq_ignore_ascii_case("json") => Target::Json,
         _ => Target::Pickle,
+    }
+}
+
+/// A pickle or typed JSON input.
+fn read_any(args: &ConvertArgs, limits: &Limits) -> Result<Pickles> {
+    let data = read_input_with(&args.input, limits)?;
+    if json::looks_like_json(&data) {
+        read_json(args, &data, limits)
+    } else {
+        read_pickles(args, &data, limits)
     }
 }
 

@@ -17,7 +17,7 @@ use crate::io_util::{is_std, read_input_with};
 
 /// Output formats this module writes, by extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Out {
+pub(super) enum Out {
     Npy,
     Npz,
     Safetensors,
@@ -25,7 +25,8 @@ enum Out {
     Pickle,
 }
 
-fn out_kind(path: &Path) -> Option<Out> {
+/// The array format an output path's extension names.
+pub(super) fn out_kind(path: &Path) -> Option<Out> {
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     Some(match ext.as_str() {
         "npy" => Out::Npy,
@@ -90,7 +91,7 @@ pub fn try_run(args: &ConvertArgs) -> Result<Option<ExitCode>> {
     drop(f);
     let arrays = load_arrays(&args.input, kind, &limits)
         .with_context(|| format!("cannot read arrays from {input}"))?;
-    write_arrays(args, out, kind, &arrays)?;
+    write_arrays(args, out, kind, &arrays, &[])?;
     Ok(Some(ExitCode::SUCCESS))
 }
 
@@ -177,11 +178,13 @@ pub fn load_arrays(
     Ok(out)
 }
 
-fn write_arrays(
+/// Writes named arrays in format `out` (`metadata`: safetensors `__metadata__`).
+pub(super) fn write_arrays(
     args: &ConvertArgs,
     out: Out,
     kind: FileKind,
     arrays: &[(String, NdArray<'static>)],
+    metadata: &[(String, String)],
 ) -> Result<()> {
     let named: Vec<(&str, &NdArray<'_>)> = arrays.iter().map(|(n, a)| (n.as_str(), a)).collect();
     let path = &args.output;
@@ -200,7 +203,7 @@ fn write_arrays(
             write(&mut |w| npy::write(w, a, None))
         }
         Out::Npz => write(&mut |w| npz::write(w, &named, false)),
-        Out::Safetensors => write(&mut |w| safetensors::write(w, &[], &named)),
+        Out::Safetensors => write(&mut |w| safetensors::write(w, metadata, &named)),
         Out::Torch => {
             // torch.save names the archive folder after the file's stem.
             let stem = path

@@ -1,4 +1,4 @@
-//! `brine h5`: list HDF5 files and print dataset slices (no libhdf5 needed).
+//! `brine h5`: list HDF5 files, print dataset slices and convert (no libhdf5 needed).
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -14,7 +14,12 @@ pub fn run(args: &H5Args) -> Result<ExitCode> {
     match &args.command {
         H5Command::Ls { file } => list(file),
         H5Command::Cat { file, path, slice } => cat(file, path, slice.as_deref()),
-        H5Command::Convert { input, output } => convert(input, output),
+        H5Command::Convert(args) if !super::convert_h5::is_hdf5_input(args) => {
+            // Whatever the output's extension: this command's other side is HDF5.
+            super::convert_h5::write_hdf5(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        H5Command::Convert(args) => super::convert::run(args),
     }
 }
 
@@ -44,34 +49,5 @@ fn cat(path: &Path, dataset: &str, slice: Option<&str>) -> Result<ExitCode> {
     display::write_array(&array, &mut out, usize::MAX)?;
     writeln!(out)?;
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// npz members may be deflated: the same bound as brine's other decompressors.
-const MAX_MEMBER_BYTES: u64 = 4 << 30;
-
-fn convert(input: &Path, output: &Path) -> Result<ExitCode> {
-    if brine_hdf5::is_hdf5_file(input)
-        .with_context(|| format!("cannot read {}", input.display()))?
-    {
-        let file = open(input)?;
-        let zip = brine_hdf5::npz::hdf5_to_npz(&file)
-            .with_context(|| format!("cannot convert {}", input.display()))?;
-        crate::io_util::write_output(output, &zip)?;
-    } else {
-        let zip =
-            std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
-        // Parse first: `File::create` truncates the output at once, as h5py's mode `w` does.
-        let arrays = brine_hdf5::npz::read_npz(&zip, MAX_MEMBER_BYTES)
-            .with_context(|| format!("cannot convert {}", input.display()))?;
-        let mut file =
-            File::create(output).with_context(|| format!("cannot write {}", output.display()))?;
-        for (name, array) in arrays {
-            file.create_dataset(&name, array, brine_hdf5::DatasetOptions::new())
-                .with_context(|| format!("cannot convert {name} of {}", input.display()))?;
-        }
-        file.close()
-            .with_context(|| format!("cannot write {}", output.display()))?;
-    }
     Ok(ExitCode::SUCCESS)
 }

@@ -7,6 +7,7 @@ use anyhow::Result;
 use crate::cli::{Cli, Command};
 
 mod convert;
+mod convert_h5;
 mod convert_ml;
 mod dis;
 mod h5;

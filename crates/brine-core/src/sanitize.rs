@@ -1,7 +1,8 @@
 //! Escaping text from a pickle before it reaches a terminal: control characters (ANSI escape
 //! sequences start with one) and bidirectional overrides.
 //!
-//! Names in a hostile pickle (module and class names, strings in error messages) may carry
+//! One implementation for every crate that prints names from a file (the `brine` command, the
+//! HDF5 listing). Names in a hostile pickle (module and class names, strings in error messages) may carry
 //! `ESC [ ...` sequences that recolour, move the cursor or retitle the terminal, or U+202E and
 //! friends that display text in another order than it is read (CVE-2021-42574, "Trojan
 //! Source"). Everything that can do either is written as a visible escape instead.
@@ -43,6 +44,11 @@ fn escape(s: &str, keep_lines: bool) -> Cow<'_, str> {
 
 /// One line of text made safe for a terminal: every control character (newlines included)
 /// and bidi control written as `\xNN` / `\uNNNN`.
+///
+/// ```
+/// use brine_core::sanitize;
+/// assert_eq!(sanitize::line("a\x1b[31mb\u{202e}c\n"), "a\\x1b[31mb\\u202ec\\x0a");
+/// ```
 pub fn line(s: &str) -> Cow<'_, str> {
     escape(s, false)
 }
