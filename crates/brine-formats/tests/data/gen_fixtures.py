@@ -2,7 +2,18 @@
 """Makes the ML fixtures of brine-formats' tests (numpy pickles, .npy/.npz, torch, safetensors,
 joblib) and their expected values (`ml/expected.json`).
 
-Run from anywhere: python3 gen_fixtures.py  (needs numpy, torch, safetensors, joblib).
+Run from anywhere: python3 gen_fixtures.py [SECTION ...]  (needs numpy, torch, safetensors,
+joblib; SECTIONs: numpy npy safetensors torch joblib joblib_legacy, default all). A run of some
+sections keeps the other sections' entries of `expected.json`.
+
+`joblib_legacy` installs old joblib releases into throwaway virtual environments (pip, network)
+that share this interpreter's numpy: joblib 0.9.4 (the last one writing the pre-0.10 formats: the
+'ZF' zlib container and arrays in companion `.npy` / zlib `.npy.z` files) and joblib 1.1.1
+(`NumpyArrayWrapper` without the alignment padding that joblib 1.2 added). Both run unchanged on
+Python 3.11 with numpy 2. Every file written is loaded back with the current joblib and compared
+with the source arrays before its description is kept. joblib <= 0.8.4 under Python 2 wrote the
+'ZF' header one space wider; no such joblib runs here, so `zf_wide_header.pkl` is `zf.pkl` with
+that space inserted (the layout joblib's `read_zfile` still accepts).
 Expected arrays are described by dtype, shape and `hex`: the bytes of the C-order array in
 the dtype's own byte order (`np.ascontiguousarray(a).tobytes()`), so the tests can compare
 every byte. Torch tensors: torch dtype name, shape, stride, storage offset and the bytes of
@@ -274,6 +285,81 @@ def write_safetensors_numpy():
     EXPECTED["safetensors_np"] = {k: describe(v) for k, v in sub.items()}
 
 
+LEGACY_JOBLIB = r"""
+import sys, joblib, numpy as np, pickle
+d = pickle.load(open(sys.argv[1], "rb"))
+out = sys.argv[2]
+if joblib.__version__ == "0.9.4":
+    names = joblib.dump(d, out + "/ndarray.pkl")
+    names += joblib.dump(d, out + "/zf.pkl", compress=3)
+    names += joblib.dump(d, out + "/zf_cache.pkl", compress=3, cache_size=0)
+else:
+    names = joblib.dump(d, out + "/jl111.joblib")
+    names += joblib.dump(d, out + "/jl111_zlib.joblib", compress=("zlib", 3))
+print("\n".join(names))
+"""
+
+
+def joblib_legacy_arrays():
+    arrays = numpy_arrays()
+    d = {k: arrays[k] for k in ["i4_2x3", "fortran", "f4_big", "object", "zero_d", "struct",
+                                "empty", "U3", "M8ns"]}
+    d["big"] = np.arange(100, dtype="<f8")
+    d["meta"] = {"name": "x", "n": 3}
+    return d
+
+
+def write_joblib_legacy():
+    import subprocess
+    import tempfile
+    import joblib
+
+    d = joblib_legacy_arrays()
+    out = os.path.join(HERE, "joblib_legacy")
+    if os.path.isdir(out):
+        for f in os.listdir(out):
+            os.remove(os.path.join(out, f))
+    os.makedirs(out, exist_ok=True)
+    files = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "d.pkl")
+        with open(src, "wb") as f:
+            pickle.dump(d, f)
+        for version in ("0.9.4", "1.1.1"):
+            venv = os.path.join(tmp, "venv" + version)
+            subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", venv], check=True)
+            py = os.path.join(venv, "bin", "python")
+            subprocess.run([py, "-m", "pip", "install", "-q", f"joblib=={version}"], check=True)
+            made = subprocess.run([py, "-W", "ignore", "-c", LEGACY_JOBLIB, src, out], check=True,
+                                  capture_output=True, text=True).stdout.split()
+            mains = [m for m in made if not m.endswith((".npy", ".npy.z"))]
+            for m in mains:
+                companions = sorted(os.path.basename(c) for c in made
+                                    if c != m and os.path.basename(c).startswith(os.path.basename(m) + "_"))
+                files[os.path.basename(m)] = {"joblib": version, "companions": companions}
+    zf = open(os.path.join(out, "zf.pkl"), "rb").read()
+    assert zf[:2] == b"ZF" and zf[21:22] != b" "
+    open(os.path.join(out, "zf_wide_header.pkl"), "wb").write(zf[:21] + b" " + zf[21:])
+    files["zf_wide_header.pkl"] = {"joblib": "0.9.4, header widened by hand", "companions": []}
+    for name in files:
+        back = joblib.load(os.path.join(out, name))
+        for k, v in d.items():
+            if isinstance(v, np.ndarray):
+                assert back[k].dtype.newbyteorder("=") == v.dtype.newbyteorder("="), (name, k)
+                assert back[k].shape == v.shape, (name, k)
+                if v.dtype.hasobject:
+                    assert back[k].tolist() == v.tolist(), (name, k)
+                else:  # bytes, so that NaT equals NaT
+                    assert (np.ascontiguousarray(back[k]).astype(v.dtype).tobytes()
+                            == np.ascontiguousarray(v).tobytes()), (name, k)
+            else:
+                assert back[k] == v, (name, k)
+    EXPECTED["joblib_legacy"] = {
+        "arrays": {k: describe(v) for k, v in d.items() if isinstance(v, np.ndarray)},
+        "files": files,
+    }
+
+
 def write_joblib():
     import joblib
     arrays = numpy_arrays()
@@ -296,11 +382,15 @@ def write_joblib():
         joblib.dump(d, NoTell())
 
 
-write_numpy()
-write_npy()
-write_safetensors_numpy()
-write_torch()
-write_joblib()
+SECTIONS = {"numpy": write_numpy, "npy": write_npy, "safetensors": write_safetensors_numpy,
+            "torch": write_torch, "joblib": write_joblib, "joblib_legacy": write_joblib_legacy}
+chosen = sys.argv[1:] or list(SECTIONS)
+if sys.argv[1:] and os.path.exists(path("expected.json")):
+    env = EXPECTED["env"]
+    EXPECTED.update(json.load(open(path("expected.json"))))
+    EXPECTED["env"] = env if "torch" in chosen else EXPECTED["env"]
+for name in chosen:
+    SECTIONS[name]()
 with open(path("expected.json"), "w") as f:
     json.dump(EXPECTED, f, indent=1, sort_keys=True)
     f.write("\n")
