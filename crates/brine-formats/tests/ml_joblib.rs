@@ -1,6 +1,9 @@
 //! joblib dumps: uncompressed (protocols 4 and 2, with and without alignment padding) and
-//! compressed with zlib, gzip, bz2, lzma and xz; every array compared with numpy's values,
-//! the non-array values kept, and truncated payloads rejected.
+//! compressed with zlib, gzip, bz2, lzma and xz; the older formats (joblib 1.1 without the
+//! alignment key, joblib 0.9's 'ZF' container and companion `.npy` / `.npy.z` files, whose
+//! names must be plain file names); every array compared with numpy's values, the non-array
+//! values kept, and truncated payloads rejected. When python3 has joblib, the historic dumps
+//! of joblib's own test data are compared with what `joblib.load` makes of them.
 
 mod ml_common;
 
@@ -285,4 +288,85 @@ fn zf_headers_are_checked() {
     };
     let err = joblib::loads(&data, &tight).unwrap_err();
     assert_eq!(err.classify(), brine::Category::Limit, "{err}");
+}
+
+/// Describes every array of each file in joblib's own test data (dumps made by joblib 0.8.4
+/// to 0.11 under Python 2.7 to 3.6) as `joblib.load` returns it: index in the top-level
+/// list, dtype and bytes in little-endian order (joblib swaps to native order on load).
+const JOBLIB_OWN_FILES: &str = r#"
+import json, os, sys, warnings
+import numpy as np
+import joblib.test.data
+d = os.path.dirname(joblib.test.data.__file__)
+out = {"dir": d, "files": {}}
+for f in sorted(os.listdir(d)):
+    if not f.startswith("joblib_") or f.endswith((".npy", ".npy.z")):
+        continue
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            obj = joblib.load(os.path.join(d, f))
+    except Exception as e:  # py2 pickles joblib refuses under Python 3: checked by brine only
+        out["files"][f] = None
+        continue
+    arrays = {}
+    for i, a in enumerate(obj):
+        if isinstance(a, np.ndarray):
+            e = {"shape": list(a.shape), "n": int(a.size)}
+            if not a.dtype.hasobject:
+                le = a.astype(a.dtype.newbyteorder("<"))
+                e["dtype"] = le.dtype.str
+                e["hex"] = np.ascontiguousarray(le).tobytes().hex()
+            arrays[str(i)] = e
+    out["files"][f] = arrays
+print(json.dumps(out))
+"#;
+
+#[test]
+fn joblibs_own_historic_test_files() {
+    let run = std::process::Command::new("python3")
+        .args(["-c", JOBLIB_OWN_FILES])
+        .output();
+    let out = match run {
+        Ok(o) if o.status.success() => o.stdout,
+        _ => {
+            eprintln!("SKIPPED: python3 with joblib and numpy not available");
+            return;
+        }
+    };
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let dir = std::path::PathBuf::from(v["dir"].as_str().unwrap());
+    let files = v["files"].as_object().unwrap();
+    assert!(files.len() >= 40, "{} files", files.len());
+    let mut compared = 0;
+    for (file, exp) in files {
+        let g = joblib::load(&dir.join(file), &brine::Limits::default())
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        let found = numpy::arrays(&g).unwrap();
+        assert!(!found.is_empty(), "{file}");
+        let Some(exp) = exp.as_object() else {
+            continue;
+        };
+        let names: Vec<&str> = found.iter().map(|(n, _)| n.as_str()).collect();
+        let mut want: Vec<&str> = exp.keys().map(String::as_str).collect();
+        want.sort();
+        let mut got = names.clone();
+        got.sort();
+        assert_eq!(got, want, "{file}");
+        for (name, a) in &found {
+            let e = &exp[name.as_str()];
+            let shape: Vec<usize> = serde_json::from_value(e["shape"].clone()).unwrap();
+            assert_eq!(a.shape, shape, "{file}:{name}");
+            assert_eq!(a.numel() as u64, e["n"].as_u64().unwrap(), "{file}:{name}");
+            if let Some(h) = e.get("hex") {
+                assert_eq!(a.dtype.to_little().str(), e["dtype"].as_str().unwrap());
+                assert_eq!(
+                    ml_common::hex(&a.c_bytes_le().unwrap()),
+                    h.as_str().unwrap()
+                );
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared >= 100, "{compared} arrays compared");
 }
