@@ -3,7 +3,8 @@
 joblib) and their expected values (`ml/expected.json`).
 
 Run from anywhere: python3 gen_fixtures.py [SECTION ...]  (needs numpy, torch, safetensors,
-joblib; SECTIONs: numpy npy safetensors torch joblib joblib_legacy, default all). A run of some
+joblib; SECTIONs: numpy npy safetensors torch joblib joblib_legacy show, default all; `show`
+needs pandas and scikit-learn). A run of some
 sections keeps the other sections' entries of `expected.json`.
 
 `joblib_legacy` installs old joblib releases into throwaway virtual environments (pip, network)
@@ -387,8 +388,104 @@ def write_joblib():
         joblib.dump(d, NoTell())
 
 
+def summary(a, items=6):
+    """What `brine_formats::show` prints for a numpy array or scalar, computed from numpy's
+    own values: `array(shape=(2, 3), dtype=int32, [0, 1, ...])`, `float64(1.5)`."""
+    def one(x):
+        if isinstance(x, np.datetime64):
+            return repr(str(np.datetime_as_string(x)))
+        if isinstance(x, np.timedelta64):
+            return "'NaT'" if np.isnat(x) else repr(int(x.astype("i8")))
+        if isinstance(x, (np.float32, np.float16)):
+            return str(x)
+        if isinstance(x, np.void):
+            return "(" + ", ".join(one(v) for v in x) + ")"
+        if isinstance(x, np.generic):
+            return repr(x.item())
+        return repr(x)
+    if isinstance(a, np.generic):
+        return f"{a.dtype}({one(a)})"
+    flat = [a[np.unravel_index(i, a.shape)] if a.ndim else a[()] for i in range(min(a.size, items))]
+    if a.dtype.hasobject:
+        flat = [a.ravel()[i] for i in range(min(a.size, items))]
+    vals = ", ".join(one(x) for x in flat) + (", ..." if a.size > items else "")
+    cls = "masked_array" if isinstance(a, np.ma.MaskedArray) else (
+        "array" if type(a) is np.ndarray else type(a).__name__)
+    return f"{cls}(shape={tuple(a.shape)}, dtype={a.dtype}, [{vals}])"
+
+
+def write_show():
+    """pandas and scikit-learn objects and a zoo of numpy dtypes for `brine show`; the
+    expected summaries come from numpy's values (see `summary`)."""
+    import joblib
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.tree import DecisionTreeClassifier
+    import sklearn
+
+    exp = {"env": f"pandas {pd.__version__}, scikit-learn {sklearn.__version__}"}
+    arrays = numpy_arrays()
+    zoo = {k: arrays[k] for k in ["b1", "i1", "i8", "u8", "f4", "f8", "f4_big", "i8_big", "c8",
+                                  "c16", "S3", "U3", "M8ns", "M8D", "m8s", "struct", "object",
+                                  "zero_d", "empty", "fortran", "korder", "noncontig",
+                                  "scalar_f8", "scalar_i4"]}
+    zoo["long"] = np.arange(20, dtype="<i4").reshape(4, 5)
+    zoo["dt_s"] = np.array(["1969-12-31T23:59:59", "2000-02-29T12:00:00"], dtype="M8[s]")
+    for p in (2, 4, 5):
+        with open(path("show", f"zoo_p{p}.pkl"), "wb") as f:
+            pickle.dump(zoo, f, protocol=p)
+    exp["zoo"] = {k: summary(v) for k, v in zoo.items()}
+
+    df = pd.DataFrame({"i": [1, 2, 3], "f": [0.5, 1.5, float("nan")], "s": ["a", "b", "c"],
+                       "t": pd.to_datetime(["2020-01-01", "2020-01-02", "2020-01-03"]),
+                       "b": [True, False, True], "j": np.array([7, 8, 9], dtype="i4")})
+    for p in (2, 4, 5):
+        df.to_pickle(path("show", f"df_p{p}.pkl"), protocol=p)
+    cols = {}
+    for c in df.columns:
+        v = df[c].to_numpy()
+        if c in ("s", "t"):
+            cols[c] = None
+        else:
+            cols[c] = summary(v)
+    exp["df"] = {"columns": list(df.columns), "numpy_columns": cols,
+                 "index": [df.index.start, df.index.stop, df.index.step]}
+    ser = pd.Series([1.0, 2.0, 3.0], index=[10, 20, 30], name="ser")
+    ser.to_pickle(path("show", "series_p4.pkl"), protocol=4)
+    exp["series"] = {"values": summary(ser.to_numpy()), "index": summary(ser.index.to_numpy()),
+                     "name": "ser"}
+
+    X = np.array([[0.0, 1.0], [1.0, 0.5], [2.0, 2.5], [3.0, 1.0], [0.5, 0.0], [2.5, 3.0]])
+    y = np.array([0, 0, 1, 1, 0, 1])
+    est = {"logreg": LogisticRegression().fit(X, y),
+           "tree": DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y),
+           "pipeline": Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression())]).fit(X, y)}
+    sk = {}
+    for name, e in est.items():
+        with open(path("show", f"{name}_p4.pkl"), "wb") as f:
+            pickle.dump(e, f, protocol=4)
+        joblib.dump(e, path("show", f"{name}.joblib"))
+        objs = [e] + [s for _, s in getattr(e, "steps", [])]
+        fields = {}
+        for o in objs:
+            for k, v in vars(o).items():
+                if isinstance(v, (np.ndarray, np.generic)):
+                    fields[f"{type(o).__name__}.{k}"] = f"{k}={summary(v)}"
+                elif isinstance(v, (int, float, str)) or v is None:
+                    fields[f"{type(o).__name__}.{k}"] = f"{k}={v!r}"
+        if name == "tree":
+            st = e.tree_.__getstate__()
+            fields["Tree.values"] = f"'values': {summary(st['values'])}"
+            fields["Tree.nodes"] = f"'nodes': {summary(st['nodes'])}"
+        sk[name] = {"class": f"{type(e).__module__}.{type(e).__name__}", "fields": fields}
+    exp["sklearn"] = sk
+    EXPECTED["show"] = exp
+
+
 SECTIONS = {"numpy": write_numpy, "npy": write_npy, "safetensors": write_safetensors_numpy,
-            "torch": write_torch, "joblib": write_joblib, "joblib_legacy": write_joblib_legacy}
+            "torch": write_torch, "joblib": write_joblib, "joblib_legacy": write_joblib_legacy, "show": write_show}
 chosen = sys.argv[1:] or list(SECTIONS)
 if sys.argv[1:] and os.path.exists(path("expected.json")):
     env = EXPECTED["env"]
