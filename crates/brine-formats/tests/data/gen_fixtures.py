@@ -3,7 +3,7 @@
 joblib) and their expected values (`ml/expected.json`).
 
 Run from anywhere: python3 gen_fixtures.py [SECTION ...]  (needs numpy, torch, safetensors,
-joblib; SECTIONs: numpy npy safetensors torch joblib joblib_legacy show, default all; `show`
+joblib; SECTIONs: numpy npy safetensors torch joblib joblib_legacy show stringdtype, default all; `show`
 needs pandas and scikit-learn). A run of some
 sections keeps the other sections' entries of `expected.json`.
 
@@ -484,8 +484,39 @@ def write_show():
     EXPECTED["show"] = exp
 
 
+def write_stringdtype():
+    """numpy 2 `StringDType` ('T') arrays: numpy pickles them as `_reconstruct` + a list of
+    their items (with `_convert_to_stringdtype_kwargs(coerce[, na_object])` for the dtype),
+    `.npy` as '|O' + that pickle, joblib as a nested pickle."""
+    import joblib
+    from numpy.dtypes import StringDType
+    arrays = {
+        "plain": np.array(["a", "bé", "a string too long to be stored inline"], dtype=StringDType()),
+        "na_none": np.array([["x", None], ["", "yz"]], dtype=StringDType(na_object=None)),
+        "na_str": np.array(["<NA>", "q"], dtype=StringDType(na_object="<NA>")),
+        "no_coerce": np.array(["k"], dtype=StringDType(coerce=False)),
+        "na_nan": np.array(["only", "strings"], dtype=StringDType(na_object=np.nan)),
+        "empty": np.array([], dtype=StringDType()),
+    }
+    exp = {}
+    for k, a in arrays.items():
+        d = describe(a)
+        d["objects"] = [None if x is None else x for x in a.ravel(order="C").tolist()]
+        na = getattr(a.dtype, "na_object", "absent")
+        d["na"] = "absent" if na == "absent" else ("nan" if isinstance(na, float) else na)
+        d["coerce"] = a.dtype.coerce
+        exp[k] = d
+    for p in (2, 4, 5):
+        with open(path("stringdtype", f"all_p{p}.pkl"), "wb") as f:
+            pickle.dump(arrays, f, protocol=p)
+    np.save(path("stringdtype", "plain.npy"), arrays["plain"], allow_pickle=True)
+    joblib.dump(arrays, path("stringdtype", "all.joblib"))
+    EXPECTED["stringdtype"] = exp
+
+
 SECTIONS = {"numpy": write_numpy, "npy": write_npy, "safetensors": write_safetensors_numpy,
-            "torch": write_torch, "joblib": write_joblib, "joblib_legacy": write_joblib_legacy, "show": write_show}
+            "torch": write_torch, "joblib": write_joblib, "joblib_legacy": write_joblib_legacy, "show": write_show,
+            "stringdtype": write_stringdtype}
 chosen = sys.argv[1:] or list(SECTIONS)
 if sys.argv[1:] and os.path.exists(path("expected.json")):
     env = EXPECTED["env"]
