@@ -438,7 +438,7 @@ fn placement(g: &Graph, id: NodeId, ncols: usize) -> Option<Vec<usize>> {
             let (DType::Int(_, o) | DType::UInt(_, o)) = a.dtype else {
                 return None;
             };
-            out.push(usize::try_from(int(b.get(pos..pos + size)?, o)).ok()?);
+            out.push(usize::try_from(int(b.get(pos..pos.checked_add(size)?)?, o)).ok()?);
         }
         return Some(out);
     }
@@ -590,10 +590,11 @@ fn dataframe(g: &Graph, state: NodeId, module: &str, out: &mut Pieces, items: us
             Col::Whole(v) => out.value(*v),
             Col::Row(v, row) => {
                 let a = numpy::array_at(g, *v).ok()??;
+                let (&s0, &s1, &n) = (a.strides.first()?, a.strides.get(1)?, a.shape.get(1)?);
                 let mut r = a.clone();
-                r.offset = a.offset.checked_add(row.checked_mul(a.strides[0])?)?;
-                r.shape = vec![a.shape[1]];
-                r.strides = vec![a.strides[1]];
+                r.offset = a.offset.checked_add(row.checked_mul(s0)?)?;
+                r.shape = vec![n];
+                r.strides = vec![s1];
                 r.mask = None;
                 out.0.extend(array_summary(&r, items));
             }
