@@ -3,8 +3,8 @@
 joblib) and their expected values (`ml/expected.json`).
 
 Run from anywhere: python3 gen_fixtures.py [SECTION ...]  (needs numpy, torch, safetensors,
-joblib; SECTIONs: numpy npy safetensors torch joblib joblib_legacy show stringdtype, default all; `show`
-needs pandas and scikit-learn). A run of some
+joblib; SECTIONs: numpy npy safetensors torch torch_extra joblib joblib_legacy show
+stringdtype, default all; `show` needs pandas and scikit-learn). A run of some
 sections keeps the other sections' entries of `expected.json`.
 
 `joblib_legacy` installs old joblib releases into throwaway virtual environments (pip, network)
@@ -484,6 +484,30 @@ def write_show():
     EXPECTED["show"] = exp
 
 
+def write_torch_extra():
+    """What `torch.save` writes besides state_dicts: a whole module (classes pickled by name,
+    tensors under `_parameters` / `_modules`), a tensor subclass (`_rebuild_from_type_v2`),
+    and a TorchScript archive (`torch.jit.save`). Expected: `state_dict()` names and tensors."""
+    import torch
+
+    # Pickled by name: the class must live at the top of `__main__`.
+    Sub = globals()["SubTensor"] = type("SubTensor", (torch.Tensor,), {})
+
+    torch.manual_seed(5)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1))
+    torch.save(model, path("torch", "extra_module.pt"))
+    torch.jit.save(torch.jit.script(model), path("torch", "extra_script.pt"))
+    sub = torch.arange(6, dtype=torch.float32).reshape(2, 3).as_subclass(Sub)
+    torch.save({"sub": sub, "plain": torch.ones(2)}, path("torch", "extra_subclass.pt"))
+    sd = {k: describe_tensor(v) for k, v in model.state_dict().items()}
+    EXPECTED["torch_extra"] = {
+        "extra_module.pt": sd,
+        "extra_script.pt": sd,
+        "extra_subclass.pt": {"sub": describe_tensor(sub.as_subclass(torch.Tensor)),
+                              "plain": describe_tensor(torch.ones(2))},
+    }
+
+
 def write_stringdtype():
     """numpy 2 `StringDType` ('T') arrays: numpy pickles them as `_reconstruct` + a list of
     their items (with `_convert_to_stringdtype_kwargs(coerce[, na_object])` for the dtype),
@@ -516,7 +540,7 @@ def write_stringdtype():
 
 SECTIONS = {"numpy": write_numpy, "npy": write_npy, "safetensors": write_safetensors_numpy,
             "torch": write_torch, "joblib": write_joblib, "joblib_legacy": write_joblib_legacy, "show": write_show,
-            "stringdtype": write_stringdtype}
+            "stringdtype": write_stringdtype, "torch_extra": write_torch_extra}
 chosen = sys.argv[1:] or list(SECTIONS)
 if sys.argv[1:] and os.path.exists(path("expected.json")):
     env = EXPECTED["env"]
