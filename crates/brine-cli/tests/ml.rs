@@ -1,4 +1,5 @@
-//! `brine convert` between ML formats and `brine tensors`, end to end on the fixtures of
+//! `brine convert` between ML formats, `brine tensors` and `brine show` of ML objects (pandas,
+//! scikit-learn, old joblib dumps with companion files), end to end on the fixtures of
 //! brine-formats (made by its `tests/data/gen_fixtures.py`).
 
 use std::path::{Path, PathBuf};
@@ -182,4 +183,79 @@ fn safetensors_to_pt_and_back() {
         Some(vec![("format".to_owned(), "pt".to_owned())])
     );
     assert_eq!(got, want);
+}
+
+#[test]
+fn show_prints_dataframes_and_estimators_readably() {
+    let r = brine(&["show", s(&fixture("show/df_p4.pkl"))]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let out = String::from_utf8(r.stdout).unwrap();
+    assert!(
+        out.starts_with("pandas.DataFrame({'i': array(shape=(3,), dtype=int64, [1, 2, 3]), "),
+        "{out}"
+    );
+    // Through joblib: the wrappers and their raw payloads become arrays.
+    let r = brine(&["show", s(&fixture("show/logreg.joblib"))]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let out = String::from_utf8(r.stdout).unwrap();
+    assert!(
+        out.starts_with("sklearn.linear_model._logistic.LogisticRegression("),
+        "{out}"
+    );
+    assert!(
+        out.contains("classes_=array(shape=(2,), dtype=int64, [0, 1])"),
+        "{out}"
+    );
+    // --width bounds the items of each array too.
+    let r = brine(&["show", "--width", "1", s(&fixture("show/df_p4.pkl"))]);
+    let out = String::from_utf8(r.stdout).unwrap();
+    assert!(
+        out.starts_with("pandas.DataFrame({'i': array(shape=(3,), dtype=int64, [1, ...]), ...}"),
+        "{out}"
+    );
+}
+
+#[test]
+fn old_joblib_dumps_with_companion_files() {
+    // The companions are found next to the dump, whatever the working directory.
+    let r = brine(&[
+        "tensors",
+        "--json",
+        s(&fixture("joblib_legacy/zf_cache.pkl")),
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    let text = v.to_string();
+    assert!(text.contains("\"big\""), "{text}");
+    let r = brine(&["show", s(&fixture("joblib_legacy/ndarray.pkl"))]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let out = String::from_utf8(r.stdout).unwrap();
+    assert!(
+        out.contains("'i4_2x3': array(shape=(2, 3), dtype=int32, [0, 1, 2, 3, 4, 5])"),
+        "{out}"
+    );
+    assert!(
+        out.contains("'matrix': matrix(shape=(2, 2), dtype=int16, [1, 2, 3, 4])"),
+        "{out}"
+    );
+    let r = brine(&["show", s(&fixture("joblib_legacy/zf_wide_header.pkl"))]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let out = brine(&[
+        "convert",
+        s(&fixture("joblib_legacy/ndarray.pkl")),
+        s(&tmp("legacy.npz")),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let members = npz::read(
+        std::fs::File::open(tmp("legacy.npz")).unwrap(),
+        &brine::Limits::default(),
+    )
+    .unwrap();
+    assert!(members
+        .iter()
+        .any(|m| m.name == "big" && m.array.shape == vec![100]));
 }

@@ -85,6 +85,28 @@ pub enum DType {
     },
     /// A sub-array dtype: each element is a fixed-shape array of `base`.
     SubArray(Box<DType>, Vec<usize>),
+    /// numpy 2's `StringDType` (`T`): variable-width UTF-8 strings. numpy pickles these
+    /// arrays as a list of their items, so the elements are graph nodes (a `str`, or the
+    /// missing-value object) like those of object arrays.
+    VarString {
+        /// The dtype's `coerce` flag (non-strings converted on assignment).
+        coerce: bool,
+        /// Its `na_object`.
+        na: StringNa,
+    },
+}
+
+/// The `na_object` (missing-value sentinel) of a numpy `StringDType`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StringNa {
+    /// None set: `StringDType()`.
+    Absent,
+    /// `None`.
+    None,
+    /// A float NaN (`np.nan`).
+    Nan,
+    /// A string sentinel.
+    Str(String),
 }
 
 /// The 8-bit float formats of torch and safetensors.
@@ -129,6 +151,8 @@ impl DType {
             DType::Bytes(n) | DType::Void(n) => *n,
             DType::Unicode(n, _) => n.saturating_mul(4),
             DType::Object => 8,
+            // numpy's packed string: a pointer and a size, or a short string inline.
+            DType::VarString { .. } => 16,
             DType::DateTime(..) | DType::TimeDelta(..) => 8,
             DType::Struct { itemsize, .. } => *itemsize,
             DType::SubArray(base, shape) => shape
@@ -177,7 +201,7 @@ impl DType {
         let mut stack = vec![self];
         while let Some(d) = stack.pop() {
             match d {
-                DType::Object => return true,
+                DType::Object | DType::VarString { .. } => return true,
                 DType::Struct { fields, .. } => stack.extend(fields.iter().map(|f| &f.dtype)),
                 DType::SubArray(b, _) => stack.push(b),
                 _ => {}
@@ -186,7 +210,8 @@ impl DType {
         false
     }
 
-    /// numpy's `dtype.str` for non-structured types (`<f4`, `|S3`, `<M8[ns]`, `|O`);
+    /// numpy's `dtype.str` for non-structured types (`<f4`, `|S3`, `<M8[ns]`, `|O`,
+    /// `StringDType(na_object=None)`);
     /// `|V<n>` for structured ones (see [`descr`](crate::npy) for their full description).
     ///
     /// ```
@@ -208,6 +233,23 @@ impl DType {
             DType::Unicode(n, _) => format!("{o}U{n}"),
             DType::Void(n) => format!("|V{n}"),
             DType::Object => "|O".into(),
+            DType::VarString { coerce, na } => {
+                // numpy's own `str` of these dtypes is their repr.
+                let mut parts = Vec::new();
+                match na {
+                    StringNa::Absent => {}
+                    StringNa::None => parts.push("na_object=None".to_owned()),
+                    StringNa::Nan => parts.push("na_object=nan".to_owned()),
+                    StringNa::Str(s) => parts.push(format!(
+                        "na_object={}",
+                        brine_core::text::repr_str(s.as_bytes())
+                    )),
+                }
+                if !coerce {
+                    parts.push("coerce=False".to_owned());
+                }
+                format!("StringDType({})", parts.join(", "))
+            }
             DType::DateTime(u, _) => format!("{o}M8{}", unit_suffix(u)),
             DType::TimeDelta(u, _) => format!("{o}m8{}", unit_suffix(u)),
             DType::Struct { itemsize, .. } => format!("|V{itemsize}"),

@@ -8,7 +8,8 @@
 //! [`array`](mod@array), [`numpy`], [`npy`], [`npz`], [`safetensors`], [`torch`] and
 //! [`joblib`] read and write the machine-learning formats around pickles: numpy arrays inside
 //! pickles, `.npy` / `.npz`, safetensors, PyTorch checkpoints and joblib dumps, as typed n-d
-//! arrays; [`detect`] tells them apart by content.
+//! arrays; [`detect`] tells them apart by content; [`show`](mod@show) prints arrays, pandas
+//! objects and scikit-learn estimators readably.
 
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
@@ -21,6 +22,7 @@ pub mod npy;
 pub mod npz;
 pub mod numpy;
 pub mod safetensors;
+pub mod show;
 pub mod torch;
 
 pub use compress::{compress, decompress, Codec};

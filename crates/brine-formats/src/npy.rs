@@ -361,6 +361,8 @@ fn descr_literal(d: &DType, depth: usize) -> Result<String> {
             "numpy has no dtype for {}",
             d.name()
         ))),
+        // numpy saves StringDType arrays as '|O' and a pickle of the array.
+        DType::VarString { .. } => Ok(py_repr("|O")),
         other => Ok(py_repr(&other.str())),
     }
 }

@@ -13,7 +13,8 @@ use brine::value::{Blob, Buffer, Graph, Node, NodeId, Object, ObjectKind};
 use brine::{Error, Result};
 
 use crate::array::{
-    c_strides, f_strides, nbytes_of, numel, ByteOrder, DType, Data, Field, NdArray, TimeUnit,
+    c_strides, f_strides, nbytes_of, numel, ByteOrder, DType, Data, Field, NdArray, StringNa,
+    TimeUnit,
 };
 
 /// Nesting of structured dtypes followed before giving up (numpy itself allows far less in
@@ -111,6 +112,11 @@ fn dtype_depth(g: &Graph, id: NodeId, depth: usize) -> Result<DType> {
         return Err(Error::data("dtype nested too deeply"));
     }
     let o = object(g, id).ok_or_else(|| Error::data("expected a numpy dtype"))?;
+    if let Some((m, "_convert_to_stringdtype_kwargs")) = global_of(g, o.callable) {
+        if is_module(m, "_internal") {
+            return string_dtype(g, o);
+        }
+    }
     if global_of(g, o.callable) != Some(("numpy", "dtype")) {
         return Err(Error::data("expected a numpy dtype"));
     }
@@ -264,6 +270,28 @@ fn dtype_depth(g: &Graph, id: NodeId, depth: usize) -> Result<DType> {
         }
         _ => return Err(Error::unsupported(format!("numpy dtype {obj:?}"))),
     })
+}
+
+/// numpy 2's `StringDType`: `_convert_to_stringdtype_kwargs(coerce[, na_object])`, no BUILD.
+fn string_dtype(g: &Graph, o: &Object) -> Result<DType> {
+    let args = tuple(g, o.args)?;
+    if args.len() > 2 || o.state.is_some() {
+        return Err(Error::data("malformed StringDType"));
+    }
+    let coerce = args.first().is_none_or(|&c| truthy(g, c));
+    let na = match args.get(1).map(|&n| g.get(n)) {
+        None => StringNa::Absent,
+        Some(Node::None) => StringNa::None,
+        Some(Node::Float(x)) if x.is_nan() => StringNa::Nan,
+        Some(Node::Str(s)) => StringNa::Str(s.to_string_lossy().into_owned()),
+        Some(other) => {
+            return Err(Error::unsupported(format!(
+                "StringDType with a {} na_object",
+                other.kind_name()
+            )))
+        }
+    };
+    Ok(DType::VarString { coerce, na })
 }
 
 fn time_unit(g: &Graph, meta: NodeId) -> Result<TimeUnit> {
@@ -432,6 +460,13 @@ fn frombuffer<'g>(g: &'g Graph, o: &Object) -> Result<NdArray<'g>> {
     }
     let data = data_bytes(g, args[0])?;
     let dtype = dtype_at(g, args[1])?;
+    if dtype.has_objects() {
+        // numpy refuses these too: their items are references, not bytes.
+        return Err(Error::data(format!(
+            "_frombuffer of a {} array",
+            dtype.str()
+        )));
+    }
     let shape = shape_of(g, args[2])?;
     let order = text(g, args[3])?;
     let need = nbytes_of(&dtype, &shape)?;
@@ -632,6 +667,18 @@ fn dtype_node(g: &mut Graph, d: &DType, depth: usize) -> Result<NodeId> {
     if depth > MAX_DTYPE_DEPTH {
         return Err(Error::data("dtype nested too deeply"));
     }
+    if let DType::VarString { coerce, na } = d {
+        let f = g.global("numpy._core._internal", "_convert_to_stringdtype_kwargs");
+        let mut args = vec![g.int(i64::from(*coerce))];
+        match na {
+            StringNa::Absent => {}
+            StringNa::None => args.push(g.none()),
+            StringNa::Nan => args.push(g.float(f64::NAN)),
+            StringNa::Str(s) => args.push(g.str(s)),
+        }
+        let args = g.tuple(args);
+        return Ok(g.object(Object::new(ObjectKind::Reduce, f, args)));
+    }
     let order = match d {
         DType::Struct { .. } | DType::SubArray(..) | DType::Bytes(_) | DType::Void(_) => '|',
         _ => d.byte_order().char(),
@@ -660,6 +707,7 @@ fn dtype_node(g: &mut Graph, d: &DType, depth: usize) -> Result<NodeId> {
                 d.name()
             )))
         }
+        DType::VarString { .. } => return Err(Error::data("StringDType handled above")),
     };
     let cls = g.global("numpy", "dtype");
     let first = match d {

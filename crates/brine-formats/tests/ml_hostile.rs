@@ -1,11 +1,12 @@
 //! Hostile ML files: seeded random mutations and truncations of every fixture kind (pickled
-//! arrays, .npy, .npz, safetensors, torch zip and legacy, joblib) must end in `Ok` or `Err`,
-//! never a panic, an abort or a huge allocation.
+//! arrays, .npy, .npz, safetensors, torch zip and legacy, joblib old and new, pandas and
+//! scikit-learn pickles, also printed by `show`) must end in `Ok` or `Err`, never a panic, an
+//! abort or a huge allocation.
 
 mod ml_common;
 
 use brine_formats::torch::Checkpoint;
-use brine_formats::{joblib, npy, npz, numpy, safetensors};
+use brine_formats::{joblib, npy, npz, numpy, safetensors, show};
 use ml_common::fixture;
 
 /// xorshift64*: a fixed seed keeps failures reproducible.
@@ -43,7 +44,15 @@ fn mutate(rng: &mut Rng, data: &[u8]) -> Vec<u8> {
 
 fn run_all(v: &[u8]) {
     let limits = brine::Limits::default();
-    if let Ok(g) = joblib::loads(v, &limits) {
+    // Companions of old joblib dumps come from the fixtures' directory (names stay plain).
+    if let Ok(g) = joblib::loads_in(v, &limits, Some(&fixture("joblib_legacy"))) {
+        if let Some(root) = g.root() {
+            let opts = brine::show::ShowOptions {
+                max_output: 1 << 16,
+                ..Default::default()
+            };
+            assert!(show::repr(&g, root, &opts).len() < (1 << 16) + 4096);
+        }
         if let Ok(arrays) = numpy::arrays(&g) {
             for (_, a) in arrays {
                 let _ = a.c_bytes_le();
@@ -82,6 +91,14 @@ fn mutated_fixtures_never_panic() {
         "torch/legacy.pt",
         "joblib/plain.joblib",
         "joblib/c_zlib.joblib",
+        "joblib_legacy/ndarray.pkl",
+        "joblib_legacy/zf_cache.pkl",
+        "joblib_legacy/jl111.joblib",
+        "show/df_p4.pkl",
+        "show/series_p4.pkl",
+        "show/tree.joblib",
+        "show/zoo_p2.pkl",
+        "stringdtype/all_p4.pkl",
     ];
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for f in files {

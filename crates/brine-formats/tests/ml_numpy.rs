@@ -1,6 +1,7 @@
 //! numpy arrays inside pickles: every dtype and layout of the generator's fixtures, read at
 //! protocols 0/2/4/5 (in-band and out-of-band) and numpy 1 module names, then written back
-//! by brine at every protocol and read again; hostile shapes and sizes end in errors.
+//! by brine at every protocol and read again; numpy 2 StringDType arrays (pickle, .npy, joblib,
+//! written back); hostile shapes and sizes end in errors.
 
 mod ml_common;
 
@@ -255,6 +256,111 @@ fn numpy_loads_every_dtype_brine_writes() {
             text.trim().ends_with("[]") && !text.starts_with("0 "),
             "protocol {proto}: {text} {}",
             String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// numpy 2 `StringDType` arrays: read from pickles (protocols 2, 4, 5), `.npy` and joblib
+/// with their items and their dtype's `na_object` / `coerce`, and written back so that numpy
+/// loads equal arrays (that part skipped when python3 with numpy 2 is missing).
+#[test]
+fn string_dtype_arrays() {
+    use brine_formats::array::StringNa;
+    let exp = expected();
+    let e = exp["stringdtype"].as_object().unwrap();
+    let check = |what: &str, g: &brine::value::Graph| {
+        let found = numpy::arrays(g).unwrap();
+        assert_eq!(found.len(), e.len(), "{what}");
+        for (name, a) in &found {
+            let x = &e[name.as_str()];
+            check_array(&format!("{what}:{name}"), a, x, Some(g));
+            let DType::VarString { coerce, na } = &a.dtype else {
+                panic!("{what}:{name}: {:?}", a.dtype)
+            };
+            assert_eq!(*coerce, x["coerce"].as_bool().unwrap(), "{what}:{name}");
+            let want = match &x["na"] {
+                serde_json::Value::Null => StringNa::None,
+                serde_json::Value::String(s) if s == "absent" => StringNa::Absent,
+                serde_json::Value::String(s) if s == "nan" => StringNa::Nan,
+                serde_json::Value::String(s) => StringNa::Str(s.clone()),
+                other => panic!("{other}"),
+            };
+            assert_eq!(*na, want, "{what}:{name}");
+        }
+    };
+    for p in [2, 4, 5] {
+        let data = std::fs::read(fixture(&format!("stringdtype/all_p{p}.pkl"))).unwrap();
+        check(&format!("p{p}"), &brine::loads(&data).unwrap());
+    }
+    let g = brine_formats::joblib::load(
+        &fixture("stringdtype/all.joblib"),
+        &brine::Limits::default(),
+    )
+    .unwrap();
+    check("joblib", &g);
+    let data = std::fs::read(fixture("stringdtype/plain.npy")).unwrap();
+    let npy = brine_formats::npy::read(&data).unwrap();
+    assert_eq!(npy.array.dtype.str(), "StringDType()");
+    check_array("plain.npy", &npy.array, &e["plain"], npy.objects.as_ref());
+
+    // Written back: numpy reads the same dtype and items.
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import numpy.dtypes; numpy.dtypes.StringDType"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("SKIPPED: python3 with numpy 2 not available");
+        return;
+    }
+    let data = std::fs::read(fixture("stringdtype/all_p4.pkl")).unwrap();
+    let src = brine::loads(&data).unwrap();
+    for proto in [0u8, 2, 4, 5] {
+        let mut out = brine::value::Graph::new();
+        let mut items = Vec::new();
+        for (name, a) in numpy::arrays(&src).unwrap() {
+            // The items are nodes of `src`: copy them over as strings / None.
+            let brine_formats::array::Data::Objects(ids) = &a.data else {
+                panic!()
+            };
+            let mut b = a.clone();
+            b.data = brine_formats::array::Data::Objects(
+                ids.iter()
+                    .map(|&i| match src.get(i) {
+                        Node::Str(s) => out.str(&s.to_string_lossy()),
+                        Node::None => out.none(),
+                        other => panic!("{other:?}"),
+                    })
+                    .collect(),
+            );
+            let k = out.str(&name);
+            let v = numpy::to_graph(&mut out, &b, proto).unwrap();
+            items.push((k, v));
+        }
+        let root = out.dict(items);
+        out.set_root(root);
+        let bytes = brine::dumps_with(&out, brine::DumpOptions::new().protocol(proto)).unwrap();
+        let path =
+            std::env::temp_dir().join(format!("brine_np_str_{}_{proto}.pkl", std::process::id()));
+        std::fs::write(&path, bytes).unwrap();
+        let script = "import pickle, sys\n\
+            ours = pickle.load(open(sys.argv[1], 'rb'))\n\
+            theirs = pickle.load(open(sys.argv[2], 'rb'))\n\
+            bad = [k for k in theirs if repr(ours[k].dtype) != repr(theirs[k].dtype)\n\
+                   or ours[k].shape != theirs[k].shape or ours[k].tolist() != theirs[k].tolist()]\n\
+            print(len(ours), bad)";
+        let run = std::process::Command::new("python3")
+            .args(["-c", script])
+            .arg(&path)
+            .arg(fixture("stringdtype/all_p4.pkl"))
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_file(&path);
+        let text = String::from_utf8_lossy(&run.stdout);
+        assert_eq!(
+            text.trim(),
+            format!("{} []", e.len()),
+            "protocol {proto}: {}",
+            String::from_utf8_lossy(&run.stderr)
         );
     }
 }

@@ -1,7 +1,8 @@
 //! PyTorch checkpoints: the generator's state_dict saved at protocols 2 and 4 (every dtype,
 //! shared views, non-contiguous and offset tensors, bf16, float8, conj/neg bits, a parameter),
-//! a BytesIO archive, the legacy format, and the conversion to safetensors compared with what
-//! safetensors' convert.py logic wrote from the same file.
+//! a BytesIO archive, the legacy format, a whole pickled module, a tensor subclass, a
+//! TorchScript archive, and the conversion to safetensors compared with what safetensors'
+//! convert.py logic wrote from the same file.
 
 mod ml_common;
 
@@ -11,9 +12,12 @@ use ml_common::{expected, fixture, hex};
 use serde_json::Value;
 
 fn check(file: &str, section: &str) {
+    check_in(file, expected()[section].as_object().unwrap());
+}
+
+/// Checks every tensor of `file` against `e`: name -> dtype, shape, stride, offset, bytes.
+fn check_in(file: &str, e: &serde_json::Map<String, Value>) {
     let ckpt = Checkpoint::open(fixture(file)).unwrap();
-    let exp = expected();
-    let e = exp[section].as_object().unwrap();
     let tensors = ckpt.tensors().unwrap();
     let mut names: Vec<&str> = tensors.iter().map(|(n, _)| n.as_str()).collect();
     names.sort();
@@ -298,4 +302,14 @@ fn legacy_storage_view_offsets_the_tensor() {
     ));
     let t = brine_formats::torch::tensor_at(&g, t).unwrap().unwrap();
     assert_eq!((t.storage.as_str(), t.storage_offset), ("140", 5));
+}
+
+#[test]
+fn whole_module_subclass_and_torchscript() {
+    let exp = expected();
+    let e = exp["torch_extra"].as_object().unwrap();
+    assert_eq!(e.len(), 3);
+    for (file, tensors) in e {
+        check_in(&format!("torch/{file}"), tensors.as_object().unwrap());
+    }
 }

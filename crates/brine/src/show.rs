@@ -25,6 +25,22 @@ use brine_core::text;
 
 use crate::value::{Graph, Node, NodeId, Object, ObjectKind};
 
+/// One part of what a [`ShowHook`] prints in place of an object: text as it is, or a value
+/// printed by the printer itself (with the hook, the bounds and recursion markers).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Piece {
+    /// Printed as given.
+    Text(String),
+    /// A node of the graph, printed in turn.
+    Value(NodeId),
+}
+
+/// Lets a caller print some objects its own way (numpy arrays as summaries, say): given the
+/// graph and an [`Object`] node, returns the pieces to print instead of the object's call
+/// form, or `None` to keep it. The pieces' values are visited one level deeper, without
+/// recursion on the Rust stack.
+pub type ShowHook<'h> = dyn Fn(&Graph, NodeId) -> Option<Vec<Piece>> + 'h;
+
 /// Default cap of [`ShowOptions::max_output`]: 1 MiB of text.
 pub const DEFAULT_MAX_OUTPUT: usize = 1 << 20;
 
@@ -69,6 +85,7 @@ enum Seq {
 enum Task {
     Visit(NodeId, usize),
     Text(&'static str),
+    Owned(String),
     /// Continue `seq` at item `pos`; items are children at `depth`.
     Seq {
         seq: Seq,
@@ -80,8 +97,36 @@ enum Task {
 
 /// Python's `repr()` of the value at `root`, bounded by `opts` (see the [module docs](self)).
 pub fn repr(graph: &Graph, root: NodeId, opts: &ShowOptions) -> String {
+    repr_inner(graph, root, opts, None)
+}
+
+/// [`repr`], letting `hook` print objects its own way (see [`ShowHook`]).
+///
+/// ```
+/// use brine::show::{repr_with, Piece, ShowOptions};
+/// // `collections.Counter({'a': 2})` at protocol 2, printed in a shorter form.
+/// let g = brine::loads(b"\x80\x02ccollections\nCounter\n}X\x01\x00\x00\x00aK\x02s\x85R.")?;
+/// let hook = |g: &brine::value::Graph, id| match g.get(id) {
+///     brine::value::Node::Object(o) => Some(vec![Piece::Text("Counter".into()), Piece::Value(o.args)]),
+///     _ => None,
+/// };
+/// let s = repr_with(&g, g.root().unwrap(), &ShowOptions::default(), &hook);
+/// assert_eq!(s, "Counter({'a': 2},)");
+/// # Ok::<(), brine::Error>(())
+/// ```
+pub fn repr_with(graph: &Graph, root: NodeId, opts: &ShowOptions, hook: &ShowHook<'_>) -> String {
+    repr_inner(graph, root, opts, Some(hook))
+}
+
+fn repr_inner(
+    graph: &Graph,
+    root: NodeId,
+    opts: &ShowOptions,
+    hook: Option<&ShowHook<'_>>,
+) -> String {
     let mut p = Printer {
         g: graph,
+        hook,
         opts,
         out: String::new(),
         active: HashSet::new(),
@@ -93,6 +138,7 @@ pub fn repr(graph: &Graph, root: NodeId, opts: &ShowOptions) -> String {
 
 struct Printer<'a> {
     g: &'a Graph,
+    hook: Option<&'a ShowHook<'a>>,
     opts: &'a ShowOptions,
     out: String,
     active: HashSet<NodeId>,
@@ -145,6 +191,7 @@ impl<'a> Printer<'a> {
             }
             match task {
                 Task::Text(s) => self.out.push_str(s),
+                Task::Owned(s) => self.out.push_str(&s),
                 Task::Leave(id) => {
                     self.active.remove(&id);
                 }
@@ -391,6 +438,17 @@ impl<'a> Printer<'a> {
     }
 
     fn object(&mut self, id: NodeId, o: &Object, depth: usize) {
+        if let Some(pieces) = self.hook.and_then(|h| h(self.g, id)) {
+            self.active.insert(id);
+            self.stack.push(Task::Leave(id));
+            for piece in pieces.into_iter().rev() {
+                self.stack.push(match piece {
+                    Piece::Text(t) => Task::Owned(t),
+                    Piece::Value(v) => Task::Visit(v, depth + 1),
+                });
+            }
+            return;
+        }
         let callable = self.global_name(o.callable);
         if let Some(("datetime", name)) = callable {
             if let Some((s, tz)) = self.datetime(name, o) {

@@ -160,7 +160,7 @@ pub fn load_arrays(
         }
         FileKind::Compressed | FileKind::Pickle => {
             let data = read_input_with(path, limits)?;
-            let g = brine_formats::joblib::loads(&data, limits)?;
+            let g = brine_formats::joblib::loads_in(&data, limits, path.parent())?;
             for (name, a) in numpy::arrays(&g)? {
                 if matches!(a.data, Data::Objects(_)) {
                     eprintln!("brine: skipping object array {name:?}");

@@ -1,12 +1,14 @@
-//! `brine show`: the value of each pickle, as Python's `repr()` prints it.
+//! `brine show`: the value of each pickle, as Python's `repr()` prints it, with numpy arrays,
+//! pandas objects and joblib dumps shown readably (`brine_formats::show`).
 
 use std::io::{self, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use brine::json::{self, JsonOptions};
-use brine::show::{repr, ShowOptions};
+use brine::show::ShowOptions;
 use brine::{LoadOptions, Unpickler};
+use brine_formats::show::repr;
 
 use crate::cli::ShowArgs;
 use crate::color;
@@ -22,7 +24,12 @@ pub fn run(args: &ShowArgs) -> Result<ExitCode> {
         return super::h5::list(&args.input);
     }
     let limits = limits(args.trusted);
-    let data = read_input_with(&args.input, &limits)?;
+    let mut data = read_input_with(&args.input, &limits)?;
+    if data.starts_with(b"ZF") {
+        // joblib < 0.9.3's own zlib container.
+        data = brine_formats::joblib::read_zfile(&data, &limits)
+            .with_context(|| format!("cannot read {}", args.input.display()))?;
+    }
     let opts = ShowOptions {
         max_depth: args.depth,
         max_items: args.width,
@@ -59,7 +66,17 @@ pub fn run(args: &ShowArgs) -> Result<ExitCode> {
             print(repr(&t.graph, root, &opts))?;
         }
     } else {
-        let mut unpickler = Unpickler::new(&data, LoadOptions::new().limits(limits.clone()));
+        // joblib's array wrappers become the arrays they stand for (companion files of old
+        // dumps are read next to the input).
+        let dir = (!is_std(&args.input))
+            .then(|| args.input.parent())
+            .flatten();
+        let load = brine_formats::joblib::load_options(
+            LoadOptions::new().limits(limits.clone()),
+            &limits,
+            dir,
+        );
+        let mut unpickler = Unpickler::new(&data, load);
         let mut count = 0usize;
         loop {
             unpickler.clear_memo();

@@ -179,7 +179,7 @@ fn rows(f: File, kind: FileKind, path: &std::path::Path, limits: &Limits) -> Res
         }
         FileKind::Pickle | FileKind::Compressed => {
             let data = read_input_with(path, limits)?;
-            let g = brine_formats::joblib::loads(&data, limits)?;
+            let g = brine_formats::joblib::loads_in(&data, limits, path.parent())?;
             for (name, a) in numpy::arrays(&g)? {
                 out.push(Row {
                     name,

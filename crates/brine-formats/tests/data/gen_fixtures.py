@@ -2,7 +2,19 @@
 """Makes the ML fixtures of brine-formats' tests (numpy pickles, .npy/.npz, torch, safetensors,
 joblib) and their expected values (`ml/expected.json`).
 
-Run from anywhere: python3 gen_fixtures.py  (needs numpy, torch, safetensors, joblib).
+Run from anywhere: python3 gen_fixtures.py [SECTION ...]  (needs numpy, torch, safetensors,
+joblib; SECTIONs: numpy npy safetensors torch torch_extra joblib joblib_legacy show
+stringdtype, default all; `show` needs pandas and scikit-learn). A run of some
+sections keeps the other sections' entries of `expected.json`.
+
+`joblib_legacy` installs old joblib releases into throwaway virtual environments (pip, network)
+that share this interpreter's numpy: joblib 0.9.4 (the last one writing the pre-0.10 formats: the
+'ZF' zlib container and arrays in companion `.npy` / zlib `.npy.z` files) and joblib 1.1.1
+(`NumpyArrayWrapper` without the alignment padding that joblib 1.2 added). Both run unchanged on
+Python 3.11 with numpy 2. Every file written is loaded back with the current joblib and compared
+with the source arrays before its description is kept. joblib <= 0.8.4 under Python 2 wrote the
+'ZF' header one space wider; no such joblib runs here, so `zf_wide_header.pkl` is `zf.pkl` with
+that space inserted (the layout joblib's `read_zfile` still accepts).
 Expected arrays are described by dtype, shape and `hex`: the bytes of the C-order array in
 the dtype's own byte order (`np.ascontiguousarray(a).tobytes()`), so the tests can compare
 every byte. Torch tensors: torch dtype name, shape, stride, storage offset and the bytes of
@@ -274,6 +286,86 @@ def write_safetensors_numpy():
     EXPECTED["safetensors_np"] = {k: describe(v) for k, v in sub.items()}
 
 
+LEGACY_JOBLIB = r"""
+import sys, joblib, numpy as np, pickle
+d = pickle.load(open(sys.argv[1], "rb"))
+out = sys.argv[2]
+if joblib.__version__ == "0.9.4":
+    names = joblib.dump(d, out + "/ndarray.pkl")
+    names += joblib.dump(d, out + "/zf.pkl", compress=3)
+    names += joblib.dump(d, out + "/zf_cache.pkl", compress=3, cache_size=0)
+else:
+    names = joblib.dump(d, out + "/jl111.joblib")
+    names += joblib.dump(d, out + "/jl111_zlib.joblib", compress=("zlib", 3))
+print("\n".join(names))
+"""
+
+
+def joblib_legacy_arrays():
+    arrays = numpy_arrays()
+    d = {k: arrays[k] for k in ["i4_2x3", "fortran", "f4_big", "object", "zero_d", "struct",
+                                "empty", "U3", "M8ns"]}
+    d["big"] = np.arange(100, dtype="<f8")
+    d["matrix"] = np.matrix([[1, 2], [3, 4]], dtype="<i2")
+    d["meta"] = {"name": "x", "n": 3}
+    return d
+
+
+def write_joblib_legacy():
+    import subprocess
+    import tempfile
+    import joblib
+
+    d = joblib_legacy_arrays()
+    out = os.path.join(HERE, "joblib_legacy")
+    if os.path.isdir(out):
+        for f in os.listdir(out):
+            os.remove(os.path.join(out, f))
+    os.makedirs(out, exist_ok=True)
+    files = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "d.pkl")
+        with open(src, "wb") as f:
+            # Protocol 5 (`_frombuffer`) keeps '>f4' big-endian; at protocols <= 4 numpy's
+            # __setstate__ would swap it to native order on the way in.
+            pickle.dump(d, f, protocol=5)
+        for version in ("0.9.4", "1.1.1"):
+            venv = os.path.join(tmp, "venv" + version)
+            subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", venv], check=True)
+            py = os.path.join(venv, "bin", "python")
+            subprocess.run([py, "-m", "pip", "install", "-q", f"joblib=={version}"], check=True)
+            made = subprocess.run([py, "-W", "ignore", "-c", LEGACY_JOBLIB, src, out], check=True,
+                                  capture_output=True, text=True).stdout.split()
+            mains = [m for m in made if not m.endswith((".npy", ".npy.z"))]
+            for m in mains:
+                companions = sorted(os.path.basename(c) for c in made
+                                    if c != m and os.path.basename(c).startswith(os.path.basename(m) + "_"))
+                files[os.path.basename(m)] = {"joblib": version, "companions": companions}
+    zf = open(os.path.join(out, "zf.pkl"), "rb").read()
+    assert zf[:2] == b"ZF" and zf[21:22] != b" "
+    open(os.path.join(out, "zf_wide_header.pkl"), "wb").write(zf[:21] + b" " + zf[21:])
+    files["zf_wide_header.pkl"] = {"joblib": "0.9.4, header widened by hand", "companions": []}
+    for name in files:
+        # joblib.load swaps arrays to native order: byte order is compared below, in the
+        # describe() of `d` that the Rust tests check against the files.
+        back = joblib.load(os.path.join(out, name))
+        for k, v in d.items():
+            if isinstance(v, np.ndarray):
+                assert back[k].dtype.newbyteorder("=") == v.dtype.newbyteorder("="), (name, k)
+                assert back[k].shape == v.shape, (name, k)
+                if v.dtype.hasobject:
+                    assert back[k].tolist() == v.tolist(), (name, k)
+                else:  # bytes, so that NaT equals NaT
+                    assert (np.ascontiguousarray(back[k]).astype(v.dtype).tobytes()
+                            == np.ascontiguousarray(v).tobytes()), (name, k)
+            else:
+                assert back[k] == v, (name, k)
+    EXPECTED["joblib_legacy"] = {
+        "arrays": {k: describe(v) for k, v in d.items() if isinstance(v, np.ndarray)},
+        "files": files,
+    }
+
+
 def write_joblib():
     import joblib
     arrays = numpy_arrays()
@@ -296,11 +388,166 @@ def write_joblib():
         joblib.dump(d, NoTell())
 
 
-write_numpy()
-write_npy()
-write_safetensors_numpy()
-write_torch()
-write_joblib()
+def summary(a, items=6):
+    """What `brine_formats::show` prints for a numpy array or scalar, computed from numpy's
+    own values: `array(shape=(2, 3), dtype=int32, [0, 1, ...])`, `float64(1.5)`."""
+    def one(x):
+        if isinstance(x, np.datetime64):
+            return repr(str(np.datetime_as_string(x)))
+        if isinstance(x, np.timedelta64):
+            return "'NaT'" if np.isnat(x) else repr(int(x.astype("i8")))
+        if isinstance(x, (np.float32, np.float16)):
+            return str(x)
+        if isinstance(x, np.void):
+            return "(" + ", ".join(one(v) for v in x) + ")"
+        if isinstance(x, np.generic):
+            return repr(x.item())
+        return repr(x)
+    if isinstance(a, np.generic):
+        return f"{a.dtype}({one(a)})"
+    flat = [a[np.unravel_index(i, a.shape)] if a.ndim else a[()] for i in range(min(a.size, items))]
+    if a.dtype.hasobject:
+        flat = [a.ravel()[i] for i in range(min(a.size, items))]
+    vals = ", ".join(one(x) for x in flat) + (", ..." if a.size > items else "")
+    cls = "masked_array" if isinstance(a, np.ma.MaskedArray) else (
+        "array" if type(a) is np.ndarray else type(a).__name__)
+    return f"{cls}(shape={tuple(a.shape)}, dtype={a.dtype}, [{vals}])"
+
+
+def write_show():
+    """pandas and scikit-learn objects and a zoo of numpy dtypes for `brine show`; the
+    expected summaries come from numpy's values (see `summary`)."""
+    import joblib
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.tree import DecisionTreeClassifier
+    import sklearn
+
+    exp = {"env": f"pandas {pd.__version__}, scikit-learn {sklearn.__version__}"}
+    arrays = numpy_arrays()
+    zoo = {k: arrays[k] for k in ["b1", "i1", "i8", "u8", "f4", "f8", "f4_big", "i8_big", "c8",
+                                  "c16", "S3", "U3", "M8ns", "M8D", "m8s", "struct", "object",
+                                  "zero_d", "empty", "fortran", "korder", "noncontig",
+                                  "scalar_f8", "scalar_i4"]}
+    zoo["long"] = np.arange(20, dtype="<i4").reshape(4, 5)
+    zoo["dt_s"] = np.array(["1969-12-31T23:59:59", "2000-02-29T12:00:00"], dtype="M8[s]")
+    for p in (2, 4, 5):
+        with open(path("show", f"zoo_p{p}.pkl"), "wb") as f:
+            pickle.dump(zoo, f, protocol=p)
+    exp["zoo"] = {k: summary(v) for k, v in zoo.items()}
+
+    df = pd.DataFrame({"i": [1, 2, 3], "f": [0.5, 1.5, float("nan")], "s": ["a", "b", "c"],
+                       "t": pd.to_datetime(["2020-01-01", "2020-01-02", "2020-01-03"]),
+                       "b": [True, False, True], "j": np.array([7, 8, 9], dtype="i4")})
+    for p in (2, 4, 5):
+        df.to_pickle(path("show", f"df_p{p}.pkl"), protocol=p)
+    cols = {}
+    for c in df.columns:
+        v = df[c].to_numpy()
+        if c in ("s", "t"):
+            cols[c] = None
+        else:
+            cols[c] = summary(v)
+    exp["df"] = {"columns": list(df.columns), "numpy_columns": cols,
+                 "index": [df.index.start, df.index.stop, df.index.step]}
+    ser = pd.Series([1.0, 2.0, 3.0], index=[10, 20, 30], name="ser")
+    ser.to_pickle(path("show", "series_p4.pkl"), protocol=4)
+    exp["series"] = {"values": summary(ser.to_numpy()), "index": summary(ser.index.to_numpy()),
+                     "name": "ser"}
+
+    X = np.array([[0.0, 1.0], [1.0, 0.5], [2.0, 2.5], [3.0, 1.0], [0.5, 0.0], [2.5, 3.0]])
+    y = np.array([0, 0, 1, 1, 0, 1])
+    est = {"logreg": LogisticRegression().fit(X, y),
+           "tree": DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y),
+           "pipeline": Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression())]).fit(X, y)}
+    sk = {}
+    for name, e in est.items():
+        with open(path("show", f"{name}_p4.pkl"), "wb") as f:
+            pickle.dump(e, f, protocol=4)
+        joblib.dump(e, path("show", f"{name}.joblib"))
+        objs = [e] + [s for _, s in getattr(e, "steps", [])]
+        fields = {}
+        for o in objs:
+            for k, v in vars(o).items():
+                if isinstance(v, (np.ndarray, np.generic)):
+                    fields[f"{type(o).__name__}.{k}"] = f"{k}={summary(v)}"
+                elif isinstance(v, (int, float, str)) or v is None:
+                    fields[f"{type(o).__name__}.{k}"] = f"{k}={v!r}"
+        if name == "tree":
+            st = e.tree_.__getstate__()
+            fields["Tree.values"] = f"'values': {summary(st['values'])}"
+            fields["Tree.nodes"] = f"'nodes': {summary(st['nodes'])}"
+        sk[name] = {"class": f"{type(e).__module__}.{type(e).__name__}", "fields": fields}
+    exp["sklearn"] = sk
+    EXPECTED["show"] = exp
+
+
+def write_torch_extra():
+    """What `torch.save` writes besides state_dicts: a whole module (classes pickled by name,
+    tensors under `_parameters` / `_modules`), a tensor subclass (`_rebuild_from_type_v2`),
+    and a TorchScript archive (`torch.jit.save`). Expected: `state_dict()` names and tensors."""
+    import torch
+
+    # Pickled by name: the class must live at the top of `__main__`.
+    Sub = globals()["SubTensor"] = type("SubTensor", (torch.Tensor,), {})
+
+    torch.manual_seed(5)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1))
+    torch.save(model, path("torch", "extra_module.pt"))
+    torch.jit.save(torch.jit.script(model), path("torch", "extra_script.pt"))
+    sub = torch.arange(6, dtype=torch.float32).reshape(2, 3).as_subclass(Sub)
+    torch.save({"sub": sub, "plain": torch.ones(2)}, path("torch", "extra_subclass.pt"))
+    sd = {k: describe_tensor(v) for k, v in model.state_dict().items()}
+    EXPECTED["torch_extra"] = {
+        "extra_module.pt": sd,
+        "extra_script.pt": sd,
+        "extra_subclass.pt": {"sub": describe_tensor(sub.as_subclass(torch.Tensor)),
+                              "plain": describe_tensor(torch.ones(2))},
+    }
+
+
+def write_stringdtype():
+    """numpy 2 `StringDType` ('T') arrays: numpy pickles them as `_reconstruct` + a list of
+    their items (with `_convert_to_stringdtype_kwargs(coerce[, na_object])` for the dtype),
+    `.npy` as '|O' + that pickle, joblib as a nested pickle."""
+    import joblib
+    from numpy.dtypes import StringDType
+    arrays = {
+        "plain": np.array(["a", "bé", "a string too long to be stored inline"], dtype=StringDType()),
+        "na_none": np.array([["x", None], ["", "yz"]], dtype=StringDType(na_object=None)),
+        "na_str": np.array(["<NA>", "q"], dtype=StringDType(na_object="<NA>")),
+        "no_coerce": np.array(["k"], dtype=StringDType(coerce=False)),
+        "na_nan": np.array(["only", "strings"], dtype=StringDType(na_object=np.nan)),
+        "empty": np.array([], dtype=StringDType()),
+    }
+    exp = {}
+    for k, a in arrays.items():
+        d = describe(a)
+        d["objects"] = [None if x is None else x for x in a.ravel(order="C").tolist()]
+        na = getattr(a.dtype, "na_object", "absent")
+        d["na"] = "absent" if na == "absent" else ("nan" if isinstance(na, float) else na)
+        d["coerce"] = a.dtype.coerce
+        exp[k] = d
+    for p in (2, 4, 5):
+        with open(path("stringdtype", f"all_p{p}.pkl"), "wb") as f:
+            pickle.dump(arrays, f, protocol=p)
+    np.save(path("stringdtype", "plain.npy"), arrays["plain"], allow_pickle=True)
+    joblib.dump(arrays, path("stringdtype", "all.joblib"))
+    EXPECTED["stringdtype"] = exp
+
+
+SECTIONS = {"numpy": write_numpy, "npy": write_npy, "safetensors": write_safetensors_numpy,
+            "torch": write_torch, "joblib": write_joblib, "joblib_legacy": write_joblib_legacy, "show": write_show,
+            "stringdtype": write_stringdtype, "torch_extra": write_torch_extra}
+chosen = sys.argv[1:] or list(SECTIONS)
+if sys.argv[1:] and os.path.exists(path("expected.json")):
+    env = EXPECTED["env"]
+    EXPECTED.update(json.load(open(path("expected.json"))))
+    EXPECTED["env"] = env if "torch" in chosen else EXPECTED["env"]
+for name in chosen:
+    SECTIONS[name]()
 with open(path("expected.json"), "w") as f:
     json.dump(EXPECTED, f, indent=1, sort_keys=True)
     f.write("\n")
