@@ -120,6 +120,7 @@
 //! graph, so a program can read a pickle once and pick typed pieces out of it.
 
 mod de;
+mod direct;
 mod ser;
 mod stream;
 mod types;
@@ -162,8 +163,29 @@ pub fn from_slice<'de, T: Deserialize<'de>>(data: &'de [u8]) -> Result<T> {
 
 /// [`from_slice`] with options (Python 2 string encoding, limits, buffers, hooks).
 pub fn from_slice_with<'de, T: Deserialize<'de>>(data: &'de [u8], opts: LoadOptions) -> Result<T> {
+    if direct_ok(data, &opts) {
+        let depth = opts.limits.max_depth.min(MAX_TYPED_DEPTH);
+        if let Ok(v) = direct::from_slice(data, depth, opts.limits.max_memo_index) {
+            return Ok(v);
+        }
+    }
     let mut de = Deserializer::from_slice_with(data, opts)?;
     T::deserialize(&mut de)
+}
+
+/// Whether the direct reader may try `data` first: only when no limit of the graph path
+/// could stop it where the direct reader would not (each limited count is at most the input
+/// length, and open marks at most the typed depth), so both give the same result. Options
+/// that change decoding (encodings, hooks, buffers) act only on opcodes the direct reader
+/// leaves to the graph path.
+fn direct_ok(data: &[u8], opts: &LoadOptions) -> bool {
+    let l = &opts.limits;
+    let n = data.len();
+    n <= l.max_nodes
+        && n <= l.max_stack
+        && n <= l.max_memo_entries
+        && n as u64 <= l.max_alloc
+        && l.max_marks > 2 * MAX_TYPED_DEPTH
 }
 
 /// Reads a `T` from one pickle of a reader, which is left just after the pickle's STOP.

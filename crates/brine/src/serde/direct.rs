@@ -1,0 +1,968 @@
+//! Typed reading straight off the pickle bytes, without a value graph: the fast path of
+//! [`from_slice`](super::from_slice) for the pickles CPython writes for plain data.
+//!
+//! Pickles are postfix (a tuple's opcode follows its items), so reading top-down needs the
+//! Rust type's guidance and some care. This reader walks the opcodes once, lets the Rust type
+//! say what it expects at each place, and accepts an opcode only where its real effect on the
+//! unpickling machine's stack is the one the walk assumed (a `TUPLE2` must close exactly the
+//! two items just read, an `APPENDS` must close the batch this list opened). Anything else —
+//! objects, globals, text opcodes, a memo GET of a container, a mismatch of any kind, and
+//! every error, serde's included — fails with [`Fallback`], and the caller reads the same
+//! bytes again by the graph path, which gives its exact result or error. So this path only
+//! ever succeeds with the value the graph path would give.
+//!
+//! Nesting is bounded by the typed depth limit (serde's visitors recurse once per level);
+//! memo PUTs record scalars (a later GET re-reads them without a second UTF-8 check).
+
+use ::serde::de::{self, DeserializeSeed, Visitor};
+
+use crate::{Error, Result};
+
+/// The one error of this path: "let the graph path read it". It never reaches a user.
+#[cold]
+fn fallback() -> Error {
+    Error::data("typed fast path declined the input")
+}
+
+/// `Err(fallback())` for `?` in `Option` positions.
+#[inline]
+fn need<T>(x: Option<T>) -> Result<T> {
+    x.ok_or_else(fallback)
+}
+
+/// A memo entry: a scalar to push again on GET, or something only the graph path can share.
+#[derive(Clone, Copy, Debug)]
+enum Item<'de> {
+    Empty,
+    None,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(&'de str),
+    Bytes(&'de [u8]),
+    ByteArray(&'de [u8]),
+    /// A container (or anything not a scalar): a GET of it falls back.
+    Other,
+}
+
+/// Memo indices beyond the entries so far plus this go to the graph path (sparse memos).
+const MEMO_SLACK: usize = 1024;
+
+/// How far [`Direct::single_item`] looks ahead for the `APPEND` / `SETITEM` of a one-item
+/// container before it assumes there is none (checked later, so only speed depends on it).
+const SCAN_OPS: usize = 64;
+
+/// The reader: the input, the read position, the memo and the nesting depth.
+pub(crate) struct Direct<'de> {
+    data: &'de [u8],
+    pos: usize,
+    memo: Vec<Item<'de>>,
+    /// Memo entries set (CPython's `len(memo)`, the index MEMOIZE uses).
+    count: usize,
+    max_memo_index: u64,
+    depth: usize,
+    max_depth: usize,
+}
+
+/// Reads a `T` from the pickle in `data`, or fails with a fallback error (see the module
+/// docs): the caller then uses the graph path.
+pub(crate) fn from_slice<'de, T: de::Deserialize<'de>>(
+    data: &'de [u8],
+    max_depth: usize,
+    max_memo_index: u64,
+) -> Result<T> {
+    let mut d = Direct {
+        data,
+        pos: 0,
+        memo: Vec::new(),
+        count: 0,
+        max_memo_index,
+        depth: 0,
+        max_depth,
+    };
+    // PROTO (CPython writes it first from protocol 2 on).
+    if data.first() == Some(&0x80) {
+        match data.get(1) {
+            Some(&p) if p <= brine_core::HIGHEST_PROTOCOL => d.pos = 2,
+            _ => return Err(fallback()),
+        }
+    }
+    let v = T::deserialize(&mut d)?;
+    if d.peek()? != b'.' {
+        return Err(fallback());
+    }
+    Ok(v)
+}
+
+/// True for the opcodes that push one new item and pop nothing (or a memo GET): where a value
+/// can start, besides MARK.
+#[inline]
+fn starts_value(b: u8) -> bool {
+    matches!(
+        b,
+        b'N' | 0x88
+            | 0x89
+            | b'K'
+            | b'M'
+            | b'J'
+            | 0x8a
+            | 0x8b
+            | b'G'
+            | b'F'
+            | b'I'
+            | b'L'
+            | 0x8c
+            | b'X'
+            | 0x8d
+            | b'V'
+            | b'C'
+            | b'B'
+            | 0x8e
+            | 0x96
+            | b'S'
+            | b'T'
+            | b'U'
+            | b']'
+            | b'}'
+            | b')'
+            | 0x8f
+            | b'h'
+            | b'j'
+            | b'g'
+            | b'c'
+            | 0x82
+            | 0x83
+            | 0x84
+            | b'P'
+            | 0x97
+    )
+}
+
+impl<'de> Direct<'de> {
+    /// The next opcode byte, after any FRAMEs (which only check their length, like the
+    /// decoder does).
+    #[inline]
+    fn peek(&mut self) -> Result<u8> {
+        loop {
+            let b = *need(self.data.get(self.pos))?;
+            if b != 0x95 {
+                return Ok(b);
+            }
+            self.frame()?;
+        }
+    }
+
+    #[cold]
+    fn frame(&mut self) -> Result<()> {
+        let n = u64::from_le_bytes(self.fixed::<8>(self.pos + 1)?);
+        let left = (self.data.len() - self.pos - 9) as u64;
+        if n > isize::MAX as u64 || n > left {
+            return Err(fallback());
+        }
+        self.pos += 9;
+        Ok(())
+    }
+
+    #[inline]
+    fn fixed<const N: usize>(&self, at: usize) -> Result<[u8; N]> {
+        let end = at.checked_add(N).ok_or_else(fallback)?;
+        let s = need(self.data.get(at..end))?;
+        let mut a = [0u8; N];
+        a.copy_from_slice(s);
+        Ok(a)
+    }
+
+    /// `n` payload bytes at `at`, a length read from the input: only a slice of it.
+    #[inline]
+    fn payload(&self, at: usize, n: u64) -> Result<&'de [u8]> {
+        let n = need(usize::try_from(n).ok())?;
+        need(self.data.get(at..at.checked_add(n).ok_or_else(fallback)?))
+    }
+
+    /// Records the item just pushed for the memo ops that follow it.
+    #[inline]
+    fn memo_ops(&mut self, item: Item<'de>) -> Result<()> {
+        loop {
+            let idx = match self.data.get(self.pos) {
+                Some(0x94) => {
+                    self.pos += 1;
+                    self.count as u64
+                }
+                Some(b'q') => {
+                    let i = *need(self.data.get(self.pos + 1))?;
+                    self.pos += 2;
+                    i as u64
+                }
+                Some(b'r') => {
+                    let i = u32::from_le_bytes(self.fixed::<4>(self.pos + 1)?);
+                    self.pos += 5;
+                    i as u64
+                }
+                Some(0x95) => {
+                    self.frame()?;
+                    continue;
+                }
+                _ => return Ok(()),
+            };
+            self.put(idx, item)?;
+        }
+    }
+
+    #[inline]
+    fn put(&mut self, idx: u64, item: Item<'de>) -> Result<()> {
+        if idx > self.max_memo_index {
+            return Err(fallback());
+        }
+        let i = idx as usize;
+        let len = self.memo.len();
+        if let Some(slot) = self.memo.get_mut(i) {
+            if matches!(slot, Item::Empty) {
+                self.count += 1;
+            }
+            *slot = item;
+            return Ok(());
+        }
+        match i {
+            _ if i == len => {
+                self.memo.push(item);
+                self.count += 1;
+            }
+            _ if i < len + MEMO_SLACK => {
+                self.memo.resize(i, Item::Empty);
+                self.memo.push(item);
+                self.count += 1;
+            }
+            _ => return Err(fallback()),
+        }
+        Ok(())
+    }
+
+    /// Reads the scalar whose opcode `b` is at the read position (and the memo ops after it);
+    /// `None` (nothing read) when `b` is not one this path reads.
+    #[inline]
+    fn scalar(&mut self, b: u8) -> Result<Option<Item<'de>>> {
+        let at = self.pos;
+        let (item, end) = match b {
+            b'K' => (Item::Int(*need(self.data.get(at + 1))? as i64), at + 2),
+            b'M' => (
+                Item::Int(u16::from_le_bytes(self.fixed(at + 1)?) as i64),
+                at + 3,
+            ),
+            b'J' => (
+                Item::Int(i32::from_le_bytes(self.fixed(at + 1)?) as i64),
+                at + 5,
+            ),
+            b'G' => (
+                Item::Float(f64::from_be_bytes(self.fixed(at + 1)?)),
+                at + 9,
+            ),
+            b'N' => (Item::None, at + 1),
+            0x88 => (Item::Bool(true), at + 1),
+            0x89 => (Item::Bool(false), at + 1),
+            0x8a => {
+                let n = *need(self.data.get(at + 1))? as usize;
+                if n > 8 {
+                    return Err(fallback());
+                }
+                let b = self.payload(at + 2, n as u64)?;
+                let mut a = [0u8; 8];
+                a[..n].copy_from_slice(b);
+                let v = if n == 0 {
+                    0
+                } else {
+                    let shift = 64 - 8 * n as u32;
+                    (i64::from_le_bytes(a) << shift) >> shift
+                };
+                (Item::Int(v), at + 2 + n)
+            }
+            0x8c => {
+                let n = *need(self.data.get(at + 1))? as u64;
+                let s = self.payload(at + 2, n)?;
+                (Item::Str(utf8(s)?), at + 2 + s.len())
+            }
+            b'X' => {
+                let n = u32::from_le_bytes(self.fixed(at + 1)?) as u64;
+                let s = self.payload(at + 5, n)?;
+                (Item::Str(utf8(s)?), at + 5 + s.len())
+            }
+            0x8d => {
+                let n = u64::from_le_bytes(self.fixed(at + 1)?);
+                let s = self.payload(at + 9, n)?;
+                (Item::Str(utf8(s)?), at + 9 + s.len())
+            }
+            b'C' => {
+                let n = *need(self.data.get(at + 1))? as u64;
+                let s = self.payload(at + 2, n)?;
+                (Item::Bytes(s), at + 2 + s.len())
+            }
+            b'B' => {
+                let n = u32::from_le_bytes(self.fixed(at + 1)?) as u64;
+                let s = self.payload(at + 5, n)?;
+                (Item::Bytes(s), at + 5 + s.len())
+            }
+            0x8e => {
+                let n = u64::from_le_bytes(self.fixed(at + 1)?);
+                let s = self.payload(at + 9, n)?;
+                (Item::Bytes(s), at + 9 + s.len())
+            }
+            0x96 => {
+                let n = u64::from_le_bytes(self.fixed(at + 1)?);
+                let s = self.payload(at + 9, n)?;
+                (Item::ByteArray(s), at + 9 + s.len())
+            }
+            b'h' => {
+                let i = *need(self.data.get(at + 1))? as usize;
+                (self.get(i)?, at + 2)
+            }
+            b'j' => {
+                let i = u32::from_le_bytes(self.fixed(at + 1)?) as usize;
+                (self.get(i)?, at + 5)
+            }
+            _ => return Ok(None),
+        };
+        self.pos = end;
+        self.memo_ops(item)?;
+        Ok(Some(item))
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> Result<Item<'de>> {
+        match self.memo.get(i) {
+            Some(Item::Empty | Item::Other) | None => Err(fallback()),
+            Some(&item) => Ok(item),
+        }
+    }
+
+    /// The memo entry a GET at the read position would push, if the next opcode is one.
+    #[inline]
+    fn peek_get(&mut self, b: u8) -> Result<Option<Item<'de>>> {
+        Ok(match b {
+            b'h' => Some(self.get(*need(self.data.get(self.pos + 1))? as usize)?),
+            b'j' => Some(self.get(u32::from_le_bytes(self.fixed(self.pos + 1)?) as usize)?),
+            _ => None,
+        })
+    }
+
+    /// Consumes a one-byte container opcode and the memo ops after it.
+    #[inline]
+    fn open(&mut self) -> Result<()> {
+        self.pos += 1;
+        self.memo_ops(Item::Other)?;
+        self.enter()
+    }
+
+    #[inline]
+    fn enter(&mut self) -> Result<()> {
+        if self.depth >= self.max_depth {
+            return Err(fallback());
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// Whether the value at the read position (just after an empty list or dict and its memo
+    /// ops) is that container's one item (`x APPEND`) or pair (`k v SETITEM`), as CPython
+    /// writes one-item containers. Simulates stack heights from here until the opcode that
+    /// takes an item from below; gives up (false: "no item", which the walk checks later)
+    /// after [`SCAN_OPS`] opcodes or at any opcode it does not model.
+    fn single_item(&self, pair: bool) -> bool {
+        let mut h = 0usize; // items above the container
+        let mut marks = [0usize; 8];
+        let mut nm = 0usize;
+        let mut p = self.pos;
+        for _ in 0..SCAN_OPS {
+            let Some(&b) = self.data.get(p) else {
+                return false;
+            };
+            let floor = if nm > 0 { marks[nm - 1] } else { 0 };
+            let len = match op_len(self.data, p) {
+                Some(n) => n,
+                None => return false,
+            };
+            match b {
+                0x94 | b'q' | b'r' | 0x95 => {
+                    if h == 0 {
+                        return false;
+                    }
+                }
+                b'(' => {
+                    if nm == marks.len() {
+                        return false;
+                    }
+                    marks[nm] = h;
+                    nm += 1;
+                }
+                0x85..=0x87 => {
+                    let n = (b - 0x84) as usize;
+                    if h - floor < n {
+                        return false;
+                    }
+                    h -= n - 1;
+                }
+                b't' | b'l' | 0x91 | b'd' => {
+                    if nm == 0 {
+                        return false;
+                    }
+                    nm -= 1;
+                    h = marks[nm] + 1;
+                }
+                b'e' | b'u' | 0x90 => {
+                    if nm == 0 || marks[nm - 1] == 0 {
+                        return false;
+                    }
+                    nm -= 1;
+                    h = marks[nm];
+                }
+                b'a' => {
+                    if nm == 0 && h == 1 {
+                        return !pair;
+                    }
+                    if h - floor < 2 {
+                        return false;
+                    }
+                    h -= 1;
+                }
+                b's' => {
+                    if nm == 0 && h == 2 {
+                        return pair;
+                    }
+                    if h - floor < 3 {
+                        return false;
+                    }
+                    h -= 2;
+                }
+                b if starts_value(b) && b != b'g' && b != b'c' && b != b'P' => h += 1,
+                _ => return false,
+            }
+            p += len;
+        }
+        false
+    }
+}
+
+/// The length of the binary opcode at `p` with its argument, for the look-ahead scan; `None`
+/// for text opcodes and anything cut short.
+fn op_len(data: &[u8], p: usize) -> Option<usize> {
+    let b = *data.get(p)?;
+    let u8_at = |o: usize| data.get(p + o).map(|&x| x as usize);
+    let u32_at = |o: usize| {
+        data.get(p + o..p + o + 4)
+            .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]) as usize)
+    };
+    let u64_at = |o: usize| {
+        data.get(p + o..p + o + 8).and_then(|s| {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(s);
+            usize::try_from(u64::from_le_bytes(a)).ok()
+        })
+    };
+    let n = match b {
+        b'N' | 0x88 | 0x89 | b']' | b'}' | b')' | 0x8f | b'(' | 0x94 | 0x85..=0x87 | b't'
+        | b'l' | 0x91 | b'd' | b'e' | b'u' | 0x90 | b'a' | b's' | b'.' => 1,
+        b'K' | b'q' | b'h' => 2,
+        b'M' => 3,
+        b'J' | b'r' | b'j' => 5,
+        b'G' | 0x95 => 9,
+        0x8a | 0x8c | b'C' => 2 + u8_at(1)?,
+        b'X' | b'B' => 5usize.checked_add(u32_at(1)?)?,
+        0x8d | 0x8e | 0x96 => 9usize.checked_add(u64_at(1)?)?,
+        _ => return None,
+    };
+    Some(n)
+}
+
+#[inline]
+fn utf8(s: &[u8]) -> Result<&str> {
+    // Lone surrogates (CPython's surrogatepass) fail here: the graph path keeps them.
+    std::str::from_utf8(s).map_err(|_| fallback())
+}
+
+/// `deserialize_any` of a scalar: the same visit the graph path makes for its node.
+#[inline]
+fn visit_item<'de, V: Visitor<'de>>(item: Item<'de>, v: V) -> Result<V::Value> {
+    match item {
+        Item::None => v.visit_unit(),
+        Item::Bool(b) => v.visit_bool(b),
+        Item::Int(i) => v.visit_i64(i),
+        Item::Float(x) => v.visit_f64(x),
+        Item::Str(s) => v.visit_borrowed_str(s),
+        Item::Bytes(b) => v.visit_borrowed_bytes(b),
+        Item::ByteArray(b) => v.visit_bytes(b),
+        Item::Empty | Item::Other => Err(fallback()),
+    }
+}
+
+/// How a sequence being read ends.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SeqKind {
+    /// EMPTY_LIST, then MARK ... APPENDS batches or one `x APPEND`.
+    List,
+    /// EMPTY_SET, then MARK ... ADDITEMS batches.
+    Set,
+    /// MARK ... TUPLE / LIST / FROZENSET.
+    Mark,
+    /// Items then TUPLE1 / TUPLE2 / TUPLE3 closing exactly them.
+    Postfix,
+    /// EMPTY_TUPLE.
+    Empty,
+}
+
+struct SeqAcc<'a, 'de> {
+    de: &'a mut Direct<'de>,
+    kind: SeqKind,
+    count: usize,
+    /// Inside a MARK ... APPENDS / ADDITEMS batch.
+    batch: bool,
+    /// The next item is the one of `x APPEND`.
+    single: bool,
+    done: bool,
+}
+
+impl<'de> SeqAcc<'_, 'de> {
+    /// Whether another item follows, consuming the opcodes that close batches or the sequence.
+    #[inline]
+    fn more(&mut self) -> Result<bool> {
+        if self.done {
+            return Ok(false);
+        }
+        loop {
+            let b = self.de.peek()?;
+            match self.kind {
+                SeqKind::List | SeqKind::Set => {
+                    let close = if self.kind == SeqKind::List {
+                        b'e'
+                    } else {
+                        0x90
+                    };
+                    if self.batch {
+                        if b != close {
+                            return Ok(true);
+                        }
+                        self.de.pos += 1;
+                        self.batch = false;
+                        // CPython never adds single items after a batch; another MARK is
+                        // another batch (checked: it must close with APPENDS).
+                        if self.de.peek()? == b'(' {
+                            self.de.pos += 1;
+                            self.batch = true;
+                            continue;
+                        }
+                    } else if b == b'(' {
+                        self.de.pos += 1;
+                        self.batch = true;
+                        continue;
+                    } else if self.kind == SeqKind::List
+                        && self.count == 0
+                        && !self.single
+                        && starts_value(b)
+                        && self.de.single_item(false)
+                    {
+                        self.single = true;
+                        return Ok(true);
+                    }
+                }
+                SeqKind::Mark => {
+                    if !matches!(b, b't' | b'l' | 0x91) {
+                        return Ok(true);
+                    }
+                    self.de.pos += 1;
+                    self.de.memo_ops(Item::Other)?;
+                }
+                SeqKind::Postfix => {
+                    if !(0x85..=0x87).contains(&b) {
+                        if self.count >= 3 {
+                            return Err(fallback());
+                        }
+                        return Ok(true);
+                    }
+                    if (b - 0x84) as usize != self.count {
+                        return Err(fallback());
+                    }
+                    self.de.pos += 1;
+                    self.de.memo_ops(Item::Other)?;
+                }
+                SeqKind::Empty => {}
+            }
+            self.done = true;
+            return Ok(false);
+        }
+    }
+}
+
+impl<'de> de::SeqAccess<'de> for SeqAcc<'_, 'de> {
+    type Error = Error;
+
+    #[inline]
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+        if !self.more()? {
+            return Ok(None);
+        }
+        let x = seed.deserialize(&mut *self.de)?;
+        self.count += 1;
+        if self.single {
+            if self.de.peek()? != b'a' {
+                return Err(fallback());
+            }
+            self.de.pos += 1;
+            self.single = false;
+            self.done = true;
+        }
+        Ok(Some(x))
+    }
+}
+
+struct MapAcc<'a, 'de> {
+    de: &'a mut Direct<'de>,
+    batch: bool,
+    single: bool,
+    done: bool,
+    count: usize,
+}
+
+impl MapAcc<'_, '_> {
+    #[inline]
+    fn more(&mut self) -> Result<bool> {
+        if self.done {
+            return Ok(false);
+        }
+        loop {
+            let b = self.de.peek()?;
+            if self.batch {
+                if b != b'u' {
+                    return Ok(true);
+                }
+                self.de.pos += 1;
+                self.batch = false;
+                if self.de.peek()? == b'(' {
+                    self.de.pos += 1;
+                    self.batch = true;
+                    continue;
+                }
+            } else if b == b'(' {
+                self.de.pos += 1;
+                self.batch = true;
+                continue;
+            } else if self.count == 0 && starts_value(b) && self.de.single_item(true) {
+                self.single = true;
+                return Ok(true);
+            }
+            self.done = true;
+            return Ok(false);
+        }
+    }
+}
+
+impl<'de> de::MapAccess<'de> for MapAcc<'_, 'de> {
+    type Error = Error;
+
+    #[inline]
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+        if !self.more()? {
+            return Ok(None);
+        }
+        seed.deserialize(&mut *self.de).map(Some)
+    }
+
+    #[inline]
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
+        let x = seed.deserialize(&mut *self.de)?;
+        self.count += 1;
+        if self.single {
+            if self.de.peek()? != b's' {
+                return Err(fallback());
+            }
+            self.de.pos += 1;
+            self.single = false;
+            self.done = true;
+        }
+        Ok(x)
+    }
+}
+
+impl<'de> Direct<'de> {
+    /// Reads a sequence whose opening (if any) was consumed, checking it ends where the
+    /// visitor stops.
+    fn seq<V: Visitor<'de>>(&mut self, kind: SeqKind, v: V) -> Result<V::Value> {
+        if kind == SeqKind::Mark || kind == SeqKind::Postfix {
+            self.enter()?;
+        }
+        let mut acc = SeqAcc {
+            de: self,
+            kind,
+            count: 0,
+            batch: false,
+            single: false,
+            done: false,
+        };
+        let out = v.visit_seq(&mut acc)?;
+        if acc.more()? {
+            return Err(fallback());
+        }
+        self.depth -= 1;
+        Ok(out)
+    }
+
+    /// Reads a dict whose EMPTY_DICT was consumed.
+    fn map<V: Visitor<'de>>(&mut self, v: V) -> Result<V::Value> {
+        let mut acc = MapAcc {
+            de: self,
+            batch: false,
+            single: false,
+            done: false,
+            count: 0,
+        };
+        let out = v.visit_map(&mut acc)?;
+        if acc.more()? {
+            return Err(fallback());
+        }
+        self.depth -= 1;
+        Ok(out)
+    }
+
+    /// A container at the read position, as the graph path's `deserialize_any` reads it.
+    fn container_any<V: Visitor<'de>>(&mut self, b: u8, v: V) -> Result<V::Value> {
+        match b {
+            b']' => {
+                self.open()?;
+                self.seq(SeqKind::List, v)
+            }
+            b'}' => {
+                self.open()?;
+                self.map(v)
+            }
+            b')' => {
+                self.open()?;
+                self.seq(SeqKind::Empty, v)
+            }
+            0x8f => {
+                self.open()?;
+                self.seq(SeqKind::Set, v)
+            }
+            b'(' => {
+                self.pos += 1;
+                self.seq(SeqKind::Mark, v)
+            }
+            _ => Err(fallback()),
+        }
+    }
+}
+
+impl<'de> de::Deserializer<'de> for &mut Direct<'de> {
+    type Error = Error;
+
+    #[inline]
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value> {
+        let b = self.peek()?;
+        match self.scalar(b)? {
+            Some(item) => visit_item(item, v),
+            None => self.container_any(b, v),
+        }
+    }
+
+    #[inline]
+    fn deserialize_string<V: Visitor<'de>>(self, v: V) -> Result<V::Value> {
+        let b = self.peek()?;
+        match self.scalar(b)? {
+            Some(Item::Str(s)) => v.visit_str(s),
+            Some(item) => visit_item(item, v),
+            None => self.container_any(b, v),
+        }
+    }
+
+    #[inline]
+    fn deserialize_identifier<V: Visitor<'de>>(self, v: V) -> Result<V::Value> {
+        self.deserialize_string(v)
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, v: V) -> Result<V::Value> {
+        let b = self.peek()?;
+        match self.scalar(b)? {
+            Some(Item::Bytes(s) | Item::ByteArray(s)) => v.visit_bytes(s),
+            Some(item) => visit_item(item, v),
+            None => self.container_any(b, v),
+        }
+    }
+
+    #[inline]
+    fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value> {
+        let b = self.peek()?;
+        let none = b == b'N' || matches!(self.peek_get(b)?, Some(Item::None));
+        if none {
+            self.scalar(b)?;
+            v.visit_none()
+        } else {
+            v.visit_some(self)
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        v: V,
+    ) -> Result<V::Value> {
+        if name.starts_with('\0') {
+            // brine's wrapper types (tuple, set, bytearray, global, big int): graph path.
+            return Err(fallback());
+        }
+        v.visit_newtype_struct(self)
+    }
+
+    #[inline]
+    fn deserialize_seq<V: Visitor<'de>>(self, v: V) -> Result<V::Value> {
+        let b = self.peek()?;
+        match b {
+            b']' | b')' | 0x8f | b'(' => self.container_any(b, v),
+            b'}' => Err(fallback()),
+            b'C' | b'B' | 0x8e | 0x96 => {
+                // `Vec<u8>` from bytes: the byte values (as the graph path gives them).
+                let Some(Item::Bytes(s) | Item::ByteArray(s)) = self.scalar(b)? else {
+                    return Err(fallback());
+                };
+                v.visit_seq(de::value::SeqDeserializer::<_, Error>::new(
+                    s.iter().copied(),
+                ))
+            }
+            b if starts_value(b) => match self.peek_get(b)? {
+                Some(Item::Bytes(_) | Item::ByteArray(_)) => Err(fallback()),
+                _ => self.seq(SeqKind::Postfix, v),
+            },
+            _ => Err(fallback()),
+        }
+    }
+
+    #[inline]
+    fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, v: V) -> Result<V::Value> {
+        self.deserialize_seq(v)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: usize,
+        v: V,
+    ) -> Result<V::Value> {
+        self.deserialize_seq(v)
+    }
+
+    #[inline]
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value> {
+        let b = self.peek()?;
+        match b {
+            b'}' | b']' | b')' | b'(' => self.container_any(b, v),
+            _ => self.deserialize_any(v),
+        }
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value> {
+        let b = self.peek()?;
+        if b == b'}' {
+            // `{variant: payload}`: only as CPython writes a one-item dict.
+            self.open()?;
+            let b = self.peek()?;
+            if !starts_value(b) || !self.single_item(true) {
+                return Err(fallback());
+            }
+            let out = v.visit_enum(EnumAcc {
+                de: &mut *self,
+                payload: true,
+            })?;
+            if self.peek()? != b's' {
+                return Err(fallback());
+            }
+            self.pos += 1;
+            if self.peek()? == b'(' {
+                return Err(fallback());
+            }
+            self.depth -= 1;
+            return Ok(out);
+        }
+        match self.peek_get(b)? {
+            Some(Item::Str(_)) => {}
+            Some(_) => return Err(fallback()),
+            None if matches!(b, 0x8c | b'X' | 0x8d) => {}
+            None => return Err(fallback()),
+        }
+        v.visit_enum(EnumAcc {
+            de: self,
+            payload: false,
+        })
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value> {
+        // Read (and check) it all, as the graph path has decoded it all.
+        self.deserialize_any(de::IgnoredAny)?;
+        v.visit_unit()
+    }
+
+    ::serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str bytes unit
+        unit_struct map
+    }
+}
+
+struct EnumAcc<'a, 'de> {
+    de: &'a mut Direct<'de>,
+    /// The variant name is a dict key with a payload after it (else a bare str).
+    payload: bool,
+}
+
+impl<'a, 'de> de::EnumAccess<'de> for EnumAcc<'a, 'de> {
+    type Error = Error;
+    type Variant = Self;
+
+    fn variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<(T::Value, Self)> {
+        let x = seed.deserialize(&mut *self.de)?;
+        Ok((x, self))
+    }
+}
+
+impl<'a, 'de> de::VariantAccess<'de> for EnumAcc<'a, 'de> {
+    type Error = Error;
+
+    fn unit_variant(self) -> Result<()> {
+        if self.payload {
+            // `{variant: None}`.
+            let b = self.de.peek()?;
+            match self.de.scalar(b)? {
+                Some(Item::None) => {}
+                _ => return Err(fallback()),
+            }
+        }
+        Ok(())
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value> {
+        if !self.payload {
+            return Err(fallback());
+        }
+        seed.deserialize(&mut *self.de)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, len: usize, v: V) -> Result<V::Value> {
+        if !self.payload {
+            return Err(fallback());
+        }
+        de::Deserializer::deserialize_tuple(&mut *self.de, len, v)
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value> {
+        if !self.payload {
+            return Err(fallback());
+        }
+        de::Deserializer::deserialize_struct(&mut *self.de, "", fields, v)
+    }
+}
