@@ -440,6 +440,26 @@ impl<'de> Direct<'de> {
     }
 }
 
+impl Direct<'_> {
+    /// Whether the scalar at the read position (and its memo ops) is followed by TUPLE1:
+    /// `(b'..',)` rather than bytes. Either guess is checked; this one only saves a fallback.
+    fn tuple1_after_scalar(&self) -> bool {
+        let mut p = self.pos;
+        for _ in 0..4 {
+            let Some(n) = op_len(self.data, p) else {
+                return false;
+            };
+            p += n;
+            match self.data.get(p) {
+                Some(0x94 | b'q' | b'r' | 0x95) => {}
+                Some(0x85) => return true,
+                _ => return false,
+            }
+        }
+        false
+    }
+}
+
 /// The length of the binary opcode at `p` with its argument, for the look-ahead scan; `None`
 /// for text opcodes and anything cut short.
 fn op_len(data: &[u8], p: usize) -> Option<usize> {
@@ -813,7 +833,7 @@ impl<'de> de::Deserializer<'de> for &mut Direct<'de> {
         match b {
             b']' | b')' | 0x8f | b'(' => self.container_any(b, v),
             b'}' => Err(fallback()),
-            b'C' | b'B' | 0x8e | 0x96 => {
+            b'C' | b'B' | 0x8e | 0x96 if !self.tuple1_after_scalar() => {
                 // `Vec<u8>` from bytes: the byte values (as the graph path gives them).
                 let Some(Item::Bytes(s) | Item::ByteArray(s)) = self.scalar(b)? else {
                     return Err(fallback());
@@ -964,5 +984,146 @@ impl<'a, 'de> de::VariantAccess<'de> for EnumAcc<'a, 'de> {
             return Err(fallback());
         }
         de::Deserializer::deserialize_struct(&mut *self.de, "", fields, v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The direct reader against the graph path: the same value where it reads a pickle, and
+    //! a decline (never a different value) where it does not.
+    use std::collections::{BTreeMap, HashSet};
+    use std::fmt::Debug;
+
+    use serde::Deserialize;
+
+    use super::from_slice;
+
+    /// The graph path's reading of `data`.
+    fn graph<'de, T: Deserialize<'de>>(data: &'de [u8]) -> crate::Result<T> {
+        let mut de = crate::serde::Deserializer::from_slice(data)?;
+        T::deserialize(&mut de)
+    }
+
+    /// Asserts the direct reader reads `data` as the graph path does.
+    #[track_caller]
+    fn reads<'de, T: Deserialize<'de> + PartialEq + Debug>(data: &'de [u8]) -> T {
+        let d: T = match from_slice(data, 256, u64::MAX) {
+            Ok(v) => v,
+            Err(e) => panic!("direct reader declined {data:?}: {e}"),
+        };
+        assert_eq!(d, graph::<T>(data).expect("graph path reads it"));
+        d
+    }
+
+    /// Asserts the direct reader declines `data` (and `from_slice` still agrees with the
+    /// graph path, result or error).
+    #[track_caller]
+    fn declines<'de, T: Deserialize<'de> + PartialEq + Debug>(data: &'de [u8]) {
+        assert!(from_slice::<T>(data, 256, u64::MAX).is_err(), "read {data:?}");
+        match (crate::from_slice::<T>(data), graph::<T>(data)) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+            (a, b) => panic!("from_slice {a:?} but graph path {b:?}"),
+        }
+    }
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Rec<'a> {
+        id: i64,
+        name: &'a str,
+        tags: Vec<String>,
+        score: Option<f64>,
+    }
+
+    #[derive(Deserialize, serde::Serialize, Debug, PartialEq)]
+    enum E {
+        A,
+        B(i32),
+        C(u8, u8),
+        D { x: i64 },
+    }
+
+    #[test]
+    fn cpython_shapes() {
+        // Made by CPython 3.11, protocol 4 (frames, MEMOIZE, one-item containers).
+        let one = b"\x80\x04\x95\t\x00\x00\x00\x00\x00\x00\x00]\x94]\x94K\x01aa.";
+        assert_eq!(reads::<Vec<Vec<i64>>>(one), [[1]]);
+        let d = b"\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x01a\x94]\x94(K\x01K\x02es.";
+        assert_eq!(reads::<BTreeMap<&str, Vec<u8>>>(d)["a"], [1, 2]);
+        let t = b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00K\x01K\x02\x86\x94K\x03\x86\x94.";
+        assert_eq!(reads::<((i64, i64), i64)>(t), ((1, 2), 3));
+        let shared = b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00]\x94(\x8c\x01x\x94h\x01e.";
+        assert_eq!(reads::<Vec<&str>>(shared), ["x", "x"]);
+        let bt = b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00]\x94C\x02ab\x94\x85\x94a.";
+        reads::<Vec<(serde_bytes::ByteBuf,)>>(bt);
+        let long = b"\x80\x04\x95\x11\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01K\x02\x86\x94(K\x03K\x04K\x05K\x06t\x94e.";
+        reads::<(Vec<u8>, Vec<u8>)>(&long[..]);
+    }
+
+    #[test]
+    fn written_by_brine_at_every_protocol() {
+        let recs = vec![
+            (1i64, "ada", vec!["x".to_owned()], Some(0.5)),
+            (2, "bob", vec![], None),
+            (3, "cy", vec!["x".to_owned(), "y".to_owned()], Some(1.0)),
+        ];
+        let mut maps = Vec::new();
+        for (id, name, tags, score) in &recs {
+            let mut m = BTreeMap::new();
+            m.insert("id", serde_json::json!(id));
+            m.insert("name", serde_json::json!(name));
+            m.insert("tags", serde_json::json!(tags));
+            m.insert("score", serde_json::json!(score));
+            maps.push(m);
+        }
+        let es = vec![E::A, E::B(-3), E::C(1, 2), E::D { x: -(1 << 20) }];
+        for p in 1..=5 {
+            let opts = || crate::DumpOptions::new().protocol(p);
+            let data = crate::to_vec_with(&maps, opts()).unwrap();
+            let got = reads::<Vec<Rec>>(&data);
+            assert_eq!(got[2].tags, ["x", "y"]);
+            let data = crate::to_vec_with(&es, opts()).unwrap();
+            assert_eq!(reads::<Vec<E>>(&data), es);
+            if p < 2 {
+                continue; // bools, big ints and sets are text opcodes or calls at protocol 1
+            }
+            if p >= 4 {
+                let set: HashSet<i32> = (0..50).collect();
+                let data = crate::to_vec_with(&crate::serde::Set(set.clone()), opts()).unwrap();
+                assert_eq!(reads::<HashSet<i32>>(&data), set);
+            }
+            let data = crate::to_vec_with(&(1u8, ("a", 2.5f64), [true, false]), opts()).unwrap();
+            reads::<(u8, (String, f64), [bool; 2])>(&data);
+            let big: Vec<i64> = (0..2500).map(|i| i * 1_000_003 - (1 << 35)).collect();
+            let data = crate::to_vec_with(&big, opts()).unwrap();
+            assert_eq!(reads::<Vec<i64>>(&data), big);
+        }
+    }
+
+    #[test]
+    fn declines_what_only_the_graph_reads() {
+        // `[[], (1, 2, 3, 4)]`: a MARK after an empty list that is not its batch.
+        declines::<(Vec<u8>, Vec<u8>)>(
+            b"\x80\x04\x95\x12\x00\x00\x00\x00\x00\x00\x00]\x94(]\x94(K\x01K\x02K\x03K\x04t\x94e.",
+        );
+        // A shared container (memo GET of a list).
+        declines::<(Vec<u8>, Vec<u8>)>(b"\x80\x04]\x94K\x01a]\x94h\x00a\x86.");
+        // A class instance.
+        declines::<BTreeMap<String, i64>>(b"\x80\x04\x8c\x01m\x8c\x01C\x93)\x81}\x8c\x01x\x94K\x01sb.");
+        // Lone surrogates in a str.
+        declines::<String>(b"\x80\x04\x8c\x03\xed\xa0\x80.");
+        // A tuple read as a scalar, extra items, and plain errors.
+        declines::<i64>(b"\x80\x04K\x01K\x02\x86.");
+        declines::<(i64, i64)>(b"\x80\x04K\x01K\x02K\x03\x87.");
+        declines::<Vec<i64>>(b"\x80\x04]\x94(K\x01\x8c\x01xe.");
+        declines::<Vec<i64>>(b"\x80\x04]\x94(K\x01K\x02e");
+        declines::<i64>(b"\x80\x09K\x01.");
+        declines::<i64>(b"");
+        // Nesting past the typed depth limit.
+        let mut deep = b"\x80\x04".to_vec();
+        deep.extend(std::iter::repeat(b']').take(300));
+        deep.extend(std::iter::repeat(b'a').take(299));
+        deep.push(b'.');
+        declines::<serde_json::Value>(&deep);
     }
 }
