@@ -252,10 +252,7 @@ impl<'de> Direct<'de> {
                 Item::Int(i32::from_le_bytes(self.fixed(at + 1)?) as i64),
                 at + 5,
             ),
-            b'G' => (
-                Item::Float(f64::from_be_bytes(self.fixed(at + 1)?)),
-                at + 9,
-            ),
+            b'G' => (Item::Float(f64::from_be_bytes(self.fixed(at + 1)?)), at + 9),
             b'N' => (Item::None, at + 1),
             0x88 => (Item::Bool(true), at + 1),
             0x89 => (Item::Bool(false), at + 1),
@@ -477,8 +474,26 @@ fn op_len(data: &[u8], p: usize) -> Option<usize> {
         })
     };
     let n = match b {
-        b'N' | 0x88 | 0x89 | b']' | b'}' | b')' | 0x8f | b'(' | 0x94 | 0x85..=0x87 | b't'
-        | b'l' | 0x91 | b'd' | b'e' | b'u' | 0x90 | b'a' | b's' | b'.' => 1,
+        b'N'
+        | 0x88
+        | 0x89
+        | b']'
+        | b'}'
+        | b')'
+        | 0x8f
+        | b'('
+        | 0x94
+        | 0x85..=0x87
+        | b't'
+        | b'l'
+        | 0x91
+        | b'd'
+        | b'e'
+        | b'u'
+        | 0x90
+        | b'a'
+        | b's'
+        | b'.' => 1,
         b'K' | b'q' | b'h' => 2,
         b'M' => 3,
         b'J' | b'r' | b'j' => 5,
@@ -1019,7 +1034,10 @@ mod tests {
     /// graph path, result or error).
     #[track_caller]
     fn declines<'de, T: Deserialize<'de> + PartialEq + Debug>(data: &'de [u8]) {
-        assert!(from_slice::<T>(data, 256, u64::MAX).is_err(), "read {data:?}");
+        assert!(
+            from_slice::<T>(data, 256, u64::MAX).is_err(),
+            "read {data:?}"
+        );
         match (crate::from_slice::<T>(data), graph::<T>(data)) {
             (Ok(a), Ok(b)) => assert_eq!(a, b),
             (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
@@ -1048,7 +1066,8 @@ mod tests {
         // Made by CPython 3.11, protocol 4 (frames, MEMOIZE, one-item containers).
         let one = b"\x80\x04\x95\t\x00\x00\x00\x00\x00\x00\x00]\x94]\x94K\x01aa.";
         assert_eq!(reads::<Vec<Vec<i64>>>(one), [[1]]);
-        let d = b"\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x01a\x94]\x94(K\x01K\x02es.";
+        let d =
+            b"\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x01a\x94]\x94(K\x01K\x02es.";
         assert_eq!(reads::<BTreeMap<&str, Vec<u8>>>(d)["a"], [1, 2]);
         let t = b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00K\x01K\x02\x86\x94K\x03\x86\x94.";
         assert_eq!(reads::<((i64, i64), i64)>(t), ((1, 2), 3));
@@ -1109,7 +1128,9 @@ mod tests {
         // A shared container (memo GET of a list).
         declines::<(Vec<u8>, Vec<u8>)>(b"\x80\x04]\x94K\x01a]\x94h\x00a\x86.");
         // A class instance.
-        declines::<BTreeMap<String, i64>>(b"\x80\x04\x8c\x01m\x8c\x01C\x93)\x81}\x8c\x01x\x94K\x01sb.");
+        declines::<BTreeMap<String, i64>>(
+            b"\x80\x04\x8c\x01m\x8c\x01C\x93)\x81}\x8c\x01x\x94K\x01sb.",
+        );
         // Lone surrogates in a str.
         declines::<String>(b"\x80\x04\x8c\x03\xed\xa0\x80.");
         // A tuple read as a scalar, extra items, and plain errors.

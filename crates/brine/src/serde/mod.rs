@@ -87,8 +87,10 @@
 //! Reading into a struct accepts any instance whose state names its fields: plain classes
 //! and dataclasses (`__dict__` state, from NEWOBJ, REDUCE or `copyreg._reconstructor`),
 //! `__slots__` classes (`(None or __dict__, slots)` states), dataclasses with `slots=True`
-//! (a list state, read by position) and namedtuples (their arguments, by position). The
-//! class name is not checked when reading.
+//! (a list state, read by position) and namedtuples (their arguments, by position). A
+//! struct declared as a class reads only instances of that class (another class is an
+//! error: `expected an instance of geometry.Point, found an instance of m.C`); a struct with
+//! a plain name reads an instance of any class.
 //!
 //! # Sharing and cycles
 //!
@@ -157,6 +159,11 @@ pub(crate) fn class_name(name: &str) -> Option<(&str, &str)> {
 
 /// Reads a `T` from one pickle in `data`, borrowing `&str` and `&[u8]` from it where the
 /// pickle stores them as-is.
+///
+/// Plain data (what CPython writes for dicts, lists, tuples, sets, str, bytes, numbers) is
+/// read straight off the bytes into `T` without a value graph; anything else (class
+/// instances, shared containers, text opcodes) and every error goes through the value graph,
+/// so the result and the error are the same either way.
 pub fn from_slice<'de, T: Deserialize<'de>>(data: &'de [u8]) -> Result<T> {
     from_slice_with(data, LoadOptions::default())
 }
