@@ -1142,8 +1142,8 @@ mod tests {
         declines::<i64>(b"");
         // Nesting past the typed depth limit.
         let mut deep = b"\x80\x04".to_vec();
-        deep.extend(std::iter::repeat(b']').take(300));
-        deep.extend(std::iter::repeat(b'a').take(299));
+        deep.extend([b']'; 300]);
+        deep.extend([b'a'; 299]);
         deep.push(b'.');
         declines::<serde_json::Value>(&deep);
     }
