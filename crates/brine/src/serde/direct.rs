@@ -1147,4 +1147,106 @@ mod tests {
         deep.push(b'.');
         declines::<serde_json::Value>(&deep);
     }
+
+    /// Mutated pickles (seeded): wherever the direct reader succeeds, the graph path gives
+    /// the same value; wherever it fails, `from_slice` gives the graph path's result. No
+    /// panics on any of them.
+    #[test]
+    fn mutations_agree_with_the_graph_path() {
+        #[derive(Deserialize, Debug, PartialEq)]
+        struct R<'a> {
+            id: i64,
+            #[serde(borrow)]
+            name: std::borrow::Cow<'a, str>,
+            tags: Vec<String>,
+            pair: Option<(i64, f64)>,
+            m: BTreeMap<String, Vec<Option<bool>>>,
+        }
+        let v = serde_json::json!([
+            {"id": 1, "name": "ada", "tags": [], "pair": [1, 0.5], "m": {"a": [true, null]}},
+            {"id": 300, "name": "bob", "tags": ["x"], "pair": null, "m": {}},
+            {"id": -7, "name": "ada", "tags": ["x", "y"], "pair": [2, 1.5], "m": {"b": []}},
+        ]);
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut direct_ok = 0;
+        for p in 2..=5u8 {
+            let base = crate::to_vec_with(&v, crate::DumpOptions::new().protocol(p)).unwrap();
+            for _ in 0..1500 {
+                let mut m = base.clone();
+                for _ in 0..1 + next() % 3 {
+                    let i = (next() as usize) % m.len();
+                    match next() % 3 {
+                        0 => m[i] = next() as u8,
+                        1 => {
+                            m.remove(i);
+                        }
+                        _ => m.insert(i, m[(next() as usize) % m.len()]),
+                    }
+                }
+                let direct = from_slice::<Vec<R>>(&m, 256, u64::MAX);
+                let by_graph = graph::<Vec<R>>(&m);
+                match (&direct, &by_graph) {
+                    (Ok(a), Ok(b)) => {
+                        // Debug, not PartialEq: a mutated float may be NaN.
+                        assert_eq!(format!("{a:?}"), format!("{b:?}"), "{m:?}");
+                        direct_ok += 1;
+                    }
+                    (Ok(a), Err(e)) => {
+                        panic!("direct read {a:?} where the graph path fails ({e}): {m:?}")
+                    }
+                    (Err(_), _) => {}
+                }
+                let any = from_slice::<serde_json::Value>(&m, 256, u64::MAX);
+                if let Ok(a) = any {
+                    let b = graph::<serde_json::Value>(&m).ok();
+                    assert_eq!(format!("{:?}", Some(a)), format!("{b:?}"), "{m:?}");
+                }
+            }
+        }
+        assert!(direct_ok > 100, "only {direct_ok} mutants read directly");
+
+        // Postfix tuples, one-item containers and enums.
+        type T2 = (Vec<(i64, f64)>, ((u8, u8), u8), Vec<E>, Vec<Vec<i64>>);
+        let v2: T2 = (
+            vec![(1, 0.5), (2, 1.5)],
+            ((1, 2), 3),
+            vec![E::A, E::B(2), E::C(1, 2), E::D { x: 5 }],
+            vec![vec![], vec![1], vec![1, 2]],
+        );
+        let mut direct_ok = 0;
+        for p in 2..=5u8 {
+            let base = crate::to_vec_with(&v2, crate::DumpOptions::new().protocol(p)).unwrap();
+            for _ in 0..1500 {
+                let mut m = base.clone();
+                let i = (next() as usize) % m.len();
+                match next() % 3 {
+                    0 => m[i] = next() as u8,
+                    1 => {
+                        m.remove(i);
+                    }
+                    _ => m.insert(i, m[(next() as usize) % m.len()]),
+                }
+                let by_graph = graph::<T2>(&m).map(|v| format!("{v:?}"));
+                if let Ok(a) = from_slice::<T2>(&m, 256, u64::MAX) {
+                    assert_eq!(
+                        Ok(format!("{a:?}")),
+                        by_graph.map_err(|e| e.to_string()),
+                        "{m:?}"
+                    );
+                    direct_ok += 1;
+                }
+                if let Ok(a) = from_slice::<serde_json::Value>(&m, 256, u64::MAX) {
+                    let b = graph::<serde_json::Value>(&m).ok();
+                    assert_eq!(format!("{:?}", Some(a)), format!("{b:?}"), "{m:?}");
+                }
+            }
+        }
+        assert!(direct_ok > 100, "only {direct_ok} mutants read directly");
+    }
 }
