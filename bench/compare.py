@@ -2,7 +2,7 @@
 """Throughput of brine against CPython's C pickle, measured in one run.
 
 Usage (from the repo root):
-    python3 bench/compare.py [--quick] [--rounds N] [--write DIR] [--preload LIB]
+    python3 bench/compare.py [--quick] [--typed] [--rounds N] [--write DIR] [--preload LIB]
 
 Builds the workloads with this python3 — pyperformance's bm_pickle data at its exact definition
 (the DICT/TUPLE/DICT_GROUP unit, LIST, MICRO_DICT, and a ~10 MB mix of deep copies of them),
@@ -20,6 +20,9 @@ each graph decode's peak memory growth over the pickle's size (one process per f
 `--preload LIB` runs brine's timing programs (only them) with `LD_PRELOAD=LIB`, e.g. jemalloc,
 to see how much of brine's time is the system allocator's (typed decode into owned Rust
 values is mostly small allocations; CPython has its own small-object allocator).
+
+`--typed` only times the typed workloads (CPython against `examples/bench_typed.rs`) and prints
+only the typed table: a few minutes instead of the full run.
 
 `--write DIR` only writes the workload pickles to DIR (for `cargo bench -p brine --bench
 typed`, which reads them from `BRINE_BENCH_DIR`).
@@ -166,10 +169,15 @@ def main():
             with open(os.path.join(out, name + ".pickle"), "wb") as f:
                 f.write(pickle.dumps(value, 4))
         return
+    typed_only = "--typed" in sys.argv
+    typed_names = ("pyperf_unpickle_unit", "pyperf_list", "pyperf_micro_dict", "records_100k",
+                   "strings_200k", "ints_1m", "floats_1m")
     tmp = tempfile.mkdtemp(prefix="brine-bench-")
     work = {}
     names = {}
     for name, value in workloads(quick).items():
+        if typed_only and name not in typed_names:
+            continue
         data = pickle.dumps(value, 4)
         path = os.path.join(tmp, name + ".pickle")
         with open(path, "wb") as f:
@@ -189,9 +197,17 @@ def main():
     cpy_rounds, brine_rounds, typed_rounds = [], [], []
     for r in range(rounds):
         cpy_rounds.append(time_cpython(work))
-        brine_rounds.append(time_brine(exe, paths, env))
+        if not typed_only:
+            brine_rounds.append(time_brine(exe, paths, env))
         typed_rounds.append(time_brine(typed_exe, paths, env))
         print(f"round {r + 1}/{rounds} done", file=sys.stderr)
+    if not typed_only:
+        graph_table(exe, env, paths, work, names, rounds, cpy_rounds, brine_rounds)
+        print()
+    typed_table(paths, names, cpy_rounds, typed_rounds)
+
+
+def graph_table(exe, env, paths, work, names, rounds, cpy_rounds, brine_rounds):
     med = statistics.median
 
     def rng(rs):
@@ -230,7 +246,16 @@ def main():
               f" | {cell(spe)} | {peaks[path] / size:.2f} | {same} |")
 
 
-    print()
+def typed_table(paths, names, cpy_rounds, typed_rounds):
+    med = statistics.median
+
+    def rng(rs):
+        return f"{med(rs):.2f}× [{min(rs):.2f}–{max(rs):.2f}]"
+
+    def cell(xs):
+        xs = [x for x in xs if x is not None]
+        return fmt(med(xs)) if xs else "fails"
+
     print("Typed (serde) decode into Rust types and encode from them (`examples/bench_typed.rs`);"
           " 'borrowed' reads `&str` fields (zero-copy); ratios against CPython and serde-pickle's"
           " typed decode of the same types, medians over rounds [min–max]\n")

@@ -7,7 +7,8 @@
 //! Profiling: `BRINE_PROFILE=N bench_typed records_100k.pickle` times N typed decodes and their
 //! parts (graph decode, walk, clone of the records); with `BRINE_PROFILE_ONLY=1` (borrowed
 //! records), `owned` (owned records), `unit` (the pyperformance unit from that file), `encode` or
-//! `encode_unit` (`BRINE_ENCODE_GRAPH=1`: by the graph path) it only runs that, for
+//! `encode_unit` (`BRINE_ENCODE_GRAPH=1`: by the graph path), `micro` (the MICRO_DICT type),
+//! `sp_micro` / `sp_owned` (serde-pickle's decode of those) it only runs that, for
 //! `perf record` or `valgrind --tool=callgrind`.
 
 use std::path::Path;
@@ -77,6 +78,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("unit") {
             for _ in 0..n {
                 std::hint::black_box(brine::from_slice::<Unit>(&data)?);
+            }
+            return Ok(());
+        }
+        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("micro") {
+            for _ in 0..n {
+                std::hint::black_box(brine::from_slice::<MicroDict>(&data)?);
+            }
+            return Ok(());
+        }
+        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("sp_micro") {
+            for _ in 0..n {
+                let de = serde_pickle::DeOptions::new();
+                std::hint::black_box(serde_pickle::from_slice::<MicroDict>(&data, de)?);
+            }
+            return Ok(());
+        }
+        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("sp_owned") {
+            for _ in 0..n {
+                let de = serde_pickle::DeOptions::new();
+                std::hint::black_box(serde_pickle::from_slice::<Vec<Record>>(&data, de)?);
             }
             return Ok(());
         }

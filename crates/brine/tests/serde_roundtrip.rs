@@ -581,3 +581,77 @@ fn serializer_and_deserializer_types() {
     assert_eq!(Point::deserialize(&mut de).unwrap(), Point { x: 1, y: 2 });
     assert!(de.graph().len() > 3);
 }
+
+#[derive(Deserialize, Debug, PartialEq)]
+#[serde(rename = "geometry.Vector")]
+struct Vector {
+    x: i32,
+    y: i32,
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+struct AnyXY {
+    x: i32,
+    y: i32,
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+#[serde(rename = "pkg.mod:Outer.Other")]
+struct OtherPair(u8, String);
+
+/// A struct declared as a Python class reads instances of that class only; a struct with a
+/// plain name reads any instance with those fields, and any struct reads a dict.
+#[test]
+fn class_names_are_checked() {
+    for p in 0..=5u8 {
+        let b = brine::to_vec_with(&Point { x: 1, y: 2 }, DumpOptions::new().protocol(p)).unwrap();
+        let e = brine::from_slice::<Vector>(&b).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "expected an instance of geometry.Vector, found an instance of geometry.Point",
+            "protocol {p}"
+        );
+        assert_eq!(e.classify(), Category::Data);
+        let g = brine::loads(&b).unwrap();
+        assert!(brine::from_value::<Vector>(&g).is_err(), "protocol {p}");
+        assert_eq!(
+            brine::from_slice::<Point>(&b).unwrap(),
+            Point { x: 1, y: 2 }
+        );
+        assert_eq!(
+            brine::from_slice::<AnyXY>(&b).unwrap(),
+            AnyXY { x: 1, y: 2 }
+        );
+        let d =
+            brine::to_vec_with(&AnyXYOut { x: 3, y: 4 }, DumpOptions::new().protocol(p)).unwrap();
+        assert_eq!(
+            brine::from_slice::<Vector>(&d).unwrap(),
+            Vector { x: 3, y: 4 }
+        );
+        let b = brine::to_vec_with(&Pair(1, "p".into()), DumpOptions::new().protocol(p)).unwrap();
+        let e = brine::from_slice::<OtherPair>(&b).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "expected an instance of pkg.mod.Outer.Other, found an instance of pkg.mod.Outer.Pair",
+            "protocol {p}"
+        );
+    }
+    // An instance pickled by CPython (`class C: pass` in module `m`, protocol 2) into a struct
+    // declared as `geometry.Vector`.
+    let cpy = b"\x80\x02cm\nC\nq\x00)\x81q\x01}q\x02(X\x01\x00\x00\x00xq\x03K\x01X\x01\x00\x00\x00yq\x04K\x02ub.";
+    let e = brine::from_slice::<Vector>(cpy).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "expected an instance of geometry.Vector, found an instance of m.C"
+    );
+    assert_eq!(
+        brine::from_slice::<AnyXY>(cpy).unwrap(),
+        AnyXY { x: 1, y: 2 }
+    );
+}
+
+#[derive(Serialize)]
+struct AnyXYOut {
+    x: i32,
+    y: i32,
+}

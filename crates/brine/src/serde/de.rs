@@ -359,6 +359,38 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> NodeDe<'s, 'a, 'de, S> {
     }
 }
 
+/// The class an object is an instance of, when the pickle names it: the callable of
+/// NEWOBJ / REDUCE, or the class argument of `copyreg._reconstructor`.
+fn class_global<'a>(g: &'a Graph, o: &Object) -> Option<&'a crate::value::Global> {
+    match g.try_get(o.callable)? {
+        Node::Global(c) if c.is("copyreg", "_reconstructor") => match g.try_get(o.args)? {
+            Node::Tuple(a) => match g.try_get(*a.first()?)? {
+                Node::Global(c) => Some(c),
+                _ => None,
+            },
+            _ => None,
+        },
+        Node::Global(c) => Some(c),
+        _ => None,
+    }
+}
+
+/// A struct declared as a Python class (`#[serde(rename = "module.Class")]`) reads only
+/// instances of that class: another class is an error rather than fields filled from
+/// whatever the other class holds.
+fn check_class(g: &Graph, o: &Object, rust_name: &str) -> Result<()> {
+    let Some((module, qualname)) = super::class_name(rust_name) else {
+        return Ok(());
+    };
+    match class_global(g, o) {
+        Some(c) if !c.is(module, qualname) => Err(Error::data(format!(
+            "expected an instance of {module}.{qualname}, found an instance of {}.{}",
+            c.module, c.name
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// `module.name` of an object's class, for messages.
 fn class_of(g: &Graph, o: &Object) -> String {
     let name = |id: NodeId| match g.try_get(id) {
@@ -545,10 +577,13 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> de::Deserializer<'de> for NodeDe<'s, 'a, '
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
         self,
-        _: &'static str,
+        name: &'static str,
         _: usize,
         v: V,
     ) -> Result<V::Value> {
+        if let Node::Object(o) = self.st.node(self.id)? {
+            check_class(self.st.graph, o, name)?;
+        }
         self.deserialize_seq(v)
     }
 
@@ -561,12 +596,16 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> de::Deserializer<'de> for NodeDe<'s, 'a, '
 
     fn deserialize_struct<V: Visitor<'de>>(
         self,
-        _: &'static str,
+        name: &'static str,
         _: &'static [&'static str],
         v: V,
     ) -> Result<V::Value> {
         match self.st.node(self.id)? {
             Node::Dict(pairs) => self.map((pairs, &[]), v),
+            Node::Object(o) => {
+                check_class(self.st.graph, o, name)?;
+                self.deserialize_any(v)
+            }
             // Fields by position (a tuple written for a struct, like a namedtuple's).
             Node::List(items) | Node::Tuple(items) => self.seq(items, v),
             _ => self.deserialize_any(v),

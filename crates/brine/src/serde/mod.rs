@@ -87,8 +87,10 @@
 //! Reading into a struct accepts any instance whose state names its fields: plain classes
 //! and dataclasses (`__dict__` state, from NEWOBJ, REDUCE or `copyreg._reconstructor`),
 //! `__slots__` classes (`(None or __dict__, slots)` states), dataclasses with `slots=True`
-//! (a list state, read by position) and namedtuples (their arguments, by position). The
-//! class name is not checked when reading.
+//! (a list state, read by position) and namedtuples (their arguments, by position). A
+//! struct declared as a class reads only instances of that class (another class is an
+//! error: `expected an instance of geometry.Point, found an instance of m.C`); a struct with
+//! a plain name reads an instance of any class.
 //!
 //! # Sharing and cycles
 //!
@@ -120,6 +122,7 @@
 //! graph, so a program can read a pickle once and pick typed pieces out of it.
 
 mod de;
+mod direct;
 mod ser;
 mod stream;
 mod types;
@@ -156,14 +159,40 @@ pub(crate) fn class_name(name: &str) -> Option<(&str, &str)> {
 
 /// Reads a `T` from one pickle in `data`, borrowing `&str` and `&[u8]` from it where the
 /// pickle stores them as-is.
+///
+/// Plain data (what CPython writes for dicts, lists, tuples, sets, str, bytes, numbers) is
+/// read straight off the bytes into `T` without a value graph; anything else (class
+/// instances, shared containers, text opcodes) and every error goes through the value graph,
+/// so the result and the error are the same either way.
 pub fn from_slice<'de, T: Deserialize<'de>>(data: &'de [u8]) -> Result<T> {
     from_slice_with(data, LoadOptions::default())
 }
 
 /// [`from_slice`] with options (Python 2 string encoding, limits, buffers, hooks).
 pub fn from_slice_with<'de, T: Deserialize<'de>>(data: &'de [u8], opts: LoadOptions) -> Result<T> {
+    if direct_ok(data, &opts) {
+        let depth = opts.limits.max_depth.min(MAX_TYPED_DEPTH);
+        if let Ok(v) = direct::from_slice(data, depth, opts.limits.max_memo_index) {
+            return Ok(v);
+        }
+    }
     let mut de = Deserializer::from_slice_with(data, opts)?;
     T::deserialize(&mut de)
+}
+
+/// Whether the direct reader may try `data` first: only when no limit of the graph path
+/// could stop it where the direct reader would not (each limited count is at most the input
+/// length, and open marks at most the typed depth), so both give the same result. Options
+/// that change decoding (encodings, hooks, buffers) act only on opcodes the direct reader
+/// leaves to the graph path.
+fn direct_ok(data: &[u8], opts: &LoadOptions) -> bool {
+    let l = &opts.limits;
+    let n = data.len();
+    n <= l.max_nodes
+        && n <= l.max_stack
+        && n <= l.max_memo_entries
+        && n as u64 <= l.max_alloc
+        && l.max_marks > 2 * MAX_TYPED_DEPTH
 }
 
 /// Reads a `T` from one pickle of a reader, which is left just after the pickle's STOP.
