@@ -12,9 +12,17 @@ use pyo3::types::{PyBytes, PyIterator, PyString};
 use machine::{Machine, Options};
 use resolve::{unsafe_error, Mode, Resolver};
 
-/// Rules whose findings are about a global's name: with an `allow` callable, the callable
-/// decides about them when the global is resolved.
-const GLOBAL_RULES: &[&str] = &["unknown-global", "denied-global"];
+/// Rules whose findings depend on which globals are allowed: with an `allow` callable (which
+/// the scan cannot consult), the callable decides about each global when it is resolved, and
+/// calls or item assignments on what it returned are the caller's choice.
+const GLOBAL_RULES: &[&str] = &[
+    "unknown-global",
+    "denied-global",
+    "unresolved-call",
+    "setitem-target",
+    "append-target",
+    "additems-target",
+];
 
 /// Unpickles `data`; returns the object and the number of bytes the pickle took.
 #[pyfunction]

@@ -125,11 +125,21 @@ class Canary(unittest.TestCase):
 
 class Benign(unittest.TestCase):
     def same(self, data, **kw):
-        want = pickle.loads(data, **kw)
+        try:
+            want = pickle.loads(data, **kw)
+        except ImportError as e:
+            print("skipped (%s): %r" % (e, data[:40]), file=sys.stderr)
+            return False
+        except Exception as e:
+            # Not loadable by pickle either (e.g. out-of-band buffers missing): same error.
+            with self.assertRaises(type(e)):
+                brine.loads(data, **kw)
+            return True
         got = brine.loads(data, **kw)
         self.assertIs(type(got), type(want))
         # Re-pickling compares values, sharing and cycles at once.
         self.assertEqual(pickle.dumps(got, 4), pickle.dumps(want, 4))
+        return True
 
     def test_benign_corpus(self):
         manifest = json.loads((CORPUS / "manifest.json").read_text())
@@ -138,15 +148,8 @@ class Benign(unittest.TestCase):
             if meta.get("label") != "benign" or not name.endswith(PLAIN):
                 continue
             data = (CORPUS / name).read_bytes()
-            if b"numpy" in data:
-                try:
-                    import numpy  # noqa: F401
-                except ImportError:
-                    print("skipped (numpy not installed):", name, file=sys.stderr)
-                    continue
             with self.subTest(name=name):
-                self.same(data, encoding="latin1")
-                tried += 1
+                tried += self.same(data, encoding="latin1")
         self.assertGreater(tried, 30)
 
     def test_stdlib_types(self):
