@@ -4,6 +4,7 @@
 
 mod machine;
 mod resolve;
+mod tensors;
 
 use brine_scan::{Options as ScanOptions, Verdict};
 use pyo3::prelude::*;
@@ -92,10 +93,9 @@ fn prescan(
     if report.verdict != Verdict::Unsafe {
         return Ok(());
     }
-    let fatal = report
-        .findings
-        .iter()
-        .find(|f| f.verdict == Verdict::Unsafe && !(has_callable && GLOBAL_RULES.contains(&f.rule)));
+    let fatal = report.findings.iter().find(|f| {
+        f.verdict == Verdict::Unsafe && !(has_callable && GLOBAL_RULES.contains(&f.rule))
+    });
     match fatal {
         None => Ok(()),
         Some(f) => Err(unsafe_error(
@@ -118,7 +118,57 @@ fn _scan_json(py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<String> {
         let path: std::path::PathBuf = target.extract()?;
         py.detach(|| brine_scan::scan_path(&path, &opts))?
     };
-    serde_json::to_string(&report).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
+    serde_json::to_string(&report)
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
+}
+
+/// The arrays of an ML file: `(format, [(name, dtype, torch_dtype, shape, fortran, offset,
+/// data)])`, `offset` for arrays to memory-map from the file, `data` for copied ones.
+#[pyfunction]
+fn _tensors(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+) -> PyResult<(&'static str, Vec<tensors::Row<'_>>)> {
+    let (kind, items) = py.detach(|| tensors::read(&path))?;
+    Ok((kind, items.into_iter().map(|i| i.into_row(py)).collect()))
+}
+
+/// Rewrites every pickle of `src` (compressed or not) at `protocol` into `dst`, through the
+/// value graph as `brine convert` does: nothing is imported or run.
+#[pyfunction]
+fn _convert(
+    py: Python<'_>,
+    src: std::path::PathBuf,
+    dst: std::path::PathBuf,
+    protocol: u8,
+) -> PyResult<()> {
+    py.detach(|| convert(&src, &dst, protocol))
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
+}
+
+fn convert(src: &std::path::Path, dst: &std::path::Path, protocol: u8) -> Result<(), String> {
+    use brine::{DumpOptions, LoadOptions, Pickler, Unpickler};
+    let limits = brine::Limits::default();
+    let raw = std::fs::read(src).map_err(|e| format!("cannot read {}: {e}", src.display()))?;
+    let data = brine_formats::decompress(&raw, &limits).map_err(|e| e.to_string())?;
+    let mut unpickler = Unpickler::new(&data, LoadOptions::new().limits(limits.clone()));
+    let mut roots = Vec::new();
+    loop {
+        unpickler.clear_memo();
+        roots.push(unpickler.load().map_err(|e| e.to_string())?);
+        if unpickler.at_end() {
+            break;
+        }
+    }
+    let graph = unpickler.into_graph();
+    let opts = DumpOptions::new().protocol(protocol).limits(limits);
+    let mut pickler = Pickler::new(Vec::new(), opts);
+    for &root in &roots {
+        pickler.clear_memo();
+        pickler.dump(&graph, root).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(dst, pickler.into_inner())
+        .map_err(|e| format!("cannot write {}: {e}", dst.display()))
 }
 
 /// The extension module.
@@ -126,5 +176,7 @@ fn _scan_json(py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<String> {
 fn _brine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_loads, m)?)?;
     m.add_function(wrap_pyfunction!(_scan_json, m)?)?;
+    m.add_function(wrap_pyfunction!(_tensors, m)?)?;
+    m.add_function(wrap_pyfunction!(_convert, m)?)?;
     Ok(())
 }

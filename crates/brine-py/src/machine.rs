@@ -17,8 +17,8 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{
-    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyFrozenSet, PyIterator, PyList,
-    PyMemoryView, PySet, PyString, PyTuple, PyType,
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyFrozenSet, PyIterator, PyList, PyMemoryView,
+    PySet, PyString, PyTuple, PyType,
 };
 
 use crate::resolve::Resolver;
@@ -507,7 +507,10 @@ impl<'py, 'a> Machine<'py, 'a> {
     }
 
     fn get(&mut self, i: i64) -> R<()> {
-        let v = usize::try_from(i).ok().and_then(|i| self.memo.get(i)).cloned();
+        let v = usize::try_from(i)
+            .ok()
+            .and_then(|i| self.memo.get(i))
+            .cloned();
         match v {
             Some(v) => {
                 self.push(v);
@@ -561,7 +564,10 @@ impl<'py, 'a> Machine<'py, 'a> {
             return Ok(());
         }
         if (len - x) % 2 != 0 {
-            return Err(unpickling_error(self.py, "odd number of items for SETITEMS"));
+            return Err(unpickling_error(
+                self.py,
+                "odd number of items for SETITEMS",
+            ));
         }
         let target = self.stack[x - 1].clone();
         let items = self.pop_from(x)?;
@@ -679,7 +685,11 @@ impl<'py, 'a> Machine<'py, 'a> {
                 "unregistered extension code {code}"
             )));
         };
-        let bad = || PyValueError::new_err(format!("_inverted_registry[{code}] isn't a 2-tuple of strings"));
+        let bad = || {
+            PyValueError::new_err(format!(
+                "_inverted_registry[{code}] isn't a 2-tuple of strings"
+            ))
+        };
         let Ok(t) = pair.cast::<PyTuple>() else {
             return Err(bad());
         };
@@ -712,10 +722,7 @@ impl<'py, 'a> Machine<'py, 'a> {
         {
             return Ok(PyString::from_bytes(py, raw)?.into_any());
         }
-        PyBytes::new(py, raw).call_method1(
-            intern!(py, "decode"),
-            (enc, self.opts.errors.as_str()),
-        )
+        PyBytes::new(py, raw).call_method1(intern!(py, "decode"), (enc, self.opts.errors.as_str()))
     }
 }
 
@@ -848,7 +855,11 @@ fn memo_index_line(d: &[u8], op: &str) -> R<i64> {
     let t = s.trim_matches(|c: char| c.is_ascii_whitespace());
     match t.parse::<i64>() {
         Ok(v) => Ok(v),
-        Err(e) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'+') => {
+        Err(e)
+            if !t.is_empty()
+                && t.bytes()
+                    .all(|b| b.is_ascii_digit() || b == b'-' || b == b'+') =>
+        {
             // Digits only, but out of range: CPython fails converting to Py_ssize_t.
             let _ = e;
             Err(PyOverflowError::new_err(format!(

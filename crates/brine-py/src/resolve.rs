@@ -67,7 +67,9 @@ pub struct Resolver<'py> {
 impl<'py> Resolver<'py> {
     /// A resolver for `mode`.
     pub fn new(py: Python<'py>, mode: Mode<'py>) -> PyResult<Self> {
-        let audit = py.import(intern!(py, "sys"))?.getattr(intern!(py, "audit"))?;
+        let audit = py
+            .import(intern!(py, "sys"))?
+            .getattr(intern!(py, "audit"))?;
         Ok(Resolver { py, mode, audit })
     }
 

@@ -120,3 +120,51 @@ def scan(path_or_bytes):
         else:
             target = __import__("os").fspath(target)
     return _json.loads(_brine._scan_json(target))
+
+
+def tensors(path):
+    """The arrays and tensors of an ML file as a ``{name: numpy.ndarray}`` dict.
+
+    The container is recognised by content: PyTorch checkpoints (zip and legacy), safetensors,
+    ``.npy``, ``.npz``, joblib dumps and plain pickles of numpy arrays.  Nothing in the file is
+    imported or run, and torch is not imported.  Arrays stored raw in the file (safetensors,
+    ``.npy``) are read-only memory maps; the others are copies.  dtypes numpy lacks
+    (bfloat16, float8) come back as raw ``uint16`` / ``uint8`` values.  Needs numpy.
+    """
+    import numpy as np
+
+    path = __import__("os").fspath(path)
+    _, rows = _brine._tensors(path)
+    out = {}
+    for name, dtype, torch_dtype, shape, fortran, offset, data in rows:
+        try:
+            dt = np.dtype(dtype)
+        except TypeError:
+            dt = None
+        if dt is None or (dt.kind == "V" and torch_dtype):
+            # bfloat16 / float8: the raw bits.
+            dt = np.dtype("<u2" if dtype.endswith("2") else "u1")
+        shape = tuple(shape)
+        order = "F" if fortran else "C"
+        if offset is not None:
+            count = 1
+            for n in shape:
+                count *= n
+            if count == 0:
+                arr = np.empty(shape, dt, order=order)
+            else:
+                arr = np.memmap(path, dtype=dt, mode="r", offset=offset, shape=shape,
+                                order=order)
+        else:
+            arr = np.frombuffer(data, dtype=dt).reshape(shape)
+        out[name] = arr
+    return out
+
+
+def convert(src, dst, protocol=DEFAULT_PROTOCOL):
+    """Rewrite every pickle of the file ``src`` (plain or compressed) into ``dst`` at
+    ``protocol``, through brine's value graph as ``brine convert`` does: nothing in the file
+    is imported or run, and the output is what CPython's pickler writes for that data."""
+    import os
+
+    _brine._convert(os.fspath(src), os.fspath(dst), protocol)
