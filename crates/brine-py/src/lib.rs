@@ -6,12 +6,17 @@ mod machine;
 mod resolve;
 mod tensors;
 
+use std::sync::{Arc, OnceLock};
+
 use brine_scan::{Options as ScanOptions, Verdict};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyIterator, PyString};
 
 use machine::{Machine, Options};
 use resolve::{unsafe_error, Mode, Resolver};
+
+/// The built-in policy and scan limits.
+static BUILTIN: OnceLock<Arc<ScanOptions>> = OnceLock::new();
 
 /// Rules whose findings depend on which globals are allowed: with an `allow` callable (which
 /// the scan cannot consult), the callable decides about each global when it is resolved, and
@@ -44,24 +49,27 @@ fn _loads<'py>(
     let mode = if trusted {
         Mode::Trusted
     } else {
-        let mut policy = brine_scan::Policy::builtin();
+        let mut opts = None;
         let mut callable = None;
         if let Some(a) = allow {
             if a.is_callable() {
                 callable = Some(a);
-            } else if let Ok(s) = a.cast::<PyString>() {
-                policy.allow(&s.to_cow()?);
             } else {
-                for name in a.try_iter()? {
-                    policy.allow(&name?.extract::<String>()?);
+                let mut o = ScanOptions::default();
+                if let Ok(s) = a.cast::<PyString>() {
+                    o.policy.allow(&s.to_cow()?);
+                } else {
+                    for name in a.try_iter()? {
+                        o.policy.allow(&name?.extract::<String>()?);
+                    }
                 }
+                opts = Some(Arc::new(o));
             }
         }
-        prescan(py, bytes, &policy, callable.is_some())?;
-        Mode::Safe {
-            policy: Box::new(policy),
-            callable,
-        }
+        // The built-in policy is parsed once per process and shared by every call.
+        let opts = opts.unwrap_or_else(|| BUILTIN.get_or_init(Default::default).clone());
+        prescan(py, bytes, &opts, callable.is_some())?;
+        Mode::Safe { opts, callable }
     };
     let resolver = Resolver::new(py, mode)?;
     let buffers = match buffers {
@@ -79,17 +87,8 @@ fn _loads<'py>(
 }
 
 /// The scanner over the bytes before anything is built: the first UNSAFE finding is raised.
-fn prescan(
-    py: Python<'_>,
-    data: &[u8],
-    policy: &brine_scan::Policy,
-    has_callable: bool,
-) -> PyResult<()> {
-    let opts = ScanOptions {
-        policy: policy.clone(),
-        ..ScanOptions::default()
-    };
-    let report = brine_scan::scan_bytes("<bytes>", data, &opts);
+fn prescan(py: Python<'_>, data: &[u8], opts: &ScanOptions, has_callable: bool) -> PyResult<()> {
+    let report = brine_scan::scan_bytes("<bytes>", data, opts);
     if report.verdict != Verdict::Unsafe {
         return Ok(());
     }

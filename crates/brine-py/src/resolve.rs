@@ -2,7 +2,9 @@
 //! policy (and the caller's additions) first in safe mode.
 
 use brine_scan::policy::{join, Class};
-use brine_scan::Policy;
+use std::sync::Arc;
+
+use brine_scan::Options as ScanOptions;
 use pyo3::exceptions::PyAttributeError;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -10,6 +12,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
 static UNSAFE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static AUDIT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// `brine.UnsafePickleError` naming the global, the offset and why, with those as attributes.
 pub fn unsafe_error(
@@ -50,8 +53,8 @@ pub enum Mode<'py> {
     /// The policy (built-in allow-list plus names given by the caller), then the caller's
     /// `find_class`-like callable for anything else.
     Safe {
-        /// The allow-list.
-        policy: Box<Policy>,
+        /// The allow-list (with the scan limits the pre-pass used).
+        opts: Arc<ScanOptions>,
         /// `allow(module, name)`: returns the object to use, or raises.
         callable: Option<Bound<'py, PyAny>>,
     },
@@ -67,9 +70,7 @@ pub struct Resolver<'py> {
 impl<'py> Resolver<'py> {
     /// A resolver for `mode`.
     pub fn new(py: Python<'py>, mode: Mode<'py>) -> PyResult<Self> {
-        let audit = py
-            .import(intern!(py, "sys"))?
-            .getattr(intern!(py, "audit"))?;
+        let audit = AUDIT.import(py, "sys", "audit")?.clone();
         Ok(Resolver { py, mode, audit })
     }
 
@@ -88,8 +89,8 @@ impl<'py> Resolver<'py> {
     ) -> PyResult<Bound<'py, PyAny>> {
         match &self.mode {
             Mode::Trusted => self.import_global(module, name, proto),
-            Mode::Safe { policy, callable } => {
-                let why = match policy.classify(module, name) {
+            Mode::Safe { opts, callable } => {
+                let why = match opts.policy.classify(module, name) {
                     Class::Allowed(_) => return self.import_global(module, name, proto),
                     Class::Denied(sev, why) => format!("{why} ({})", sev.as_str()),
                     Class::Unknown => "not on the allow-list".to_string(),
