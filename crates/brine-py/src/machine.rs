@@ -226,14 +226,14 @@ impl<'py, 'a> Machine<'py, 'a> {
             Opcode::INT => {
                 let d = line(py, arg)?;
                 let v = text::parse_int_line(d, text::INT_MAX_STR_DIGITS)
-                    .map_err(|e| text_error(py, &e))?;
+                    .map_err(|e| text_error(py, &e, d))?;
                 let v = int_text(py, v)?;
                 self.push(v);
             }
             Opcode::LONG => {
                 let d = line(py, arg)?;
                 let v = text::parse_long_line(d, text::INT_MAX_STR_DIGITS)
-                    .map_err(|e| text_error(py, &e))?;
+                    .map_err(|e| text_error(py, &e, d))?;
                 let v = int_text(py, v)?;
                 self.push(v);
             }
@@ -246,7 +246,7 @@ impl<'py, 'a> Machine<'py, 'a> {
             }
             Opcode::FLOAT => {
                 let d = line(py, arg)?;
-                let f = text::parse_float(d).map_err(|e| text_error(py, &e))?;
+                let f = text::parse_float(d).map_err(|e| text_error(py, &e, d))?;
                 self.push(PyFloat::new(py, f).into_any());
             }
             Opcode::BINFLOAT => {
@@ -258,7 +258,7 @@ impl<'py, 'a> Machine<'py, 'a> {
             }
             Opcode::STRING => {
                 let d = line(py, arg)?;
-                let raw = text::decode_string_escape(d).map_err(|e| text_error(py, &e))?;
+                let raw = text::decode_string_escape(d).map_err(|e| text_error(py, &e, d))?;
                 let v = self.py2_string(&raw)?;
                 self.push(v);
             }
@@ -340,14 +340,14 @@ impl<'py, 'a> Machine<'py, 'a> {
             Opcode::ADDITEMS => self.additems()?,
             Opcode::GET => {
                 let d = line(py, arg)?;
-                let i = memo_index_line(d, "GET")?;
+                let i = memo_index_line(py, d, "GET")?;
                 self.get(i)?;
             }
             Opcode::BINGET | Opcode::LONG_BINGET => self.get(arg.int())?,
             Opcode::PUT => {
                 let d = line(py, arg)?;
                 let v = self.top()?.clone();
-                let i = memo_index_line(d, "PUT")?;
+                let i = memo_index_line(py, d, "PUT")?;
                 if i < 0 {
                     return Err(PyValueError::new_err("negative PUT argument"));
                 }
@@ -850,36 +850,41 @@ fn int_text<'py>(py: Python<'py>, v: IntText) -> R<Bound<'py, PyAny>> {
 }
 
 /// GET / PUT line: a base-10 integer, as `int(line)` reads it.
-fn memo_index_line(d: &[u8], op: &str) -> R<i64> {
-    let s = std::str::from_utf8(d).unwrap_or("");
+fn memo_index_line(py: Python<'_>, d: &[u8], op: &str) -> R<i64> {
+    let Ok(s) = std::str::from_utf8(d) else {
+        // CPython's message decodes the text: its UnicodeDecodeError comes first.
+        return Err(PyString::from_bytes(py, d)
+            .err()
+            .unwrap_or_else(|| PyValueError::new_err("invalid literal for int()")));
+    };
     let t = s.trim_matches(|c: char| c.is_ascii_whitespace());
-    match t.parse::<i64>() {
-        Ok(v) => Ok(v),
-        Err(e)
-            if !t.is_empty()
-                && t.bytes()
-                    .all(|b| b.is_ascii_digit() || b == b'-' || b == b'+') =>
-        {
-            // Digits only, but out of range: CPython fails converting to Py_ssize_t.
-            let _ = e;
-            Err(PyOverflowError::new_err(format!(
-                "{op} argument out of range"
-            )))
-        }
-        Err(_) => Err(PyValueError::new_err(format!(
-            "invalid literal for int() with base 10: {:?}",
-            String::from_utf8_lossy(d)
-        ))),
+    if let Ok(v) = t.parse::<i64>() {
+        return Ok(v);
     }
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        // A valid integer, but out of range: CPython fails converting it to Py_ssize_t.
+        return Err(PyOverflowError::new_err(format!(
+            "{op} argument out of range"
+        )));
+    }
+    Err(PyValueError::new_err(format!(
+        "invalid literal for int() with base 10: {:?}",
+        String::from_utf8_lossy(d)
+    )))
 }
 
-/// A text-codec error as the Python exception CPython raises.
-fn text_error(py: Python<'_>, e: &TextError) -> PyErr {
+/// A text-codec error as the Python exception CPython raises; `data` is the argument.
+fn text_error(py: Python<'_>, e: &TextError, data: &[u8]) -> PyErr {
     let msg = e.to_string();
     match e.kind() {
         TextErrorKind::Value => PyValueError::new_err(msg),
         TextErrorKind::Overflow => PyOverflowError::new_err(msg),
-        TextErrorKind::UnicodeDecode => PyValueError::new_err(msg),
+        // CPython's own decoder builds the UnicodeDecodeError (five arguments, positions).
+        TextErrorKind::UnicodeDecode => match PyString::from_bytes(py, data) {
+            Err(err) => err,
+            Ok(_) => PyValueError::new_err(msg),
+        },
         TextErrorKind::Unpickling => unpickling_error(py, msg),
         _ => unpickling_error(py, "pickle data was truncated"),
     }
@@ -898,6 +903,10 @@ fn decode_error(py: Python<'_>, e: &brine_core::Error) -> PyErr {
             unpickling_error(py, format!("invalid load key, '{shown}'."))
         }
         _ if e.classify() == Category::Eof => unpickling_error(py, "pickle data was truncated"),
+        // A declared length beyond isize::MAX: CPython raises OverflowError.
+        ErrorCode::Message(_, m) if m.contains("exceeds system's maximum") => {
+            PyOverflowError::new_err(m.to_string())
+        }
         ErrorCode::Message(_, m) => unpickling_error(py, m.to_string()),
         _ => unpickling_error(py, e.to_string()),
     }
