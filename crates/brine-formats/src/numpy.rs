@@ -566,25 +566,38 @@ pub fn arrays(g: &Graph) -> Result<Vec<(String, NdArray<'_>)>> {
 }
 
 /// Walks the graph from its root and keeps what `recognize` makes of each node, with the
-/// node's path; recognised nodes are not descended into.
-pub(crate) fn collect<'g, T>(
+/// node's path; recognised nodes are not descended into. A recognised node reached by several
+/// paths (tied weights: one tensor under two names) is listed under each; containers are
+/// walked once, so shared and cyclic structure ends.
+pub(crate) fn collect<'g, T: Clone>(
     g: &'g Graph,
     mut recognize: impl FnMut(&'g Graph, NodeId) -> Result<Option<T>>,
 ) -> Result<Vec<(String, T)>> {
-    let mut out = Vec::new();
+    let mut out: Vec<(String, T)> = Vec::new();
     let Some(root) = g.root() else {
         return Ok(out);
     };
-    let mut seen = vec![false; g.len()];
+    /// Not reached yet; reached and not recognised; recognised as `out[i]`.
+    const NEW: usize = usize::MAX;
+    const PLAIN: usize = usize::MAX - 1;
+    let mut seen = vec![NEW; g.len()];
     let mut stack = vec![(root, String::new())];
     while let Some((id, path)) = stack.pop() {
-        if std::mem::replace(&mut seen[id.index()], true) {
-            continue;
+        match seen[id.index()] {
+            NEW => {}
+            PLAIN => continue,
+            i => {
+                let again = out[i].1.clone();
+                out.push((path, again));
+                continue;
+            }
         }
         if let Some(t) = recognize(g, id)? {
+            seen[id.index()] = out.len();
             out.push((path, t));
             continue;
         }
+        seen[id.index()] = PLAIN;
         let mut kids: Vec<(NodeId, String)> = Vec::new();
         let join = |seg: &str| -> String {
             if path.is_empty() {

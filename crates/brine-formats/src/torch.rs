@@ -358,6 +358,29 @@ impl<R: Read + Seek> Checkpoint<R> {
         Ok(Some(t))
     }
 
+    /// Where the tensor's bytes lie in the checkpoint file, when they can be used as they are
+    /// (memory-mapped, say): the storage is stored uncompressed, the tensor is C-contiguous,
+    /// has no conj / neg bit and needs no byte swap. `None` otherwise: [`read`](Self::read)
+    /// then gives its values.
+    ///
+    /// ```no_run
+    /// let ckpt = brine_formats::torch::Checkpoint::open("model.pt")?;
+    /// for (name, t) in ckpt.tensors()? {
+    ///     if let Some(offset) = ckpt.file_offset(&t) {
+    ///         println!("{name}: {} bytes at offset {offset}", t.nbytes());
+    ///     }
+    /// }
+    /// # Ok::<(), brine::Error>(())
+    /// ```
+    pub fn file_offset(&self, t: &Tensor) -> Option<u64> {
+        let Some(Place::At { offset, len }) = self.storages.get(&t.storage) else {
+            return None;
+        };
+        let (start, end) = t.byte_range().ok()?;
+        let swap = self.big_endian && t.dtype.swap_unit().is_some();
+        (end <= *len && t.is_contiguous() && !t.conj && !t.neg && !swap).then_some(offset + start)
+    }
+
     /// Reads `len` bytes at `start` of a storage.
     pub fn read_storage(&self, key: &str, start: u64, len: u64) -> Result<Vec<u8>> {
         let place = self

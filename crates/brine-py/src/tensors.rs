@@ -1,12 +1,13 @@
 //! `brine.tensors`: the arrays of an ML file, found by content (torch zip / legacy, safetensors,
 //! .npy, .npz, joblib and plain pickles) with brine-formats; nothing in the file is run.
 //!
-//! Arrays stored raw, little-endian and in order in the file (safetensors, .npy) are handed
-//! back as a file offset so Python can memory-map them; the others as C-contiguous
+//! Arrays stored raw, little-endian and in order in the file (safetensors, .npy, contiguous
+//! tensors of uncompressed torch storages) are handed back as a file offset so Python can memory-map them; the others as C-contiguous
 //! little-endian bytes. Object arrays (pickled Python objects) are left out: they are not
 //! tensors, and building them would mean running the pickle.
 
 use std::fs::File;
+use std::io::{Read, Seek};
 use std::path::Path;
 
 use brine::Limits;
@@ -95,6 +96,19 @@ pub fn read(path: &Path) -> PyResult<(&'static str, Vec<Item>)> {
         FileKind::TorchZip | FileKind::TorchLegacy => {
             let ckpt = torch::Checkpoint::from_reader(f, &limits).map_err(err)?;
             for (name, t) in ckpt.tensors().map_err(err)? {
+                // Storages torch.save wrote uncompressed are used in place, not copied.
+                if let Some(offset) = ckpt.file_offset(&t) {
+                    let dtype = t.dtype.to_little();
+                    out.push(Item {
+                        name,
+                        dtype: dtype.str(),
+                        torch: dtype.torch_name(),
+                        shape: t.shape.clone(),
+                        fortran: false,
+                        payload: Payload::Offset(offset),
+                    });
+                    continue;
+                }
                 let a = ckpt.read(&t).map_err(err)?;
                 out.push(Item::copied(name, &a).map_err(err)?);
             }
@@ -120,8 +134,13 @@ pub fn read(path: &Path) -> PyResult<(&'static str, Vec<Item>)> {
             }
         }
         FileKind::Npy => {
-            let data = std::fs::read(path)?;
-            let h = npy::read_header(&data).map_err(err)?;
+            // The header is all that is needed: the data is memory-mapped from Python.
+            let mut head = Vec::new();
+            f.seek(std::io::SeekFrom::Start(0))?;
+            (&mut f)
+                .take((12 + npy::MAX_HEADER) as u64)
+                .read_to_end(&mut head)?;
+            let h = npy::read_header(&head).map_err(err)?;
             if is_raw(&h.dtype) {
                 out.push(Item {
                     name: "arr_0".into(),

@@ -115,6 +115,8 @@ class Tensors(unittest.TestCase):
         for k in z:
             self.assertEqual(z[k].dtype, np.float32)
             np.testing.assert_array_equal(z[k], legacy[k])
+        # torch.save stores storages uncompressed: contiguous tensors are mapped, not copied.
+        self.assertTrue(all(isinstance(z[k], np.memmap) for k in z))
         self.assertNotIn("torch", sys.modules)
 
 

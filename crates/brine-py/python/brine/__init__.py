@@ -128,7 +128,8 @@ def tensors(path):
     The container is recognised by content: PyTorch checkpoints (zip and legacy), safetensors,
     ``.npy``, ``.npz``, joblib dumps and plain pickles of numpy arrays.  Nothing in the file is
     imported or run, and torch is not imported.  Arrays stored raw in the file (safetensors,
-    ``.npy``) are read-only memory maps; the others are copies.  dtypes numpy lacks
+    ``.npy``, contiguous tensors of the uncompressed storages ``torch.save`` writes) are
+    read-only memory maps; the others are copies.  dtypes numpy lacks
     (bfloat16, float8) come back as raw ``uint16`` / ``uint8`` values.  Needs numpy.
     """
     import numpy as np
