@@ -291,19 +291,25 @@ pub(crate) fn scan_one(
             if let Some((data, p0)) = dec.get_ref().slice_view() {
                 // A tight loop over the commonest opcodes; anything else goes to the decoder.
                 let mut p = p0;
-                while let Some(n) = m.fast(data, p, wbase, ctx) {
-                    ops += 1;
-                    if let Some(fe) = frame_end {
-                        let (at, end) = (wbase + p as u64, wbase + (p + n) as u64);
-                        if at < fe && end > fe {
-                            ctx.finding("frame-straddle", Severity::High, Verdict::Unsafe, Some(at), Opcode::from_byte(data[p]), None, None,
-                                "an opcode straddles its FRAME's end: CPython's file and bytes readers parse this stream differently (gh-154848)".into());
-                        }
-                        if end >= fe {
+                loop {
+                    // Inside a frame the fast path sees only up to the frame's end, so an
+                    // opcode that would straddle it falls to the general path, which reports it.
+                    let stop = match frame_end {
+                        Some(fe) if fe <= wbase + p as u64 => {
                             frame_end = None;
+                            data.len()
                         }
+                        Some(fe) => data.len().min((fe - wbase) as usize),
+                        None => data.len(),
+                    };
+                    let view = &data[..stop];
+                    let before = p;
+                    while let Some(n) = m.fast(view, p, wbase, ctx, &mut ops) {
+                        p += n;
                     }
-                    p += n;
+                    if p == before || frame_end.is_none() || stop == data.len() {
+                        break;
+                    }
                 }
                 if p != p0 {
                     dec.get_mut().set_offset(p);
