@@ -8,7 +8,10 @@
 //!
 //! Containers are recognised by content: plain and multi-stream pickles, torch zip and legacy
 //! checkpoints, TorchScript archives, `.npy`/`.npz`, joblib with raw array buffers, compressed
-//! streams (gzip, zlib, bz2, xz, lzma, zstd, lz4) and nested zips.
+//! streams (gzip, zlib, bz2, xz, lzma, zstd, lz4), nested zips and 7z archives.
+//!
+//! [`safe_loads`] / [`safe_load_path`] are the safe loading mode: they decode with brine's
+//! reader only what the scanner calls SAFE, and otherwise name the finding that refused it.
 //!
 //! ```
 //! use brine_scan::{scan_bytes, Options, Verdict};
@@ -27,6 +30,7 @@ mod container;
 pub mod output;
 pub mod policy;
 mod report;
+mod safe;
 mod source;
 mod vm;
 
@@ -35,6 +39,7 @@ use std::path::{Path, PathBuf};
 
 pub use policy::Policy;
 pub use report::{Finding, Import, Member, Report, Severity, Verdict};
+pub use safe::{safe_load_path, safe_loads, safe_loads_with, SafeError, SafeErrorKind};
 
 use report::Sink;
 use source::Src;
