@@ -212,12 +212,32 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
 /// }
 /// ```
 pub fn scan_paths(paths: &[PathBuf], opts: &Options) -> Vec<(PathBuf, std::io::Result<Report>)> {
+    scan_files_with(collect_files(paths), opts, &|_| {})
+}
+
+/// Scans these files in parallel, calling `done` (from the worker threads) as each finishes,
+/// for progress reporting; results come back in input order.
+///
+/// ```no_run
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// let files = brine_scan::collect_files(&["models/".into()]);
+/// let n = AtomicUsize::new(0);
+/// let results = brine_scan::scan_files_with(files, &brine_scan::Options::default(), &|_| {
+///     n.fetch_add(1, Ordering::Relaxed);
+/// });
+/// assert_eq!(results.len(), n.into_inner());
+/// ```
+pub fn scan_files_with(
+    files: Vec<PathBuf>,
+    opts: &Options,
+    done: &(dyn Fn(&Path) + Sync),
+) -> Vec<(PathBuf, std::io::Result<Report>)> {
     use rayon::prelude::*;
-    let files = collect_files(paths);
     files
         .into_par_iter()
         .map(|p| {
             let r = scan_path(&p, opts);
+            done(&p);
             (p, r)
         })
         .collect()
