@@ -115,6 +115,7 @@ pub(crate) struct Obj {
     pub dict: Map,
 }
 
+/// Every node of a memoized container costs this much: keep it at 40 bytes (a `Seq` + tag).
 #[derive(Debug, Clone)]
 pub(crate) enum Node {
     Str(Box<str>),
@@ -130,7 +131,7 @@ pub(crate) enum Node {
     Persistent(Val),
     AttrGetter(Vec<String>),
     ItemGetter(Val),
-    MethodCaller(String, Val),
+    MethodCaller(Box<str>, Val),
     Unknown(&'static str),
 }
 
@@ -1578,7 +1579,7 @@ impl Machine {
                             .copied()
                             .collect();
                         let rest = self.alloc(Node::Tuple(Self::seq(rest)));
-                        self.alloc(Node::MethodCaller(n, rest))
+                        self.alloc(Node::MethodCaller(n.into(), rest))
                     })
                 }
                 "operator.getitem"
@@ -2319,5 +2320,14 @@ fn utf8_ok(s: &[u8]) -> Option<()> {
         Some(())
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn node_and_val_stay_small() {
+        assert_eq!(std::mem::size_of::<super::Val>(), 16);
+        assert!(std::mem::size_of::<super::Node>() <= 40);
     }
 }
