@@ -2236,6 +2236,7 @@ impl Machine {
                     return None;
                 }
                 self.marks.push(self.stack.len());
+                *ops += 1;
                 return Some(1);
             }
             0x94 => {
@@ -2249,6 +2250,7 @@ impl Machine {
                 let v = *self.stack.last()?;
                 self.memo.push(v);
                 self.memo_len += 1;
+                *ops += 1;
                 return Some(1);
             }
             b'q' | b'r' => {
@@ -2266,6 +2268,7 @@ impl Machine {
                 let v = *self.stack.last()?;
                 if i < self.memo.len() && self.memo[i] != Val::Empty {
                     self.memo[i] = v;
+                    *ops += 1;
                     return Some(n);
                 }
                 // The usual case at protocols 1-3: the next free index.
@@ -2276,6 +2279,7 @@ impl Machine {
                 {
                     self.memo.push(v);
                     self.memo_len += 1;
+                    *ops += 1;
                     return Some(n);
                 }
                 return None;
