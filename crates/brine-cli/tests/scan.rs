@@ -110,7 +110,7 @@ fn directory_scan_without_terminal_has_no_progress_output() {
 }
 
 #[test]
-fn seven_zip_members_are_scanned() {
+fn seven_zip_and_tar_members_are_scanned() {
     let (c, out, _) = brine(&[corpus("malicious/7z-wrong-name.7z").as_os_str()]);
     assert_eq!(c, 1, "{out}");
     assert!(
@@ -119,4 +119,8 @@ fn seven_zip_members_are_scanned() {
     );
     let (c, out, _) = brine(&[corpus("benign/7z-state_dict.7z").as_os_str()]);
     assert_eq!(c, 0, "{out}");
+    // Torch's legacy tar format: the `pickle` member is scanned.
+    let (c, out, _) = brine(&[corpus("malicious/tar-legacy-torch.tar").as_os_str()]);
+    assert_eq!(c, 1, "{out}");
+    assert!(out.contains("pickle @2 GLOBAL os.system"), "{out}");
 }

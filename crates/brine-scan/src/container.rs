@@ -114,16 +114,20 @@ pub(crate) fn scan_member(src: &Src, ctx: &mut Ctx, depth: u32) -> String {
         return "7z".into();
     }
     if head.len() >= 262 && &head[257..262] == b"ustar" {
-        ctx.finding(
-            "unsupported-container",
-            Severity::Medium,
-            Verdict::Inconclusive,
-            Some(0),
-            None,
-            None,
-            None,
-            "tar archive (legacy torch tar format): members are not scanned".into(),
-        );
+        if len > ctx.limits.max_decompressed {
+            ctx.finding(
+                "decompression-limit",
+                Severity::Medium,
+                Verdict::Inconclusive,
+                Some(0),
+                None,
+                None,
+                None,
+                "tar archive larger than the decompression limit: not opened".into(),
+            );
+        } else {
+            scan_tar(src, ctx, depth);
+        }
         return "tar".into();
     }
     if head.starts_with(b"ZF") && head.len() > 21 {
@@ -974,8 +978,9 @@ fn scan_zip(src: &Src, ctx: &mut Ctx, depth: u32) {
 }
 
 /// Member names that are scanned whatever their first bytes (as torch and numpy name them).
-const INTERESTING_NAMES: [&str; 11] = [
+const INTERESTING_NAMES: [&str; 12] = [
     ".pkl", ".pickle", ".npy", ".joblib", ".pt", ".pth", ".bin", ".zip", ".npz", ".ckpt", ".7z",
+    ".tar",
 ];
 
 /// A 7z archive: torch and numpy do not load 7z, but archives repacked as 7z hide pickles from
@@ -1064,6 +1069,68 @@ fn scan_7z(src: &Src, ctx: &mut Ctx, depth: u32) {
             return;
         }
     };
+    scan_archive_members(ctx, depth, members, "7z");
+}
+
+/// A tar archive (torch's legacy tar format: `sys_info`, `pickle`, `storages`, `tensors`; or any
+/// tar someone packed a model in): every regular member within the decompression limit is
+/// scanned by content, like a 7z's.
+fn scan_tar(src: &Src, ctx: &mut Ctx, depth: u32) {
+    let len = src.len();
+    let Some(all) = src.get(0, len.min(ctx.limits.max_decompressed)) else {
+        return;
+    };
+    let cap = ctx.limits.max_decompressed;
+    let mut members: Vec<(String, Result<Vec<u8>, String>)> = Vec::new();
+    let mut archive = tar::Archive::new(&all[..]);
+    match archive.entries() {
+        Ok(entries) => {
+            for entry in entries {
+                let mut entry = match entry {
+                    Ok(e) => e,
+                    Err(e) => {
+                        members.push((String::new(), Err(format!("tar data is corrupt: {e}"))));
+                        break;
+                    }
+                };
+                if !entry.header().entry_type().is_file() {
+                    continue;
+                }
+                if members.len() >= ctx.limits.max_members {
+                    members.push((String::new(), Err("member-limit".into())));
+                    break;
+                }
+                let name = entry
+                    .path_bytes()
+                    .iter()
+                    .map(|&b| b as char)
+                    .collect::<String>();
+                let mut out = Vec::new();
+                let data = match (&mut entry).take(cap + 1).read_to_end(&mut out) {
+                    Err(e) => Err(format!("member data is corrupt: {e}")),
+                    Ok(_) if out.len() as u64 > cap => Err("decompression-limit".into()),
+                    Ok(_) => Ok(out),
+                };
+                members.push((name, data));
+            }
+        }
+        Err(e) => members.push((String::new(), Err(format!("tar data is corrupt: {e}")))),
+    }
+    scan_archive_members(ctx, depth, members, "tar");
+}
+
+/// Scans the members of a 7z or tar archive by content (names only widen what is scanned).
+fn scan_archive_members(
+    ctx: &mut Ctx,
+    depth: u32,
+    members: Vec<(String, Result<Vec<u8>, String>)>,
+    kind: &str,
+) {
+    let rule = if kind == "7z" {
+        "7z-error"
+    } else {
+        "tar-error"
+    };
     for (name, data) in members {
         let mname = member_name(&ctx.member, &name);
         let data = match data {
@@ -1073,7 +1140,7 @@ fn scan_7z(src: &Src, ctx: &mut Ctx, depth: u32) {
                     ctx,
                     "decompression-limit",
                     &mname,
-                    "7z members inflate past the decompression limit".into(),
+                    format!("{kind} members run past the decompression limit"),
                 );
                 continue;
             }
@@ -1082,12 +1149,12 @@ fn scan_7z(src: &Src, ctx: &mut Ctx, depth: u32) {
                     ctx,
                     "limit-exceeded",
                     &mname,
-                    "more 7z members than the scan follows".into(),
+                    format!("more {kind} members than the scan follows"),
                 );
                 continue;
             }
             Err(e) => {
-                anomaly(ctx, "7z-error", &mname, e);
+                anomaly(ctx, rule, &mname, e);
                 continue;
             }
         };

@@ -8,7 +8,7 @@
 //!
 //! Containers are recognised by content: plain and multi-stream pickles, torch zip and legacy
 //! checkpoints, TorchScript archives, `.npy`/`.npz`, joblib with raw array buffers, compressed
-//! streams (gzip, zlib, bz2, xz, lzma, zstd, lz4), nested zips and 7z archives.
+//! streams (gzip, zlib, bz2, xz, lzma, zstd, lz4), nested zips, 7z and tar archives.
 //!
 //! [`safe_loads`] / [`safe_load_path`] are the safe loading mode: they decode with brine's
 //! reader only what the scanner calls SAFE, and otherwise name the finding that refused it.

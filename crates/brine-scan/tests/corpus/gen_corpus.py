@@ -6,7 +6,8 @@ numpy/joblib/torch/pandas/sklearn, copied from /work/shared/samples, plus genera
 Writes manifest.json: {path: {"label": "malicious"|"benign"|"review", "what": ..., "ref": ...}}.
 "review" = benign but not loadable safely by construction (user classes, TorchScript): must
 not be SAFE. Run from this directory: python3 gen_corpus.py [--samples DIR]
-(`--only-7z` regenerates only the 7z entries, merging them into the committed manifest).
+(`--only-archives` regenerates only the 7z and tar entries, merging them into the committed
+manifest).
 """
 import bz2, gzip, io, json, lzma, os, pickle, shutil, struct, sys, zipfile, zlib
 import collections, datetime, decimal, fractions
@@ -425,15 +426,39 @@ def gen_7z():
     out('benign', '7z-bzip2-pickle.7z', sz([('data.pkl', pickle.dumps(list(range(100)), 4))], [{'id': py7zr.FILTER_BZIP2}]), 'benign pickle in a bzip2 7z', '7z')
 
 
-if __name__ == '__main__' and '--only-7z' in sys.argv:
-    # Adds the 7z entries to the committed corpus without regenerating the rest (whose
+def gen_tar():
+    """tar archives (stdlib tarfile): torch's legacy tar layout and models packed in a tar."""
+    import tarfile
+
+    def tar(members):
+        bio = io.BytesIO()
+        with tarfile.open(fileobj=bio, mode='w', format=tarfile.USTAR_FORMAT) as t:
+            for name, data in members:
+                info = tarfile.TarInfo(name)
+                info.size, info.mtime = len(data), 0
+                t.addfile(info, io.BytesIO(data))
+        return bio.getvalue()
+
+    evil = call('os', 'system', S(CMD))
+    sys_info = pickle.dumps({'protocol_version': 1001, 'little_endian': True, 'type_sizes': {'short': 2, 'int': 4, 'long': 4}}, 2)
+    mal('tar-legacy-torch.tar', tar([('sys_info', sys_info), ('pickle', evil), ('storages', pickle.dumps(0, 2)), ('tensors', pickle.dumps(0, 2))]),
+        'legacy torch tar checkpoint whose pickle member calls os.system', 'torch legacy tar format')
+    mal('tar-model-pt.tar', tar([('model.pt', torch_zip(evil, {'0': b'\0' * 16}))]), 'torch zip calling os.system inside a tar', 'nested containers')
+    mal('tar-hidden-name.tar', tar([('weights.dat', call('builtins', 'exec', S('import os'), proto=4))]), 'pickle named .dat in a tar (found by content)', 'nested containers')
+    out('benign', 'tar-pickles.tar', tar([('sys_info', sys_info), ('data.pkl', pickle.dumps({'w': [1.0, 2.0], 'step': 3}, 4)), ('README', b'plain text\n')]),
+        'benign pickles and a README in a tar', 'tar')
+
+
+if __name__ == '__main__' and '--only-archives' in sys.argv:
+    # Adds the 7z and tar entries to the committed corpus without regenerating the rest (whose
     # generators need torch, scikit-learn, pandas).
     with open(os.path.join(HERE, 'manifest.json')) as f:
         MAN.update(json.load(f))
-    for k in [k for k in MAN if os.path.basename(k).startswith('7z-')]:
+    for k in [k for k in MAN if os.path.basename(k).startswith(('7z-', 'tar-'))]:
         os.remove(os.path.join(HERE, k))
         del MAN[k]
     gen_7z()
+    gen_tar()
     with open(os.path.join(HERE, 'manifest.json'), 'w') as f:
         json.dump(dict(sorted(MAN.items())), f, indent=1)
     print(dict(collections.Counter(v['label'] for v in MAN.values())))
@@ -444,6 +469,7 @@ elif __name__ == '__main__':
     gen_containers()
     gen_benign()
     gen_7z()
+    gen_tar()
     with open(os.path.join(HERE, 'manifest.json'), 'w') as f:
         json.dump(dict(sorted(MAN.items())), f, indent=1)
     counts = collections.Counter(v['label'] for v in MAN.values())
