@@ -14,3 +14,11 @@ for f in big_dicts big_dicts_nomemo; do
 done
 "$BIN" scan "$DIR/big_torch.pt"
 for i in 1 2 3; do /usr/bin/time -f "big_torch.pt (1 GiB): %e s elapsed, %M KB peak RSS" "$BIN" scan "$DIR/big_torch.pt" >/dev/null; done
+# picklescan on the same big.pkl, same run (skipped, visibly, when it is not installed).
+if python3 -c 'import picklescan' 2>/dev/null; then
+  /usr/bin/time -f "picklescan big.pkl: %e s elapsed, %U s user, %M KB peak RSS" python3 -c '
+import sys; from picklescan.scanner import scan_file_path
+r = scan_file_path(sys.argv[1]); print("picklescan: infected", r.infected_files, "errors", r.scan_err)' "$DIR/big.pkl"
+else
+  echo "picklescan not installed: pip install picklescan to time it in the same run"
+fi

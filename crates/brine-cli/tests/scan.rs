@@ -124,3 +124,15 @@ fn seven_zip_and_tar_members_are_scanned() {
     assert_eq!(c, 1, "{out}");
     assert!(out.contains("pickle @2 GLOBAL os.system"), "{out}");
 }
+
+#[test]
+fn color_only_when_asked_or_on_a_terminal() {
+    let bad = corpus("malicious/malicious2_v4.pkl");
+    let (_, plain, _) = brine(&[bad.as_os_str()]);
+    assert!(!plain.contains('\x1b'), "{plain}");
+    let (c, colored, _) = brine(&["--color".as_ref(), "always".as_ref(), bad.as_os_str()]);
+    assert_eq!(c, 1);
+    assert!(colored.contains("\x1b[1;31mUNSAFE\x1b[0m"), "{colored}");
+    let (_, never, _) = brine(&["--color".as_ref(), "never".as_ref(), bad.as_os_str()]);
+    assert_eq!(never, plain);
+}

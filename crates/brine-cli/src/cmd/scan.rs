@@ -66,8 +66,9 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
             serde_json::to_string_pretty(&output::sarif(&reports))?
         )?,
         _ => {
+            let color = args.color.enabled();
             for r in &reports {
-                out.write_all(output::human(r, args.imports).as_bytes())?;
+                out.write_all(output::human_with(r, args.imports, color).as_bytes())?;
             }
             if reports.len() > 1 {
                 let n = |v: Verdict| reports.iter().filter(|r| r.verdict == v).count();
