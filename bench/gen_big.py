@@ -2,6 +2,7 @@
 """Makes the scan benchmark inputs (not committed: they are large).
 
   big.pkl      ~50 MB benign pickle with ~15 M opcodes (ints, floats, short strings, dicts)
+  big_dicts.pkl / big_dicts_nomemo.pkl  ~50 MB with 400 k small dicts, memoized / not
   big_torch.pt 1 GiB torch-style zip: small data.pkl + one 1 GiB storage (sparse file)
 
 Usage: bench/gen_big.py OUTDIR
@@ -19,6 +20,17 @@ data = {
 }
 with open(os.path.join(out, 'big.pkl'), 'wb') as f:
     pickle.dump(data, f, protocol=4)
+
+# Memory is bounded by the memo and the stack, not the file: the same 400 k dicts memoized
+# (every dict and name string gets a memo entry) and unmemoized (Pickler.fast: no memo).
+rows = {'ints': data['ints'], 'floats': data['floats'],
+        'rows': [{'id': i, 'name': f'n{i % 5000}', 'ok': bool(i & 1)} for i in range(400_000)]}
+with open(os.path.join(out, 'big_dicts.pkl'), 'wb') as f:
+    pickle.dump(rows, f, protocol=4)
+with open(os.path.join(out, 'big_dicts_nomemo.pkl'), 'wb') as f:
+    p = pickle.Pickler(f, protocol=4)
+    p.fast = True
+    p.dump(rows)
 
 # 1 GiB torch zip, written by hand so the storage is a hole in a sparse file.
 P = b'archive/'

@@ -216,6 +216,9 @@ pub struct ScanArgs {
     /// List every imported global with its verdict (human format).
     #[arg(long)]
     pub imports: bool,
+    /// Colour the human output: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 /// Arguments of `brine dis`.

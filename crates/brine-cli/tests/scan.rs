@@ -95,3 +95,44 @@ fn hostile_names_are_escaped() {
     assert!(out.contains("\\x1b[2J"), "{out}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn directory_scan_without_terminal_has_no_progress_output() {
+    // The progress bar draws on a terminal only; piped, stderr stays empty and stdout holds
+    // one verdict line per file plus the summary.
+    // benign/ also holds the two "review" files (a __main__ class, TorchScript): not SAFE.
+    let (c, out, err) = brine(&[corpus("benign").as_os_str()]);
+    assert_eq!(c, 1, "{out}");
+    assert!(err.is_empty(), "{err}");
+    let n = std::fs::read_dir(corpus("benign")).unwrap().count();
+    let summary = format!("{n} files: {} SAFE, 1 UNSAFE, 1 INCONCLUSIVE", n - 2);
+    assert!(out.contains(&summary), "{out}");
+}
+
+#[test]
+fn seven_zip_and_tar_members_are_scanned() {
+    let (c, out, _) = brine(&[corpus("malicious/7z-wrong-name.7z").as_os_str()]);
+    assert_eq!(c, 1, "{out}");
+    assert!(
+        out.contains("notes.txt") && out.contains("os.system"),
+        "{out}"
+    );
+    let (c, out, _) = brine(&[corpus("benign/7z-state_dict.7z").as_os_str()]);
+    assert_eq!(c, 0, "{out}");
+    // Torch's legacy tar format: the `pickle` member is scanned.
+    let (c, out, _) = brine(&[corpus("malicious/tar-legacy-torch.tar").as_os_str()]);
+    assert_eq!(c, 1, "{out}");
+    assert!(out.contains("pickle @2 GLOBAL os.system"), "{out}");
+}
+
+#[test]
+fn color_only_when_asked_or_on_a_terminal() {
+    let bad = corpus("malicious/malicious2_v4.pkl");
+    let (_, plain, _) = brine(&[bad.as_os_str()]);
+    assert!(!plain.contains('\x1b'), "{plain}");
+    let (c, colored, _) = brine(&["--color".as_ref(), "always".as_ref(), bad.as_os_str()]);
+    assert_eq!(c, 1);
+    assert!(colored.contains("\x1b[1;31mUNSAFE\x1b[0m"), "{colored}");
+    let (_, never, _) = brine(&["--color".as_ref(), "never".as_ref(), bad.as_os_str()]);
+    assert_eq!(never, plain);
+}

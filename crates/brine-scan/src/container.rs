@@ -110,21 +110,24 @@ pub(crate) fn scan_member(src: &Src, ctx: &mut Ctx, depth: u32) -> String {
         return "torch-legacy".into();
     }
     if head.starts_with(b"7z\xbc\xaf\x27\x1c") {
-        ctx.finding("unsupported-container", Severity::Medium, Verdict::Inconclusive, Some(0), None, None, None,
-            "7z archive: members are not scanned (torch does not load 7z, but it hides pickles from scanners)".into());
+        scan_7z(src, ctx, depth);
         return "7z".into();
     }
     if head.len() >= 262 && &head[257..262] == b"ustar" {
-        ctx.finding(
-            "unsupported-container",
-            Severity::Medium,
-            Verdict::Inconclusive,
-            Some(0),
-            None,
-            None,
-            None,
-            "tar archive (legacy torch tar format): members are not scanned".into(),
-        );
+        if len > ctx.limits.max_decompressed {
+            ctx.finding(
+                "decompression-limit",
+                Severity::Medium,
+                Verdict::Inconclusive,
+                Some(0),
+                None,
+                None,
+                None,
+                "tar archive larger than the decompression limit: not opened".into(),
+            );
+        } else {
+            scan_tar(src, ctx, depth);
+        }
         return "tar".into();
     }
     if head.starts_with(b"ZF") && head.len() > 21 {
@@ -291,19 +294,25 @@ pub(crate) fn scan_one(
             if let Some((data, p0)) = dec.get_ref().slice_view() {
                 // A tight loop over the commonest opcodes; anything else goes to the decoder.
                 let mut p = p0;
-                while let Some(n) = m.fast(data, p, wbase, ctx) {
-                    ops += 1;
-                    if let Some(fe) = frame_end {
-                        let (at, end) = (wbase + p as u64, wbase + (p + n) as u64);
-                        if at < fe && end > fe {
-                            ctx.finding("frame-straddle", Severity::High, Verdict::Unsafe, Some(at), Opcode::from_byte(data[p]), None, None,
-                                "an opcode straddles its FRAME's end: CPython's file and bytes readers parse this stream differently (gh-154848)".into());
-                        }
-                        if end >= fe {
+                loop {
+                    // Inside a frame the fast path sees only up to the frame's end, so an
+                    // opcode that would straddle it falls to the general path, which reports it.
+                    let stop = match frame_end {
+                        Some(fe) if fe <= wbase + p as u64 => {
                             frame_end = None;
+                            data.len()
                         }
+                        Some(fe) => data.len().min((fe - wbase) as usize),
+                        None => data.len(),
+                    };
+                    let view = &data[..stop];
+                    let before = p;
+                    while let Some(n) = m.fast(view, p, wbase, ctx, &mut ops) {
+                        p += n;
                     }
-                    p += n;
+                    if p == before || frame_end.is_none() || stop == data.len() {
+                        break;
+                    }
                 }
                 if p != p0 {
                     dec.get_mut().set_offset(p);
@@ -854,11 +863,7 @@ fn scan_zip(src: &Src, ctx: &mut Ctx, depth: u32) {
                 format!("general-purpose flags {:#06x} claim encryption or patching: torch ignores them (CVE-2025-1945)", e.flags | lflags));
         }
         let data_off = e.lho + 30 + lnlen + lelen;
-        let interesting_name = [
-            ".pkl", ".pickle", ".npy", ".joblib", ".pt", ".pth", ".bin", ".zip", ".npz", ".ckpt",
-        ]
-        .iter()
-        .any(|x| e.name.ends_with(x));
+        let interesting_name = INTERESTING_NAMES.iter().any(|x| e.name.ends_with(x));
         let data: Vec<u8> = match e.method {
             0 => {
                 if !interesting_name {
@@ -972,10 +977,216 @@ fn scan_zip(src: &Src, ctx: &mut Ctx, depth: u32) {
     }
 }
 
+/// Member names that are scanned whatever their first bytes (as torch and numpy name them).
+const INTERESTING_NAMES: [&str; 12] = [
+    ".pkl", ".pickle", ".npy", ".joblib", ".pt", ".pth", ".bin", ".zip", ".npz", ".ckpt", ".7z",
+    ".tar",
+];
+
+/// A 7z archive: torch and numpy do not load 7z, but archives repacked as 7z hide pickles from
+/// scanners that stop at the container (nullifAI). Every member is decompressed (within the
+/// decompression limit, in total) and scanned by content, like a nested zip's.
+fn scan_7z(src: &Src, ctx: &mut Ctx, depth: u32) {
+    let len = src.len();
+    let fail = |ctx: &mut Ctx, rule: &'static str, msg: String| {
+        ctx.finding(
+            rule,
+            Severity::Medium,
+            Verdict::Inconclusive,
+            Some(0),
+            None,
+            None,
+            None,
+            msg,
+        );
+    };
+    if len > ctx.limits.max_decompressed {
+        fail(
+            ctx,
+            "decompression-limit",
+            "7z archive larger than the decompression limit: not opened".into(),
+        );
+        return;
+    }
+    let Some(all) = src.get(0, len) else {
+        fail(ctx, "read-error", "the 7z archive could not be read".into());
+        return;
+    };
+    // The archive's members, decompressed first (the reader is a third-party parser of
+    // hostile input: a panic in it is contained and reported, never propagated).
+    let cap = ctx.limits.max_decompressed;
+    let max_members = ctx.limits.max_members;
+    let read = std::panic::catch_unwind(|| {
+        let mut members: Vec<(String, Result<Vec<u8>, String>)> = Vec::new();
+        let mut total = 0u64;
+        let mut reader = sevenz_rust2::ArchiveReader::new(
+            std::io::Cursor::new(&all[..]),
+            sevenz_rust2::Password::empty(),
+        )
+        .map_err(|e| e.to_string())?;
+        reader.set_thread_count(1);
+        let walk = reader.for_each_entries(|entry, r| {
+            if entry.is_directory {
+                return Ok(true);
+            }
+            if members.len() >= max_members {
+                members.push((entry.name.clone(), Err("member-limit".into())));
+                return Ok(false);
+            }
+            let mut out = Vec::new();
+            let room = cap.saturating_sub(total);
+            let res = r.take(room + 1).read_to_end(&mut out);
+            total += out.len() as u64;
+            let data = match res {
+                Err(e) => Err(format!("member data is corrupt: {e}")),
+                Ok(_) if out.len() as u64 > room => Err("decompression-limit".into()),
+                Ok(_) => Ok(out),
+            };
+            let stop = matches!(&data, Err(e) if e == "decompression-limit");
+            members.push((entry.name.clone(), data));
+            Ok(!stop)
+        });
+        if let Err(e) = walk {
+            members.push((
+                String::new(),
+                Err(format!("7z data could not be decoded: {e}")),
+            ));
+        }
+        Ok::<_, String>(members)
+    });
+    let members = match read {
+        Ok(Ok(m)) => m,
+        Ok(Err(e)) => {
+            fail(
+                ctx,
+                "7z-error",
+                format!("7z archive could not be read: {e}"),
+            );
+            return;
+        }
+        Err(_) => {
+            fail(ctx, "7z-error", "7z reader failed on this archive".into());
+            return;
+        }
+    };
+    scan_archive_members(ctx, depth, members, "7z");
+}
+
+/// A tar archive (torch's legacy tar format: `sys_info`, `pickle`, `storages`, `tensors`; or any
+/// tar someone packed a model in): every regular member within the decompression limit is
+/// scanned by content, like a 7z's.
+fn scan_tar(src: &Src, ctx: &mut Ctx, depth: u32) {
+    let len = src.len();
+    let Some(all) = src.get(0, len.min(ctx.limits.max_decompressed)) else {
+        return;
+    };
+    let cap = ctx.limits.max_decompressed;
+    let mut members: Vec<(String, Result<Vec<u8>, String>)> = Vec::new();
+    let mut archive = tar::Archive::new(&all[..]);
+    match archive.entries() {
+        Ok(entries) => {
+            for entry in entries {
+                let mut entry = match entry {
+                    Ok(e) => e,
+                    Err(e) => {
+                        members.push((String::new(), Err(format!("tar data is corrupt: {e}"))));
+                        break;
+                    }
+                };
+                if !entry.header().entry_type().is_file() {
+                    continue;
+                }
+                if members.len() >= ctx.limits.max_members {
+                    members.push((String::new(), Err("member-limit".into())));
+                    break;
+                }
+                let name = entry
+                    .path_bytes()
+                    .iter()
+                    .map(|&b| b as char)
+                    .collect::<String>();
+                let mut out = Vec::new();
+                let data = match (&mut entry).take(cap + 1).read_to_end(&mut out) {
+                    Err(e) => Err(format!("member data is corrupt: {e}")),
+                    Ok(_) if out.len() as u64 > cap => Err("decompression-limit".into()),
+                    Ok(_) => Ok(out),
+                };
+                members.push((name, data));
+            }
+        }
+        Err(e) => members.push((String::new(), Err(format!("tar data is corrupt: {e}")))),
+    }
+    scan_archive_members(ctx, depth, members, "tar");
+}
+
+/// Scans the members of a 7z or tar archive by content (names only widen what is scanned).
+fn scan_archive_members(
+    ctx: &mut Ctx,
+    depth: u32,
+    members: Vec<(String, Result<Vec<u8>, String>)>,
+    kind: &str,
+) {
+    let rule = if kind == "7z" {
+        "7z-error"
+    } else {
+        "tar-error"
+    };
+    for (name, data) in members {
+        let mname = member_name(&ctx.member, &name);
+        let data = match data {
+            Ok(d) => d,
+            Err(e) if e == "decompression-limit" => {
+                anomaly(
+                    ctx,
+                    "decompression-limit",
+                    &mname,
+                    format!("{kind} members run past the decompression limit"),
+                );
+                continue;
+            }
+            Err(e) if e == "member-limit" => {
+                anomaly(
+                    ctx,
+                    "limit-exceeded",
+                    &mname,
+                    format!("more {kind} members than the scan follows"),
+                );
+                continue;
+            }
+            Err(e) => {
+                anomaly(ctx, rule, &mname, e);
+                continue;
+            }
+        };
+        let head = &data[..data.len().min(8)];
+        let by_content = looks_interesting(head)
+            || matches!(head.first(), Some(b'c' | b'(' | b'}' | b']' | b'\x80'));
+        if data.is_empty() || !(by_content || INTERESTING_NAMES.iter().any(|x| name.ends_with(x))) {
+            ctx.sink.members.push(Member {
+                name: mname,
+                kind: "skipped".into(),
+                verdict: Verdict::Safe,
+            });
+            continue;
+        }
+        let from = ctx.sink.findings.len();
+        let saved = std::mem::replace(&mut ctx.member, mname.clone());
+        let kind = scan_member(&Src::Slice(&data), ctx, depth + 1);
+        ctx.member = saved;
+        let verdict = ctx.sink.verdict_of(&mname, from);
+        ctx.sink.members.push(Member {
+            name: mname,
+            kind,
+            verdict,
+        });
+    }
+}
+
 fn looks_interesting(head: &[u8]) -> bool {
     (head.len() >= 2 && head[0] == 0x80 && head[1] <= 5)
         || head.starts_with(b"\x93NUMPY")
         || head.starts_with(b"PK\x03\x04")
+        || head.starts_with(b"7z\xbc\xaf\x27\x1c")
         || head.starts_with(LEGACY_TORCH_MAGIC)
         || (brine_formats::Codec::detect(head).is_some() && head.first() != Some(&b']'))
 }

@@ -8,7 +8,10 @@
 //!
 //! Containers are recognised by content: plain and multi-stream pickles, torch zip and legacy
 //! checkpoints, TorchScript archives, `.npy`/`.npz`, joblib with raw array buffers, compressed
-//! streams (gzip, zlib, bz2, xz, lzma, zstd, lz4) and nested zips.
+//! streams (gzip, zlib, bz2, xz, lzma, zstd, lz4), nested zips, 7z and tar archives.
+//!
+//! [`safe_loads`] / [`safe_load_path`] are the safe loading mode: they decode with brine's
+//! reader only what the scanner calls SAFE, and otherwise name the finding that refused it.
 //!
 //! ```
 //! use brine_scan::{scan_bytes, Options, Verdict};
@@ -27,6 +30,7 @@ mod container;
 pub mod output;
 pub mod policy;
 mod report;
+mod safe;
 mod source;
 mod vm;
 
@@ -35,6 +39,7 @@ use std::path::{Path, PathBuf};
 
 pub use policy::Policy;
 pub use report::{Finding, Import, Member, Report, Severity, Verdict};
+pub use safe::{safe_load_path, safe_loads, safe_loads_with, SafeError, SafeErrorKind};
 
 use report::Sink;
 use source::Src;
@@ -207,12 +212,32 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
 /// }
 /// ```
 pub fn scan_paths(paths: &[PathBuf], opts: &Options) -> Vec<(PathBuf, std::io::Result<Report>)> {
+    scan_files_with(collect_files(paths), opts, &|_| {})
+}
+
+/// Scans these files in parallel, calling `done` (from the worker threads) as each finishes,
+/// for progress reporting; results come back in input order.
+///
+/// ```no_run
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// let files = brine_scan::collect_files(&["models/".into()]);
+/// let n = AtomicUsize::new(0);
+/// let results = brine_scan::scan_files_with(files, &brine_scan::Options::default(), &|_| {
+///     n.fetch_add(1, Ordering::Relaxed);
+/// });
+/// assert_eq!(results.len(), n.into_inner());
+/// ```
+pub fn scan_files_with(
+    files: Vec<PathBuf>,
+    opts: &Options,
+    done: &(dyn Fn(&Path) + Sync),
+) -> Vec<(PathBuf, std::io::Result<Report>)> {
     use rayon::prelude::*;
-    let files = collect_files(paths);
     files
         .into_par_iter()
         .map(|p| {
             let r = scan_path(&p, opts);
+            done(&p);
             (p, r)
         })
         .collect()

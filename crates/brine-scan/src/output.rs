@@ -25,10 +25,34 @@ pub fn sanitize(s: &str) -> String {
 /// assert!(text.contains("denied   os.system"));
 /// ```
 pub fn human(r: &Report, show_imports: bool) -> String {
+    human_with(r, show_imports, false)
+}
+
+/// [`human`], with ANSI colours on the verdict and severities when `color` is set (for a
+/// terminal). Only these fixed codes are added: names from the input are still sanitized.
+///
+/// ```
+/// let r = brine_scan::scan_bytes("x.pkl", b"cos\nsystem\n.", &Default::default());
+/// let text = brine_scan::output::human_with(&r, false, true);
+/// assert!(text.starts_with("x.pkl: \x1b[1;31mUNSAFE\x1b[0m"));
+/// ```
+pub fn human_with(r: &Report, show_imports: bool, color: bool) -> String {
+    let paint = |code: &str, text: &str| {
+        if color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    };
+    let verdict_code = match r.verdict {
+        crate::Verdict::Safe => "1;32",
+        crate::Verdict::Unsafe => "1;31",
+        crate::Verdict::Inconclusive => "1;33",
+    };
     let mut s = format!(
         "{}: {} ({})\n",
         sanitize(&r.path),
-        r.verdict.as_str(),
+        paint(verdict_code, r.verdict.as_str()),
         sanitize(&r.format)
     );
     for f in &r.findings {
@@ -45,7 +69,17 @@ pub fn human(r: &Report, show_imports: bool) -> String {
         if let Some(op) = f.opcode {
             loc.push_str(&format!("{op} "));
         }
-        s.push_str(&format!("  [{}] {} {}", f.severity.as_str(), f.rule, loc));
+        let sev_code = match f.severity {
+            crate::Severity::Critical | crate::Severity::High => "31",
+            crate::Severity::Medium => "33",
+            _ => "36",
+        };
+        s.push_str(&format!(
+            "  [{}] {} {}",
+            paint(sev_code, f.severity.as_str()),
+            f.rule,
+            loc
+        ));
         if let Some(c) = &f.callable {
             s.push_str(&sanitize(c));
             if let Some(a) = &f.args {

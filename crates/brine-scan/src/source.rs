@@ -42,8 +42,12 @@ impl Src<'_> {
             Src::Slice(d) => &d[(off as usize).min(d.len())..],
             Src::File(f, n) => {
                 let len = (want as u64).min(n.saturating_sub(off)) as usize;
-                buf.clear();
-                buf.resize(len, 0);
+                // Only growth is zeroed: the read overwrites the rest, so a steady stream of
+                // full windows costs no memset.
+                if buf.len() < len {
+                    buf.resize(len, 0);
+                }
+                buf.truncate(len);
                 if f.read_exact_at(buf, off).is_err() {
                     buf.clear();
                 }

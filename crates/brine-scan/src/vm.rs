@@ -75,7 +75,7 @@ impl Seq {
         self.len += 1;
     }
 
-    fn extend(&mut self, v: Vec<Val>) {
+    fn extend(&mut self, v: &[Val]) {
         let room = ITEM_CAP.saturating_sub(self.items.len()).min(v.len());
         self.items.extend_from_slice(&v[..room]);
         self.len += v.len() as u64;
@@ -115,6 +115,7 @@ pub(crate) struct Obj {
     pub dict: Map,
 }
 
+/// Every node of a memoized container costs this much: keep it at 40 bytes (a `Seq` + tag).
 #[derive(Debug, Clone)]
 pub(crate) enum Node {
     Str(Box<str>),
@@ -130,7 +131,7 @@ pub(crate) enum Node {
     Persistent(Val),
     AttrGetter(Vec<String>),
     ItemGetter(Val),
-    MethodCaller(String, Val),
+    MethodCaller(Box<str>, Val),
     Unknown(&'static str),
 }
 
@@ -366,28 +367,30 @@ impl Machine {
     }
 
     /// Depth bookkeeping for a batch of items added to `target`, in one pass.
-    fn bump_all(&mut self, target: Val, mut items: Vec<Val>) -> Vec<Val> {
+    /// Items are borrowed from the stack: a batch is copied only when it must change.
+    fn bump_all<'v>(&mut self, target: Val, items: &'v [Val]) -> Cow<'v, [Val]> {
         let mut cd = 0u8;
-        for v in &items {
+        for v in items {
             if let Val::Ref(i) = v {
                 cd = cd.max(self.depth.get(*i as usize).copied().unwrap_or(0));
             }
         }
         if cd == 0 {
-            return items;
+            return Cow::Borrowed(items);
         }
         if cd + 1 >= DEPTH_CAP {
+            let mut items = items.to_vec();
             for v in items.iter_mut() {
                 *v = self.bump_depth(target, *v);
             }
-            return items;
+            return Cow::Owned(items);
         }
         if let Val::Ref(i) = target {
             if cd + 1 > self.depth[i as usize] {
                 self.depth[i as usize] = cd + 1;
             }
         }
-        items
+        Cow::Borrowed(items)
     }
 
     /// Mark-compact collection from the stack, the memo and planted attributes.
@@ -501,6 +504,39 @@ impl Machine {
         };
         let m = m.min(self.stack.len());
         Ok(self.stack.split_off(m))
+    }
+
+    /// Pops the top MARK and returns where its items start on the stack, leaving them there:
+    /// large batches (APPENDS of 1000 items) are read in place instead of copied out.
+    fn mark_start(&mut self) -> R<usize> {
+        let Some(m) = self.marks.pop() else {
+            return raise("could not find MARK");
+        };
+        Ok(m.min(self.stack.len()))
+    }
+
+    /// The items above `m` as a container (at most [`ITEM_CAP`] kept), popped off the stack.
+    fn seq_from(&mut self, m: usize) -> Seq {
+        let len = (self.stack.len() - m) as u64;
+        let keep = (self.stack.len() - m).min(ITEM_CAP);
+        let items = self.stack[m..m + keep].to_vec();
+        self.stack.truncate(m);
+        Seq { items, len }
+    }
+
+    /// Runs `f` on the items above the MARK at `m` with the container below them as target,
+    /// then pops the items: APPENDS / SETITEMS / ADDITEMS without copying the batch.
+    fn with_batch(&mut self, m: usize, f: impl FnOnce(&mut Self, Val, &[Val]) -> R<()>) -> R<()> {
+        if m <= self.fence() {
+            self.stack.truncate(m);
+            return raise("unpickling stack underflow");
+        }
+        let target = self.stack[m - 1];
+        let stack = std::mem::take(&mut self.stack);
+        let r = f(self, target, &stack[m..]);
+        self.stack = stack;
+        self.stack.truncate(m);
+        r
     }
 
     fn seq(items: Vec<Val>) -> Seq {
@@ -882,8 +918,9 @@ impl Machine {
                 self.push(v, ctx)?;
             }
             TUPLE => {
-                let items = self.pop_mark()?;
-                let v = self.alloc(Node::Tuple(Self::seq(items)));
+                let m = self.mark_start()?;
+                let s = self.seq_from(m);
+                let v = self.alloc(Node::Tuple(s));
                 self.push(v, ctx)?;
             }
             TUPLE1 | TUPLE2 | TUPLE3 => {
@@ -904,8 +941,9 @@ impl Machine {
                 self.push(v, ctx)?;
             }
             LIST => {
-                let items = self.pop_mark()?;
-                let v = self.alloc(Node::List(Self::seq(items)));
+                let m = self.mark_start()?;
+                let s = self.seq_from(m);
+                let v = self.alloc(Node::List(s));
                 self.push(v, ctx)?;
             }
             EMPTY_DICT => {
@@ -913,14 +951,15 @@ impl Machine {
                 self.push(v, ctx)?;
             }
             DICT => {
-                let items = self.pop_mark()?;
-                if items.len() % 2 != 0 {
+                let at_mark = self.mark_start()?;
+                if (self.stack.len() - at_mark) % 2 != 0 {
                     return raise("odd number of items for DICT");
                 }
                 let mut m = Map::default();
-                for kv in items.chunks(2) {
-                    map_insert(&mut m, kv[0], kv[1], self, src);
+                for kv in self.stack[at_mark..].chunks(2) {
+                    map_insert(&mut m, kv[0], kv[1]);
                 }
+                self.stack.truncate(at_mark);
                 let v = self.alloc(Node::Dict(m));
                 self.push(v, ctx)?;
             }
@@ -929,39 +968,43 @@ impl Machine {
                 self.push(v, ctx)?;
             }
             FROZENSET => {
-                let items = self.pop_mark()?;
-                let v = self.alloc(Node::FrozenSet(Self::seq(items)));
+                let m = self.mark_start()?;
+                let s = self.seq_from(m);
+                let v = self.alloc(Node::FrozenSet(s));
                 self.push(v, ctx)?;
             }
             APPEND => {
                 let v = self.pop()?;
                 let target = self.top()?;
-                self.extend(target, vec![v], at, op, ctx, src)?;
+                self.extend(target, &[v], at, op, ctx, src)?;
             }
             APPENDS => {
-                let items = self.pop_mark()?;
-                let target = self.top()?;
-                self.extend(target, items, at, op, ctx, src)?;
+                let m = self.mark_start()?;
+                self.with_batch(m, |me, target, items| {
+                    me.extend(target, items, at, op, ctx, src)
+                })?;
             }
             ADDITEMS => {
-                let items = self.pop_mark()?;
-                let target = self.top()?;
-                self.add_items(target, items, at, op, ctx, src)?;
+                let m = self.mark_start()?;
+                self.with_batch(m, |me, target, items| {
+                    me.add_items(target, items, at, op, ctx, src)
+                })?;
             }
             SETITEM => {
                 let v = self.pop()?;
                 let k = self.pop()?;
                 let target = self.top()?;
-                self.set_items(target, vec![k, v], at, op, ctx, src)?;
+                self.set_items(target, &[k, v], at, op, ctx, src)?;
             }
             SETITEMS => {
-                let items = self.pop_mark()?;
-                if items.len() % 2 != 0 {
+                let m = self.mark_start()?;
+                if (self.stack.len() - m) % 2 != 0 {
                     // CPython pairs what it can, then the odd key is a stack underflow.
                     return raise("odd number of items for SETITEMS");
                 }
-                let target = self.top()?;
-                self.set_items(target, items, at, op, ctx, src)?;
+                self.with_batch(m, |me, target, items| {
+                    me.set_items(target, items, at, op, ctx, src)
+                })?;
             }
             GET | BINGET | LONG_BINGET => {
                 let idx = if op == GET {
@@ -1139,7 +1182,7 @@ impl Machine {
     fn extend(
         &mut self,
         target: Val,
-        items: Vec<Val>,
+        items: &[Val],
         at: u64,
         op: Opcode,
         ctx: &mut Ctx,
@@ -1152,10 +1195,10 @@ impl Machine {
         let items = self.bump_all(target, items);
         let cls = self.class_name(target);
         match self.node_mut(target) {
-            Some(Node::List(s)) => s.extend(items),
+            Some(Node::List(s)) => s.extend(&items),
             Some(Node::Obj(o)) => {
                 let ok = cls.as_deref().is_some_and(|c| ctx.policy.is_list_like(c));
-                items.into_iter().for_each(|v| o.list.push(v));
+                items.iter().for_each(|v| o.list.push(*v));
                 if !ok {
                     self.target_finding("append-target", target, at, op, ctx, src, "append/extend");
                 }
@@ -1172,7 +1215,7 @@ impl Machine {
     fn add_items(
         &mut self,
         target: Val,
-        items: Vec<Val>,
+        items: &[Val],
         at: u64,
         op: Opcode,
         ctx: &mut Ctx,
@@ -1185,9 +1228,9 @@ impl Machine {
         let items = self.bump_all(target, items);
         let cls = self.class_name(target);
         match self.node_mut(target) {
-            Some(Node::Set(s)) => s.extend(items),
+            Some(Node::Set(s)) => s.extend(&items),
             Some(Node::Obj(o)) => {
-                items.into_iter().for_each(|v| o.list.push(v));
+                items.iter().for_each(|v| o.list.push(*v));
                 if !cls.as_deref().is_some_and(|c| ctx.policy.is_set_like(c)) {
                     self.target_finding("additems-target", target, at, op, ctx, src, "add");
                 }
@@ -1204,7 +1247,7 @@ impl Machine {
     fn set_items(
         &mut self,
         target: Val,
-        items: Vec<Val>,
+        items: &[Val],
         at: u64,
         op: Opcode,
         ctx: &mut Ctx,
@@ -1233,8 +1276,12 @@ impl Machine {
             }
             _ => return raise("object does not support item assignment"),
         };
+        if m.items.is_empty() {
+            // Most dicts get all their items in one SETITEMS: size them once, exactly.
+            m.items.reserve_exact((items.len() / 2).min(ITEM_CAP));
+        }
         for kv in items.chunks(2) {
-            map_insert(&mut m, kv[0], kv[1], self, src);
+            map_insert(&mut m, kv[0], kv[1]);
         }
         match self.node_mut(target) {
             Some(Node::Dict(d)) => *d = m,
@@ -1532,7 +1579,7 @@ impl Machine {
                             .copied()
                             .collect();
                         let rest = self.alloc(Node::Tuple(Self::seq(rest)));
-                        self.alloc(Node::MethodCaller(n, rest))
+                        self.alloc(Node::MethodCaller(n.into(), rest))
                     })
                 }
                 "operator.getitem"
@@ -2073,7 +2120,7 @@ fn cap_str(mut s: String) -> Box<str> {
     s.into_boxed_str()
 }
 
-fn map_insert(m: &mut Map, k: Val, v: Val, _machine: &Machine, _src: &Src) {
+fn map_insert(m: &mut Map, k: Val, v: Val) {
     if m.items.len() < ITEM_CAP {
         m.items.push((k, v));
     }
@@ -2115,33 +2162,69 @@ impl Machine {
     /// The commonest fixed-layout opcodes, straight from the bytes: the same effect as the
     /// decoder plus [`step`](Self::step), several times faster. `None` means "take the
     /// general path" (unknown opcode, short input, or any condition that would raise).
+    /// `ops` counts the opcodes consumed (a run of numbers is taken in one call).
     #[inline]
-    pub(crate) fn fast(&mut self, data: &[u8], p: usize, base: u64, ctx: &Ctx) -> Option<usize> {
+    pub(crate) fn fast(
+        &mut self,
+        data: &[u8],
+        p: usize,
+        base: u64,
+        ctx: &Ctx,
+        ops: &mut u64,
+    ) -> Option<usize> {
         let b = *data.get(p)?;
         if self.stack.len() >= ctx.limits.max_stack {
             return None;
         }
         let (v, n) = match b {
-            b'K' => (Val::Int(*data.get(p + 1)? as i64), 2),
-            b'M' => (
-                Val::Int(u16::from_le_bytes(data.get(p + 1..p + 3)?.try_into().ok()?) as i64),
-                3,
-            ),
-            b'J' => (
-                Val::Int(i32::from_le_bytes(data.get(p + 1..p + 5)?.try_into().ok()?) as i64),
-                5,
-            ),
-            b'G' => (
-                Val::Float(f64::from_be_bytes(data.get(p + 1..p + 9)?.try_into().ok()?)),
-                9,
-            ),
+            b'K' | b'M' | b'J' | b'G' => {
+                // Runs of numbers (the body of every APPENDS batch of a numeric list) in
+                // one loop: no dispatch back to the driver per opcode.
+                let room = ctx.limits.max_stack - self.stack.len();
+                let mut q = p;
+                let mut k = 0usize;
+                while k < room {
+                    let (v, n) = match data.get(q) {
+                        Some(b'K') => match data.get(q + 1) {
+                            Some(&d) => (Val::Int(d as i64), 2),
+                            None => break,
+                        },
+                        Some(b'M') => match data.get(q + 1..q + 3) {
+                            Some(d) => (Val::Int(u16::from_le_bytes([d[0], d[1]]) as i64), 3),
+                            None => break,
+                        },
+                        Some(b'J') => match data.get(q + 1..q + 5) {
+                            Some(d) => (
+                                Val::Int(i32::from_le_bytes([d[0], d[1], d[2], d[3]]) as i64),
+                                5,
+                            ),
+                            None => break,
+                        },
+                        Some(b'G') => {
+                            match data.get(q + 1..q + 9).and_then(|d| d.try_into().ok()) {
+                                Some(d) => (Val::Float(f64::from_be_bytes(d)), 9),
+                                None => break,
+                            }
+                        }
+                        _ => break,
+                    };
+                    self.stack.push(v);
+                    q += n;
+                    k += 1;
+                }
+                if k == 0 {
+                    return None;
+                }
+                *ops += k as u64;
+                return Some(q - p);
+            }
             b'N' => (Val::None, 1),
             0x88 => (Val::Bool(true), 1),
             0x89 => (Val::Bool(false), 1),
             0x8c => {
                 let len = *data.get(p + 1)? as usize;
                 let s = data.get(p + 2..p + 2 + len)?;
-                std::str::from_utf8(s).ok()?;
+                utf8_ok(s)?;
                 (
                     Val::Str(Span::new(base + p as u64 + 2, len as u64)?),
                     2 + len,
@@ -2153,6 +2236,7 @@ impl Machine {
                     return None;
                 }
                 self.marks.push(self.stack.len());
+                *ops += 1;
                 return Some(1);
             }
             0x94 => {
@@ -2166,6 +2250,7 @@ impl Machine {
                 let v = *self.stack.last()?;
                 self.memo.push(v);
                 self.memo_len += 1;
+                *ops += 1;
                 return Some(1);
             }
             b'q' | b'r' => {
@@ -2183,6 +2268,7 @@ impl Machine {
                 let v = *self.stack.last()?;
                 if i < self.memo.len() && self.memo[i] != Val::Empty {
                     self.memo[i] = v;
+                    *ops += 1;
                     return Some(n);
                 }
                 // The usual case at protocols 1-3: the next free index.
@@ -2193,6 +2279,7 @@ impl Machine {
                 {
                     self.memo.push(v);
                     self.memo_len += 1;
+                    *ops += 1;
                     return Some(n);
                 }
                 return None;
@@ -2204,7 +2291,7 @@ impl Machine {
             b'X' => {
                 let len = u32::from_le_bytes(data.get(p + 1..p + 5)?.try_into().ok()?) as usize;
                 let s = data.get(p + 5..(p + 5).checked_add(len)?)?;
-                std::str::from_utf8(s).ok()?;
+                utf8_ok(s)?;
                 (
                     Val::Str(Span::new(base + p as u64 + 5, len as u64)?),
                     5 + len,
@@ -2224,6 +2311,27 @@ impl Machine {
             _ => return None,
         };
         self.stack.push(v);
+        *ops += 1;
         Some(n)
+    }
+}
+
+/// `Some` if `s` is UTF-8. Names and keys are short and ASCII: a plain byte loop decides
+/// those without the general validator's per-call setup.
+#[inline]
+fn utf8_ok(s: &[u8]) -> Option<()> {
+    if s.iter().all(|&c| c < 0x80) || std::str::from_utf8(s).is_ok() {
+        Some(())
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn node_and_val_stay_small() {
+        assert_eq!(std::mem::size_of::<super::Val>(), 16);
+        assert!(std::mem::size_of::<super::Node>() <= 40);
     }
 }

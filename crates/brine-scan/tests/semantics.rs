@@ -251,3 +251,15 @@ fn file_windows_handle_long_lines_and_big_arguments() {
     assert_eq!(r.verdict, Verdict::Unsafe, "{:?}", r.findings);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn opcode_count_includes_fast_path_opcodes() {
+    // PROTO ] BINPUT ( K K M J G APPENDS STOP: 11 opcodes, most on the fast path.
+    let p2 = b"\x80\x02]q\x00(K\x01K\x02M\x00\x01J\x00\x00\x01\x00G?\xf0\x00\x00\x00\x00\x00\x00e.";
+    let r = scan_bytes("p2", p2, &Options::default());
+    assert_eq!(r.verdict, Verdict::Safe);
+    assert_eq!(r.opcodes, 11);
+    // PROTO ] MEMOIZE ( K SHORT_BINUNICODE MEMOIZE APPENDS STOP: 9.
+    let p4 = b"\x80\x04]\x94(K\x01\x8c\x01a\x94e.";
+    assert_eq!(scan_bytes("p4", p4, &Options::default()).opcodes, 9);
+}

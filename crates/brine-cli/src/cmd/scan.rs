@@ -1,6 +1,6 @@
 //! `brine scan`: does loading this file run code? Verdicts, findings and imports.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -20,7 +20,24 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     for a in &args.allow {
         opts.policy.allow(a);
     }
-    let results = brine_scan::scan_paths(&args.paths, &opts);
+    let files = brine_scan::collect_files(&args.paths);
+    // A progress bar for directory scans, on a terminal only (stderr: reports go to stdout).
+    let bar = if files.len() > 1 && std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(files.len() as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "scanning [{bar:40}] {pos}/{len} files ({per_sec}, {eta}) {wide_msg}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let results = brine_scan::scan_files_with(files, &opts, &|p| {
+        bar.set_message(output::sanitize(&p.display().to_string()));
+        bar.inc(1);
+    });
+    bar.finish_and_clear();
     let mut reports: Vec<Report> = Vec::new();
     let mut errors = 0usize;
     for (path, r) in results {
@@ -49,8 +66,9 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
             serde_json::to_string_pretty(&output::sarif(&reports))?
         )?,
         _ => {
+            let color = args.color.enabled();
             for r in &reports {
-                out.write_all(output::human(r, args.imports).as_bytes())?;
+                out.write_all(output::human_with(r, args.imports, color).as_bytes())?;
             }
             if reports.len() > 1 {
                 let n = |v: Verdict| reports.iter().filter(|r| r.verdict == v).count();

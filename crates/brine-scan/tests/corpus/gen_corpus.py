@@ -6,6 +6,8 @@ numpy/joblib/torch/pandas/sklearn, copied from /work/shared/samples, plus genera
 Writes manifest.json: {path: {"label": "malicious"|"benign"|"review", "what": ..., "ref": ...}}.
 "review" = benign but not loadable safely by construction (user classes, TorchScript): must
 not be SAFE. Run from this directory: python3 gen_corpus.py [--samples DIR]
+(`--only-archives` regenerates only the 7z and tar entries, merging them into the committed
+manifest).
 """
 import bz2, gzip, io, json, lzma, os, pickle, shutil, struct, sys, zipfile, zlib
 import collections, datetime, decimal, fractions
@@ -380,12 +382,94 @@ def gen_benign():
         pass
 
 
-if __name__ == '__main__':
+def gen_7z():
+    """7z archives (py7zr): members are scanned by content, nested containers followed."""
+    try:
+        import py7zr
+    except ImportError:
+        print('py7zr missing: 7z entries not generated', file=sys.stderr)
+        return
+
+    def sz(members, filters=None):
+        bio = io.BytesIO()
+        with py7zr.SevenZipFile(bio, 'w', filters=filters) as z:
+            for name, data in members:
+                z.writestr(data, name)
+        return bio.getvalue()
+
+    evil = call('os', 'system', S(CMD))
+    tz = torch_zip(evil, {'0': b'\0' * 16})
+    bio = io.BytesIO()
+    with zipfile.ZipFile(bio, 'w') as z:
+        z.writestr('model.pkl', evil)
+    evil_zip = bio.getvalue()
+    mal('7z-model-bin.7z', sz([('model.bin', evil)]), 'pickle in a 7z (LZMA2) named .bin', 'nullifAI / 7z repack')
+    mal('7z-wrong-name.7z', sz([('notes.txt', evil), ('README', b'hello\n')]), 'pickle in a 7z named .txt (found by content)', 'CVE-2025-1889 in 7z')
+    mal('7z-bzip2.7z', sz([('data.pkl', evil)], [{'id': py7zr.FILTER_BZIP2}]), 'pickle in a bzip2 7z', '7z repack')
+    mal('7z-copy.7z', sz([('data.pkl', call('subprocess', 'check_output', T(S(CMD)), proto=4))], [{'id': py7zr.FILTER_COPY}]), 'stored (copy) 7z, protocol 4', '7z repack')
+    mal('7z-torch-zip.7z', sz([('model.pt', tz)]), 'torch zip calling os.system inside a 7z', 'nullifAI')
+    mal('7z-zip-in-7z.7z', sz([('inner.zip', evil_zip)]), 'zip with a pickle inside a 7z', 'nested containers')
+    mal('7z-gz-pickle.7z', sz([('x.pkl.gz', gzip.compress(evil))]), 'gzip pickle inside a 7z', 'nested containers')
+    mal('7z-deflate.7z', sz([('data.pkl', evil)], [{'id': py7zr.FILTER_DEFLATE}]), '7z with the deflate filter (not read: INCONCLUSIVE)', '7z repack')
+    bio = io.BytesIO()
+    with zipfile.ZipFile(bio, 'w') as z:
+        z.writestr('model.7z', sz([('data.pkl', evil)]))
+    mal('7z-in-zip.zip', bio.getvalue(), '7z with a pickle inside a zip', 'nested containers')
+    deep = evil
+    for i in range(7):
+        deep = sz([(f'level{i}.7z' if i else 'data.pkl', deep)])
+    mal('7z-nested-deep.7z', deep, '7z nested 7 deep (past the nesting limit: INCONCLUSIVE)', 'nested containers')
+    benign_sd = torch_zip(state_dict_pkl(), {'0': b'\0' * 16})
+    out('benign', '7z-state_dict.7z', sz([('model.pt', benign_sd)]), 'torch-like state_dict zip inside a 7z', '7z')
+    out('benign', '7z-pickles.7z', sz([('a.pkl', pickle.dumps({'a': [1, 2.5, None]}, 4)), ('b.pkl', pickle.dumps(collections.OrderedDict(x=datetime.date(2024, 1, 2)), 2)),
+                                       ('README.md', b'# data\n'), ('sub/c.pkl', pickle.dumps(decimal.Decimal('1.5'), 0))]), 'benign pickles and a README in a 7z', '7z')
+    out('benign', '7z-bzip2-pickle.7z', sz([('data.pkl', pickle.dumps(list(range(100)), 4))], [{'id': py7zr.FILTER_BZIP2}]), 'benign pickle in a bzip2 7z', '7z')
+
+
+def gen_tar():
+    """tar archives (stdlib tarfile): torch's legacy tar layout and models packed in a tar."""
+    import tarfile
+
+    def tar(members):
+        bio = io.BytesIO()
+        with tarfile.open(fileobj=bio, mode='w', format=tarfile.USTAR_FORMAT) as t:
+            for name, data in members:
+                info = tarfile.TarInfo(name)
+                info.size, info.mtime = len(data), 0
+                t.addfile(info, io.BytesIO(data))
+        return bio.getvalue()
+
+    evil = call('os', 'system', S(CMD))
+    sys_info = pickle.dumps({'protocol_version': 1001, 'little_endian': True, 'type_sizes': {'short': 2, 'int': 4, 'long': 4}}, 2)
+    mal('tar-legacy-torch.tar', tar([('sys_info', sys_info), ('pickle', evil), ('storages', pickle.dumps(0, 2)), ('tensors', pickle.dumps(0, 2))]),
+        'legacy torch tar checkpoint whose pickle member calls os.system', 'torch legacy tar format')
+    mal('tar-model-pt.tar', tar([('model.pt', torch_zip(evil, {'0': b'\0' * 16}))]), 'torch zip calling os.system inside a tar', 'nested containers')
+    mal('tar-hidden-name.tar', tar([('weights.dat', call('builtins', 'exec', S('import os'), proto=4))]), 'pickle named .dat in a tar (found by content)', 'nested containers')
+    out('benign', 'tar-pickles.tar', tar([('sys_info', sys_info), ('data.pkl', pickle.dumps({'w': [1.0, 2.0], 'step': 3}, 4)), ('README', b'plain text\n')]),
+        'benign pickles and a README in a tar', 'tar')
+
+
+if __name__ == '__main__' and '--only-archives' in sys.argv:
+    # Adds the 7z and tar entries to the committed corpus without regenerating the rest (whose
+    # generators need torch, scikit-learn, pandas).
+    with open(os.path.join(HERE, 'manifest.json')) as f:
+        MAN.update(json.load(f))
+    for k in [k for k in MAN if os.path.basename(k).startswith(('7z-', 'tar-'))]:
+        os.remove(os.path.join(HERE, k))
+        del MAN[k]
+    gen_7z()
+    gen_tar()
+    with open(os.path.join(HERE, 'manifest.json'), 'w') as f:
+        json.dump(dict(sorted(MAN.items())), f, indent=1)
+    print(dict(collections.Counter(v['label'] for v in MAN.values())))
+elif __name__ == '__main__':
     for d in ('malicious', 'benign'):
         shutil.rmtree(os.path.join(HERE, d), ignore_errors=True)
     gen_malicious()
     gen_containers()
     gen_benign()
+    gen_7z()
+    gen_tar()
     with open(os.path.join(HERE, 'manifest.json'), 'w') as f:
         json.dump(dict(sorted(MAN.items())), f, indent=1)
     counts = collections.Counter(v['label'] for v in MAN.values())
