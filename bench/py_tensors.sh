@@ -17,6 +17,8 @@ run() {
         grep -E "^n=|Elapsed|Maximum resident" | sed "s/^/$label: /"
 }
 sync
+run "import torch alone        " 'import sys, torch; print("n=0")'
+run "import brine, numpy alone " 'import sys, brine, numpy; print("n=0")'
 run "brine.tensors             " 'import sys, brine; t = brine.tensors(sys.argv[1]); print("n=%d" % len(t))'
 run "torch.load(weights_only)  " 'import sys, torch; t = torch.load(sys.argv[1], weights_only=True); print("n=%d" % len(t))'
 run "brine.tensors + read all  " 'import sys, brine; t = brine.tensors(sys.argv[1]); s = sum(float(v.sum(dtype="f8")) for v in t.values()); print("n=%d" % len(t))'
