@@ -1,5 +1,6 @@
 //! `brine.tensors`: the arrays of an ML file, found by content (torch zip / legacy, safetensors,
-//! .npy, .npz, joblib and plain pickles) with brine-formats; nothing in the file is run.
+//! .npy, .npz, joblib, plain pickles and HDF5) with brine-formats and brine-hdf5; nothing in the
+//! file is run.
 //!
 //! Arrays stored raw, little-endian and in order in the file (safetensors, .npy, contiguous
 //! tensors of uncompressed torch storages) are handed back as a file offset so Python can memory-map them; the others as C-contiguous
@@ -88,6 +89,9 @@ fn is_raw(d: &DType) -> bool {
 
 /// The arrays of the file at `path`, with the container's name.
 pub fn read(path: &Path) -> PyResult<(&'static str, Vec<Item>)> {
+    if brine_hdf5::is_hdf5_file(path)? {
+        return Ok(("hdf5", hdf5(path)?));
+    }
     let limits = Limits::default();
     let mut f = File::open(path)?;
     let kind = detect(&mut f).map_err(err)?;
@@ -170,4 +174,26 @@ pub fn read(path: &Path) -> PyResult<(&'static str, Vec<Item>)> {
         }
     }
     Ok((kind.name(), out))
+}
+
+/// Every dataset of an HDF5 file, named by its path without the leading `/` (`layer/kernel`),
+/// in name order. Datasets of a type numpy arrays do not hold (references, compounds brine does
+/// not map) are left out, like object arrays elsewhere.
+fn hdf5(path: &Path) -> PyResult<Vec<Item>> {
+    let f = brine_hdf5::File::open(path).map_err(err)?;
+    let mut out = Vec::new();
+    for e in f.walk().map_err(err)? {
+        if e.kind != brine_hdf5::ObjectKind::Dataset {
+            continue;
+        }
+        let data = f.read(&e.path).map_err(err)?;
+        let Ok(a) = brine_hdf5::numpy::to_ndarray(&data) else {
+            continue;
+        };
+        if is_raw(&a.dtype) {
+            let name = e.path.trim_start_matches('/').to_owned();
+            out.push(Item::copied(name, &a).map_err(err)?);
+        }
+    }
+    Ok(out)
 }

@@ -107,6 +107,27 @@ class Tensors(unittest.TestCase):
         t = brine.tensors(p)
         np.testing.assert_array_equal(t["w"], a)
 
+    def test_hdf5_datasets_match_h5py(self):
+        # Fixtures written by h5py, with the values h5py read back (crates/brine-hdf5/tests/data).
+        data = pathlib.Path(__file__).resolve().parents[2] / "brine-hdf5" / "tests" / "data"
+        for stem in ("h5py_default", "h5py_latest"):
+            expected = json.loads((data / (stem + ".json")).read_text())["objects"]
+            t = brine.tensors(data / (stem + ".h5"))
+            checked = 0
+            for path, e in expected.items():
+                if "dtype" not in e or e["dtype"][0] not in "bifu" or e["dtype"].startswith("bytes"):
+                    continue
+                if "value" not in e:
+                    continue
+                name = path.lstrip("/")
+                self.assertIn(name, t, f"{stem}: {name}")
+                a = t[name]
+                self.assertEqual(a.shape, tuple(e["shape"]), name)
+                self.assertEqual(a.dtype, np.dtype(e["dtype"]), name)
+                np.testing.assert_array_equal(a.reshape(-1), np.array(e["value"], dtype=a.dtype))
+                checked += 1
+            self.assertGreater(checked, 20, stem)
+
     def test_torch_zip_and_legacy_agree(self):
         z = brine.tensors(CORPUS / "benign" / "gen-state_dict.pt")
         legacy = brine.tensors(CORPUS / "benign" / "gen-state_dict_legacy.pt")

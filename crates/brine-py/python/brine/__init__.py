@@ -126,7 +126,8 @@ def tensors(path):
     """The arrays and tensors of an ML file as a ``{name: numpy.ndarray}`` dict.
 
     The container is recognised by content: PyTorch checkpoints (zip and legacy), safetensors,
-    ``.npy``, ``.npz``, joblib dumps and plain pickles of numpy arrays.  Nothing in the file is
+    ``.npy``, ``.npz``, joblib dumps, plain pickles of numpy arrays and HDF5 files (each
+    dataset named by its path, ``layer/kernel``).  Nothing in the file is
     imported or run, and torch is not imported.  Arrays stored raw in the file (safetensors,
     ``.npy``, contiguous tensors of the uncompressed storages ``torch.save`` writes) are
     read-only memory maps; the others are copies.  dtypes numpy lacks
