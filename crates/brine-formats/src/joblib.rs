@@ -147,7 +147,16 @@ fn companion(ctx: &Context, name: &str) -> Result<Vec<u8>> {
         )));
     };
     let path = dir.join(name);
-    std::fs::read(&path).map_err(|e| io_error(&path, e))
+    // Read no more than the allocation limit allows, even if the file grows meanwhile.
+    let max = ctx.limits.max_alloc;
+    let f = std::fs::File::open(&path).map_err(|e| io_error(&path, e))?;
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(f, max.saturating_add(1)), &mut out)
+        .map_err(|e| io_error(&path, e))?;
+    if out.len() as u64 > max {
+        return Err(Error::limit(brine::core::LimitKind::Alloc));
+    }
+    Ok(out)
 }
 
 /// The fields of a wrapper's state dict.

@@ -178,6 +178,43 @@ fn missing_companion_is_an_error() {
     assert!(err.to_string().contains("ndarray.pkl_01.npy"), "{err}");
 }
 
+#[test]
+fn companion_over_the_allocation_limit_is_a_limit_error() {
+    let dir = std::env::temp_dir().join(format!("brine-joblib-limit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A valid .npy companion of 4 MiB of int32 zeros behind a tiny wrapper pickle.
+    let array = brine_formats::array::NdArray::from_bytes(
+        brine_formats::array::DType::Int(4, brine_formats::array::ByteOrder::Little),
+        vec![1 << 20],
+        vec![0u8; 4 << 20],
+    )
+    .unwrap();
+    let mut npy = Vec::new();
+    brine_formats::npy::write(&mut npy, &array, None).unwrap();
+    std::fs::write(dir.join("big.pkl_01.npy"), &npy).unwrap();
+    let pickle = wrapper_pickle("NDArrayWrapper", "big.pkl_01.npy");
+    let load = |max_alloc: u64| {
+        let limits = brine::Limits {
+            max_alloc,
+            ..brine::Limits::default()
+        };
+        joblib::loads_in(&pickle, &limits, Some(&dir))
+    };
+    let small = load(1 << 20);
+    let enough = load(8 << 20);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let err = small.unwrap_err();
+    assert_eq!(
+        err.limit_kind(),
+        Some(brine::core::LimitKind::Alloc),
+        "{err}"
+    );
+    assert_eq!(
+        numpy::arrays(&enough.unwrap()).unwrap()[0].1.nbytes(),
+        4 << 20
+    );
+}
+
 /// A pickle of `{'a': NDArrayWrapper(filename=name)}` as joblib 0.9 wrote it.
 fn wrapper_pickle(class: &str, name: &str) -> Vec<u8> {
     use brine::value::{Graph, Object, ObjectKind};
