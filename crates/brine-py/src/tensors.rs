@@ -164,8 +164,8 @@ pub fn read(path: &Path) -> PyResult<(&'static str, Vec<Item>)> {
             }
         }
         FileKind::Pickle | FileKind::Compressed => {
-            let data = std::fs::read(path)?;
-            let g = brine_formats::joblib::loads(&data, &limits).map_err(err)?;
+            // Old joblib dumps keep arrays in companion files beside the dump: `load` reads them.
+            let g = brine_formats::joblib::load(path, &limits).map_err(err)?;
             for (name, a) in numpy::arrays(&g).map_err(err)? {
                 if is_raw(&a.dtype) {
                     out.push(Item::copied(name, &a).map_err(err)?);

@@ -128,6 +128,18 @@ class Tensors(unittest.TestCase):
                 checked += 1
             self.assertGreater(checked, 20, stem)
 
+    def test_old_joblib_dump_with_companion_files(self):
+        # joblib < 0.10 kept each array in a companion .npy file beside the dump.
+        data = pathlib.Path(__file__).resolve().parents[2] / "brine-formats" / "tests" / "data" / "ml"
+        expected = json.loads((data / "expected.json").read_text())["joblib_legacy"]["arrays"]
+        t = brine.tensors(data / "joblib_legacy" / "ndarray.pkl")
+        self.assertTrue(t)
+        for name, a in t.items():
+            e = expected[name]
+            self.assertEqual(list(a.shape), e["shape"], name)
+            want = np.frombuffer(bytes.fromhex(e["hex"]), dtype=e["dtype"]).reshape(e["shape"])
+            np.testing.assert_array_equal(a, want, err_msg=name)
+
     def test_torch_zip_and_legacy_agree(self):
         z = brine.tensors(CORPUS / "benign" / "gen-state_dict.pt")
         legacy = brine.tensors(CORPUS / "benign" / "gen-state_dict_legacy.pt")
