@@ -235,7 +235,8 @@ fn lookup(g: &Graph, path: &str) -> NodeId {
         let Node::Dict(items) = g.get(id) else {
             panic!("{path}: not a dict at {part}");
         };
-        id = items
+        id = g
+            .pairs(*items)
             .iter()
             .find(|(k, _)| matches!(g.get(*k), Node::Str(s) if s.as_str() == Some(part)))
             .unwrap_or_else(|| panic!("{path}: no {part}"))

@@ -168,7 +168,7 @@ fn fields(g: &Graph, id: NodeId, what: &str) -> Result<HashMap<String, NodeId>> 
         return Err(Error::data(format!("{what} state is not a dict")));
     };
     let mut out = HashMap::new();
-    for &(k, v) in items {
+    for &(k, v) in g.pairs(*items) {
         out.insert(text(g, k)?.into_owned(), v);
     }
     Ok(out)
@@ -334,15 +334,18 @@ fn import(dst: &mut Graph, src: &Graph, root: NodeId) -> Result<NodeId> {
     let ms = |v: &[NodeId]| v.iter().map(|&i| m(i)).collect::<Result<Vec<_>>>();
     for &id in &order {
         let node = match src.get(id) {
-            Node::List(v) => Node::List(ms(v)?),
-            Node::Tuple(v) => Node::Tuple(ms(v)?),
-            Node::Set(v) => Node::Set(ms(v)?),
-            Node::FrozenSet(v) => Node::FrozenSet(ms(v)?),
-            Node::Dict(v) => Node::Dict(
-                v.iter()
+            Node::List(v) => Node::List(dst.new_items(&ms(src.items(*v))?)),
+            Node::Tuple(v) => Node::Tuple(dst.new_items(&ms(src.items(*v))?)),
+            Node::Set(v) => Node::Set(dst.new_items(&ms(src.items(*v))?)),
+            Node::FrozenSet(v) => Node::FrozenSet(dst.new_items(&ms(src.items(*v))?)),
+            Node::Dict(v) => {
+                let pairs = src
+                    .pairs(*v)
+                    .iter()
                     .map(|&(k, x)| Ok((m(k)?, m(x)?)))
-                    .collect::<Result<_>>()?,
-            ),
+                    .collect::<Result<Vec<_>>>()?;
+                Node::Dict(dst.new_pairs(&pairs))
+            }
             Node::Global(gl) => {
                 let mut gl = gl.clone();
                 if let Some((a, b)) = gl.names {

@@ -37,7 +37,7 @@ pub(crate) fn object(g: &Graph, id: NodeId) -> Option<&Object> {
 
 pub(crate) fn tuple(g: &Graph, id: NodeId) -> Result<&[NodeId]> {
     match g.get(id) {
-        Node::Tuple(v) | Node::List(v) => Ok(v),
+        Node::Tuple(v) | Node::List(v) => Ok(g.items(*v)),
         other => Err(Error::data(format!(
             "expected a tuple, found {}",
             other.kind_name()
@@ -184,6 +184,7 @@ fn dtype_depth(g: &Graph, id: NodeId, depth: usize) -> Result<DType> {
         let Node::Dict(items) = g.get(fields) else {
             return Err(Error::data("dtype fields must be a dict"));
         };
+        let items = g.pairs(*items);
         let mut out = Vec::new();
         for &n in tuple(g, names)? {
             let name = text(g, n)?.into_owned();
@@ -404,6 +405,7 @@ fn reconstruct<'g>(g: &'g Graph, o: &Object, masked: bool) -> Result<NdArray<'g>
         let Node::List(items) = g.get(st[3]) else {
             return Err(Error::data("object array data must be a list"));
         };
+        let items = g.items(*items);
         if items.len() != n {
             return Err(Error::data(format!(
                 "object array has {} items, shape {shape:?} needs {n}",
@@ -416,7 +418,7 @@ fn reconstruct<'g>(g: &'g Graph, o: &Object, masked: bool) -> Result<NdArray<'g>
             dtype,
             shape,
             offset: 0,
-            data: Data::Objects(items.clone()),
+            data: Data::Objects(items.to_vec()),
             mask: None,
             subclass,
         });
@@ -625,11 +627,16 @@ pub(crate) fn collect<'g, T: Clone>(
         };
         match g.get(id) {
             Node::Dict(items) => {
-                kids.extend(items.iter().map(|&(k, v)| (v, join(&key_name(k)))));
+                kids.extend(
+                    g.pairs(*items)
+                        .iter()
+                        .map(|&(k, v)| (v, join(&key_name(k)))),
+                );
             }
             Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
                 kids.extend(
-                    v.iter()
+                    g.items(*v)
+                        .iter()
                         .enumerate()
                         .map(|(i, &c)| (c, join(&i.to_string()))),
                 );
@@ -637,7 +644,8 @@ pub(crate) fn collect<'g, T: Clone>(
             Node::Object(o) => {
                 if let Node::Tuple(a) = g.get(o.args) {
                     kids.extend(
-                        a.iter()
+                        g.items(*a)
+                            .iter()
                             .enumerate()
                             .map(|(i, &c)| (c, join(&i.to_string()))),
                     );
@@ -735,7 +743,7 @@ fn dtype_node(g: &mut Graph, d: &DType, depth: usize) -> Result<NodeId> {
     match d {
         DType::SubArray(base, shape) => {
             let b = dtype_node(g, base, depth + 1)?;
-            let dims = shape.iter().map(|&s| g.int(s as i64)).collect();
+            let dims: Vec<_> = shape.iter().map(|&s| g.int(s as i64)).collect();
             let sh = g.tuple(dims);
             state.push(g.tuple(vec![b, sh]));
         }

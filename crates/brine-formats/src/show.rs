@@ -393,7 +393,8 @@ fn index_data(g: &Graph, id: NodeId) -> Option<NodeId> {
     let Node::Dict(kv) = g.get(*args.get(1)?) else {
         return None;
     };
-    kv.iter()
+    g.pairs(*kv)
+        .iter()
         .find(|&&(k, _)| matches!(g.get(k), Node::Str(s) if s.to_string_lossy() == "data"))
         .map(|&(_, v)| v)
 }
@@ -420,7 +421,8 @@ fn dict_field(g: &Graph, dict: NodeId, key: &str) -> Option<NodeId> {
     let Node::Dict(kv) = g.get(dict) else {
         return None;
     };
-    kv.iter()
+    g.pairs(*kv)
+        .iter()
         .find(|&&(k, _)| matches!(g.get(k), Node::Str(s) if s.to_string_lossy() == key))
         .map(|&(_, v)| v)
 }
@@ -477,7 +479,7 @@ fn pandas(g: &Graph, id: NodeId, module: &str, name: &str, items: usize) -> Opti
                 return None;
             };
             out.text(format!("{}.{}(", escape(m), escape(n)));
-            for (i, &(k, v)) in kv.iter().enumerate() {
+            for (i, &(k, v)) in g.pairs(*kv).iter().enumerate() {
                 let Node::Str(k) = g.get(k) else {
                     return None;
                 };

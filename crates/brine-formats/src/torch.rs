@@ -271,7 +271,7 @@ impl<R: Read + Seek> Checkpoint<R> {
             }
             let sys_info = u.graph().root();
             if let Some(Node::Dict(items)) = sys_info.map(|r| u.graph().get(r)) {
-                for &(k, v) in items {
+                for &(k, v) in u.graph().pairs(*items) {
                     if text(u.graph(), k).is_ok_and(|k| k == "little_endian")
                         && !truthy(u.graph(), v)
                     {
@@ -443,7 +443,9 @@ impl<R: Read + Seek> Checkpoint<R> {
         let mut tensors = self.tensors()?;
         if tensors.iter().any(|(n, _)| n.starts_with("state_dict.")) {
             if let Some(Node::Dict(items)) = self.graph.root().map(|r| self.graph.get(r)) {
-                if items
+                if self
+                    .graph
+                    .pairs(*items)
                     .iter()
                     .any(|&(k, _)| text(&self.graph, k).is_ok_and(|k| k == "state_dict"))
                 {
@@ -553,9 +555,9 @@ pub fn write_zip(
         let pid = g.tuple(vec![tag, cls, key, loc, count]);
         let storage = g.add(Node::PersId(pid));
         let zero = g.int(0);
-        let dims = a.shape.iter().map(|&d| g.int(d as i64)).collect();
+        let dims: Vec<_> = a.shape.iter().map(|&d| g.int(d as i64)).collect();
         let shape = g.tuple(dims);
-        let strides = crate::array::c_strides(&a.shape)
+        let strides: Vec<_> = crate::array::c_strides(&a.shape)
             .into_iter()
             .map(|s| g.int(s as i64))
             .collect();
@@ -854,7 +856,7 @@ pub fn tensor_at(g: &Graph, id: NodeId) -> Result<Option<Tensor>> {
             return Ok(None);
         };
         let args = match g.get(o.args) {
-            Node::Tuple(a) => a.as_slice(),
+            Node::Tuple(a) => g.items(*a),
             _ => return Ok(None),
         };
         match (m, name) {
@@ -955,7 +957,7 @@ fn rebuild(g: &Graph, func: NodeId, args: &[NodeId]) -> Result<Option<Tensor>> {
     let (mut conj, mut neg) = (false, false);
     if let Some(&m) = args.get(meta_at) {
         if let Node::Dict(items) = g.get(m) {
-            for &(k, v) in items {
+            for &(k, v) in g.pairs(*items) {
                 match text(g, k).as_deref() {
                     Ok("conj") => conj = truthy(g, v),
                     Ok("neg") => neg = truthy(g, v),

@@ -32,6 +32,7 @@ fn check(file: &str) {
     let Node::Dict(items) = g.get(g.root().unwrap()) else {
         panic!("{file}: root is not a dict")
     };
+    let items = g.pairs(*items);
     assert_eq!(items.len(), e.len() + 1, "{file}");
 }
 
@@ -93,6 +94,7 @@ fn check_legacy(file: &str) {
     let Node::Dict(items) = g.get(g.root().unwrap()) else {
         panic!("{file}: root is not a dict")
     };
+    let items = g.pairs(*items);
     assert_eq!(items.len(), e.len() + 1, "{file}");
 }
 
@@ -244,6 +246,7 @@ fn wrapper_pickle(class: &str, name: &str) -> Vec<u8> {
         let Node::Tuple(st) = g.get(a.state.unwrap()).clone() else {
             unreachable!()
         };
+        let st = g.items(st).to_vec();
         let k = g.str("init_args");
         state.push((k, a.args));
         let k = g.str("state");

@@ -190,6 +190,7 @@ fn hostile_shape_is_an_error() {
     let Node::Tuple(args) = g.get(o.args).clone() else {
         panic!()
     };
+    let args = g.items(args).to_vec();
     let big = g.int(1 << 62);
     let eight = g.int(8);
     let shape = g.tuple(vec![big, eight]);

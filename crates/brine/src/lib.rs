@@ -36,7 +36,8 @@
 //! // `x = []; x.append(x)`, pickled by CPython at protocol 4.
 //! let g = brine::loads(b"\x80\x04\x95\x06\x00\x00\x00\x00\x00\x00\x00]\x94h\x00a.")?;
 //! let root = g.root().unwrap();
-//! assert_eq!(g.get(root), &Node::List(vec![root]));
+//! let Node::List(items) = g.get(root) else { unreachable!() };
+//! assert_eq!(g.items(*items), [root]); // containers keep their items in the graph's arena
 //! # Ok::<(), brine::Error>(())
 //! ```
 //!

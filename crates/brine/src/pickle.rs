@@ -1724,7 +1724,7 @@ impl Src {
 /// The items of a sequence node (list, tuple, set, frozenset); empty for anything else.
 fn seq(g: &Graph, id: NodeId) -> &[NodeId] {
     match g.get(id) {
-        Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => v,
+        Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => g.items(*v),
         _ => &[],
     }
 }
@@ -1732,7 +1732,7 @@ fn seq(g: &Graph, id: NodeId) -> &[NodeId] {
 fn pairs(g: &Graph, src: Src) -> &[(NodeId, NodeId)] {
     match src {
         Src::Dict(id) => match g.get(id) {
-            Node::Dict(v) => v,
+            Node::Dict(v) => g.pairs(*v),
             _ => &[],
         },
         Src::ObjDict(id) => match g.get(id) {

@@ -223,7 +223,7 @@ impl<'a> Printer<'a> {
                 if let Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) =
                     self.g.get(id)
                 {
-                    self.stack.push(Task::Visit(v[pos], depth));
+                    self.stack.push(Task::Visit(self.g.items(*v)[pos], depth));
                 }
             }
             Seq::ObjItems(id) => {
@@ -233,7 +233,7 @@ impl<'a> Printer<'a> {
             }
             Seq::Pairs(id) => {
                 if let Node::Dict(v) = self.g.get(id) {
-                    let (k, x) = v[pos];
+                    let (k, x) = self.g.pairs(*v)[pos];
                     self.stack.push(Task::Visit(x, depth));
                     self.stack.push(Task::Text(": "));
                     self.stack.push(Task::Visit(k, depth));
@@ -251,7 +251,7 @@ impl<'a> Printer<'a> {
             }
             Seq::Kwargs(id) => {
                 if let Node::Dict(v) = self.g.get(id) {
-                    let (k, x) = v[pos];
+                    let (k, x) = self.g.pairs(*v)[pos];
                     if let Node::Str(s) = self.g.get(k) {
                         escape_name(&s.to_string_lossy(), &mut self.out);
                     }
@@ -358,7 +358,7 @@ impl<'a> Printer<'a> {
     fn tuple_items(&self, id: NodeId) -> &'a [NodeId] {
         let g: &'a Graph = self.g;
         match g.try_get(id) {
-            Some(Node::Tuple(v)) => v,
+            Some(Node::Tuple(v)) => g.items(*v),
             _ => &[],
         }
     }
@@ -495,7 +495,7 @@ impl<'a> Printer<'a> {
         };
         let kwargs_state = o
             .state
-            .filter(|&s| matches!(self.g.try_get(s), Some(Node::Dict(v)) if v.iter().all(|&(k, _)| matches!(self.g.get(k), Node::Str(_)))));
+            .filter(|&s| matches!(self.g.try_get(s), Some(Node::Dict(v)) if self.g.pairs(*v).iter().all(|&(k, _)| matches!(self.g.get(k), Node::Str(_)))));
         let mut tail: Vec<Task> = Vec::new();
         let head = class.unwrap_or(o.callable);
         let mut first = true;

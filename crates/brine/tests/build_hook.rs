@@ -19,6 +19,7 @@ fn hook_consumes_raw_bytes_and_rewrites_the_node() {
     let Node::Tuple(items) = g.get(g.root().unwrap()) else {
         panic!("expected a tuple")
     };
+    let items = g.items(*items);
     assert_eq!(g.get(items[0]), &Node::Bytes(b"\x01\x02\x03"[..].into()));
     assert_eq!(g.get(items[1]), &Node::Int(5));
 }

@@ -19,7 +19,7 @@ fn two_million_deep_nested_lists() {
     let mut id = g.root().unwrap();
     let mut depth = 1;
     while let Node::List(items) = g.get(id) {
-        match items.first() {
+        match g.items(*items).first() {
             Some(&c) => {
                 id = c;
                 depth += 1;

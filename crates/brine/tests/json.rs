@@ -147,6 +147,7 @@ fn float_specials_and_surrogates_are_exact() {
     let Node::List(xs) = back.get(back.root().unwrap()) else {
         panic!("not a list")
     };
+    let xs = back.items(*xs);
     for (i, &x) in xs.iter().enumerate().take(items.len()) {
         let (Node::Float(a), Node::Float(b)) = (back.get(x), g.get(items[i])) else {
             panic!("not a float")

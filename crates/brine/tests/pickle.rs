@@ -510,13 +510,13 @@ fn sharing_and_cycles() {
         case("a=[]; t=(a,); a.append(t); v=t", |g| {
             let a = g.list(vec![]);
             let t = g.tuple(vec![a]);
-            *g.get_mut(a) = Node::List(vec![t]);
+            assert!(g.extend_items(a, &[t]));
             t
         }),
         case("a=[]; t=(a,); a.append(t); v=a", |g| {
             let a = g.list(vec![]);
             let t = g.tuple(vec![a]);
-            *g.get_mut(a) = Node::List(vec![t]);
+            assert!(g.extend_items(a, &[t]));
             a
         }),
         case("a=[]; t=(a,1,2,3,4); a.append(t); v=[t]", |g| {
@@ -525,20 +525,20 @@ fn sharing_and_cycles() {
             let mut items = vec![a];
             items.extend(rest);
             let t = g.tuple(items);
-            *g.get_mut(a) = Node::List(vec![t]);
+            assert!(g.extend_items(a, &[t]));
             g.list(vec![t])
         }),
         case("a=[]; t=(a,2); a.append(t); v=(t,)", |g| {
             let a = g.list(vec![]);
             let two = g.int(2);
             let t = g.tuple(vec![a, two]);
-            *g.get_mut(a) = Node::List(vec![t]);
+            assert!(g.extend_items(a, &[t]));
             g.tuple(vec![t])
         }),
         case("d={}; d['k']=d; v=d", |g| {
             let d = g.dict(vec![]);
             let k = g.str("k");
-            *g.get_mut(d) = Node::Dict(vec![(k, d)]);
+            assert!(g.extend_pairs(d, &[(k, d)]));
             d
         }),
         case("x=[1]; y=[x,x]; v=[y,y,(x,)]", |g| {

@@ -319,6 +319,7 @@ fn enums_and_structs() {
     let Node::Dict(items) = g.get(g.root().unwrap()) else {
         panic!()
     };
+    let items = g.pairs(*items);
     assert_eq!(g.get(items[0].1).kind_name(), "tuple");
     let b = brine::to_vec(&BTreeMap::from([("Tup", (1, "x"))])).unwrap();
     assert_eq!(brine::from_slice::<E>(&b).unwrap(), E::Tup(1, "x".into()));
@@ -371,9 +372,10 @@ fn zero_copy() {
     let Node::List(ids) = g.get(g.root().unwrap()) else {
         panic!()
     };
+    let ids = g.items(*ids);
     let mut again = brine::value::Graph::new();
     again.clone_from(&g);
-    let mut both = ids.clone();
+    let mut both = ids.to_vec();
     both.extend(ids.iter().rev().copied());
     let root = again.list(both);
     again.set_root(root);
@@ -554,6 +556,7 @@ fn value_interop() {
     let Node::Tuple(parts) = g.get(g.root().unwrap()) else {
         panic!()
     };
+    let parts = g.items(*parts);
     assert_eq!(
         brine::from_node::<Point>(&g, parts[0]).unwrap(),
         Point { x: 5, y: 6 }

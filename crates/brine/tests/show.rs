@@ -83,7 +83,7 @@ fn cycles_print_like_python() {
     let mut g = Graph::new();
     let a = g.str("a");
     let d = g.dict(vec![]);
-    *g.get_mut(d) = brine::value::Node::Dict(vec![(a, d)]);
+    assert!(g.extend_pairs(d, &[(a, d)]));
     assert_eq!(repr(&g, d, &ShowOptions::default()), "{'a': {...}}");
 }
 

@@ -33,6 +33,7 @@ fn large_payloads_are_shared_and_equal() {
         let Node::List(items) = shared.get(root) else {
             panic!("not a list")
         };
+        let items = shared.items(*items);
         for (i, &id) in items.iter().enumerate() {
             let is_shared = match shared.get(id) {
                 Node::Bytes(b) | Node::ByteArray(b) => b.is_shared(),

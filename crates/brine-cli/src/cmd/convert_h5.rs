@@ -394,7 +394,7 @@ fn array_ops(
 /// The group of a dict, or `None` for other values: plain dicts and `OrderedDict`s.
 fn dict_items(g: &Graph, id: NodeId) -> Option<&[(NodeId, NodeId)]> {
     match g.get(id) {
-        Node::Dict(items) => Some(items),
+        Node::Dict(items) => Some(g.pairs(*items)),
         Node::Object(o) => match g.get(o.callable) {
             Node::Global(gl) if gl.is("collections", "OrderedDict") && o.state.is_none() => {
                 Some(&o.dict_items)

@@ -359,12 +359,12 @@ impl Writer<'_> {
                     _ => {}
                 }
                 self.out.push('[');
-                Self::items(&mut steps, items);
+                Self::items(&mut steps, g.items(*items));
                 steps.push(P::Lit("]"));
             }
             Node::Dict(pairs) => {
                 self.out.push('{');
-                self.members(pairs, &mut HashSet::new(), &mut steps, &mut true);
+                self.members(g.pairs(*pairs), &mut HashSet::new(), &mut steps, &mut true);
                 steps.push(P::Lit("}"));
             }
             Node::Global(gl) => {
@@ -394,7 +394,7 @@ impl Writer<'_> {
                     if !args.is_empty() {
                         field(&mut steps, &mut seen, "__args__");
                         steps.push(P::Lit("["));
-                        Self::items(&mut steps, args);
+                        Self::items(&mut steps, g.items(*args));
                         steps.push(P::Lit("]"));
                     }
                 } else {
@@ -428,7 +428,7 @@ impl Writer<'_> {
                     {
                         self.written[s.index()] = true;
                         self.on_path[s.index()] = true;
-                        self.members(pairs, &mut seen, &mut steps, &mut false);
+                        self.members(g.pairs(*pairs), &mut seen, &mut steps, &mut false);
                         steps.push(P::Leave(s));
                     }
                     Some((s, _)) => {

@@ -11,7 +11,7 @@ use super::read::{Doc, Ix, J};
 use super::text::{
     decode_base64, push_base64, push_code_point, push_float, push_str, surrogate_segments,
 };
-use crate::value::{Blob, Buffer, Global, Graph, Node, NodeId, Object, ObjectKind, PyStr};
+use crate::value::{Blob, Buffer, Global, Graph, Items, Node, NodeId, Object, ObjectKind, PyStr};
 
 const NONE: u32 = u32::MAX;
 
@@ -31,16 +31,15 @@ pub(super) fn refcounts(g: &Graph, roots: &[NodeId]) -> Result<Vec<u32>> {
         if std::mem::replace(&mut seen[id.index()], true) {
             continue;
         }
-        g.get(id)
-            .for_each_child(|c| match counts.get_mut(c.index()) {
-                Some(k) => {
-                    *k = k.saturating_add(1);
-                    if !seen[c.index()] {
-                        stack.push(c);
-                    }
+        g.for_each_child(id, |c| match counts.get_mut(c.index()) {
+            Some(k) => {
+                *k = k.saturating_add(1);
+                if !seen[c.index()] {
+                    stack.push(c);
                 }
-                None => bad = Some(c),
-            });
+            }
+            None => bad = Some(c),
+        });
         if let Some(c) = bad {
             return Err(Error::data(format!("node {c:?} is not in the graph")));
         }
@@ -243,11 +242,11 @@ impl Writer<'_> {
             Node::List(items) => {
                 if tag_open {
                     self.out.push_str("\"$list\":[");
-                    self.seq_items(items);
+                    self.seq_items(g.items(*items));
                     self.seq.push(T::Lit("]}"));
                 } else {
                     self.out.push('[');
-                    self.seq_items(items);
+                    self.seq_items(g.items(*items));
                     self.seq.push(T::Lit("]"));
                 }
             }
@@ -258,10 +257,11 @@ impl Writer<'_> {
                     _ => open!("$frozenset"),
                 }
                 self.out.push('[');
-                self.seq_items(items);
+                self.seq_items(g.items(*items));
                 self.seq.push(T::Lit("]}"));
             }
             Node::Dict(pairs) => {
+                let pairs = g.pairs(*pairs);
                 if object_form(g, pairs, &self.counts) {
                     if !tag_open {
                         self.out.push('{');
@@ -591,6 +591,12 @@ impl<'d> Builder<'d> {
         Ok(())
     }
 
+    /// The nodes of the array at `ix`, stored as a container's items.
+    fn items(&mut self, ix: Ix) -> Result<Items> {
+        let v = self.nodes(ix)?;
+        Ok(self.graph.new_items(&v))
+    }
+
     fn nodes(&mut self, ix: Ix) -> Result<Vec<NodeId>> {
         let J::Arr(items) = self.j(ix) else {
             return Err(self.err(ix, "expected an array"));
@@ -648,7 +654,7 @@ impl<'d> Builder<'d> {
             J::BigInt(b) => Node::BigInt(b.clone()),
             J::Float(x) => Node::Float(*x),
             J::Str(s) => Node::Str(s.clone()),
-            J::Arr(_) => Node::List(self.nodes(ix)?),
+            J::Arr(_) => Node::List(self.items(ix)?),
             J::Obj(fields) => return self.object(ix, fields),
         })
     }
@@ -681,7 +687,7 @@ impl<'d> Builder<'d> {
                 let key = self.graph.add(Node::Str(k.clone()));
                 pairs.push((key, self.node(*v)?));
             }
-            return Ok(Node::Dict(pairs));
+            return Ok(Node::Dict(self.graph.new_pairs(&pairs)));
         };
         for (k, fv) in fields.iter() {
             let key = k.as_bytes();
@@ -759,11 +765,14 @@ impl<'d> Builder<'d> {
             },
             "$bytes" => Node::Bytes(self.base64(v)?),
             "$bytearray" => Node::ByteArray(self.base64(v)?),
-            "$list" => Node::List(self.nodes(v)?),
-            "$tuple" => Node::Tuple(self.nodes(v)?),
-            "$set" => Node::Set(self.nodes(v)?),
-            "$frozenset" => Node::FrozenSet(self.nodes(v)?),
-            "$dict" => Node::Dict(self.pairs(v)?),
+            "$list" => Node::List(self.items(v)?),
+            "$tuple" => Node::Tuple(self.items(v)?),
+            "$set" => Node::Set(self.items(v)?),
+            "$frozenset" => Node::FrozenSet(self.items(v)?),
+            "$dict" => Node::Dict({
+                let p = self.pairs(v)?;
+                self.graph.new_pairs(&p)
+            }),
             "$global" => {
                 let (module, name) = self.name_pair(v)?;
                 let mut g = Global::new(module, name);

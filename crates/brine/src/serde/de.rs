@@ -229,14 +229,14 @@ struct ObjView<'a> {
 fn obj_view<'a>(g: &'a Graph, o: &'a Object) -> ObjView<'a> {
     let get = |id: NodeId| g.try_get(id);
     let dict = |id: NodeId| match get(id) {
-        Some(Node::Dict(d)) => Some(d.as_slice()),
+        Some(Node::Dict(d)) => Some(g.pairs(*d)),
         _ => None,
     };
     let mut map = None;
     let mut seq = None;
     match o.state.and_then(get) {
-        Some(Node::Dict(d)) => map = Some((d.as_slice(), &[][..])),
-        Some(Node::Tuple(t)) | Some(Node::List(t)) => match t.as_slice() {
+        Some(Node::Dict(d)) => map = Some((g.pairs(*d), &[][..])),
+        Some(Node::Tuple(t)) | Some(Node::List(t)) => match g.items(*t) {
             // `object.__getstate__` of a class with `__slots__`: (None or __dict__, slots).
             &[a, b] if matches!(get(a), Some(Node::None | Node::Dict(_))) && dict(b).is_some() => {
                 map = Some((dict(a).unwrap_or(&[]), dict(b).unwrap_or(&[])));
@@ -252,17 +252,18 @@ fn obj_view<'a>(g: &'a Graph, o: &'a Object) -> ObjView<'a> {
         if !o.list_items.is_empty() {
             seq = Some(o.list_items.as_slice());
         } else if let Some(Node::Tuple(args)) = get(o.args) {
+            let args = g.items(*args);
             let reconstructor = matches!(get(o.callable), Some(Node::Global(c)) if c.is("copyreg", "_reconstructor"));
             if reconstructor {
                 // `copyreg._reconstructor(cls, base, base_state)`: a tuple or dict subclass
                 // at protocols 0 and 1 carries its data as `base_state`.
                 match args.get(2).and_then(|&s| get(s)) {
-                    Some(Node::Tuple(t)) | Some(Node::List(t)) => seq = Some(t.as_slice()),
-                    Some(Node::Dict(d)) if map.is_none() => map = Some((d.as_slice(), &[][..])),
+                    Some(Node::Tuple(t)) | Some(Node::List(t)) => seq = Some(g.items(*t)),
+                    Some(Node::Dict(d)) if map.is_none() => map = Some((g.pairs(*d), &[][..])),
                     _ => {}
                 }
             } else if !args.is_empty() && o.kind != ObjectKind::NewObjEx {
-                seq = Some(args.as_slice());
+                seq = Some(args);
             }
         }
     }
@@ -364,7 +365,7 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> NodeDe<'s, 'a, 'de, S> {
 fn class_global<'a>(g: &'a Graph, o: &Object) -> Option<&'a crate::value::Global> {
     match g.try_get(o.callable)? {
         Node::Global(c) if c.is("copyreg", "_reconstructor") => match g.try_get(o.args)? {
-            Node::Tuple(a) => match g.try_get(*a.first()?)? {
+            Node::Tuple(a) => match g.try_get(*g.items(*a).first()?)? {
                 Node::Global(c) => Some(c),
                 _ => None,
             },
@@ -399,7 +400,7 @@ fn class_of(g: &Graph, o: &Object) -> String {
     };
     let cls = match g.try_get(o.callable) {
         Some(Node::Global(c)) if c.is("copyreg", "_reconstructor") => match g.try_get(o.args) {
-            Some(Node::Tuple(a)) => a.first().and_then(|&c| name(c)),
+            Some(Node::Tuple(a)) => g.items(*a).first().and_then(|&c| name(c)),
             _ => None,
         },
         _ => name(o.callable),
@@ -424,9 +425,13 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> de::Deserializer<'de> for NodeDe<'s, 'a, '
                 None => v.visit_bytes(b.as_bytes()),
             },
             Node::List(items) | Node::Tuple(items) | Node::Set(items) | Node::FrozenSet(items) => {
+                let items = self.st.graph.items(*items);
                 self.seq(items, v)
             }
-            Node::Dict(pairs) => self.map((pairs, &[]), v),
+            Node::Dict(pairs) => {
+                let pairs = self.st.graph.pairs(*pairs);
+                self.map((pairs, &[]), v)
+            }
             Node::Global(g) => v.visit_string(format!("{}.{}", g.module, g.name)),
             Node::Object(o) => self.object_any(o, v),
             Node::Buffer(b) => match &b.data {
@@ -551,6 +556,7 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> de::Deserializer<'de> for NodeDe<'s, 'a, '
     fn deserialize_seq<V: Visitor<'de>>(self, v: V) -> Result<V::Value> {
         match self.st.node(self.id)? {
             Node::List(items) | Node::Tuple(items) | Node::Set(items) | Node::FrozenSet(items) => {
+                let items = self.st.graph.items(*items);
                 self.seq(items, v)
             }
             // `Vec<u8>` without serde_bytes: the byte values.
@@ -558,7 +564,10 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> de::Deserializer<'de> for NodeDe<'s, 'a, '
                 b.as_bytes().iter().copied(),
             )),
             // A dict as a sequence of (key, value) pairs, in order: `Vec<(K, V)>`.
-            Node::Dict(pairs) => self.pairs((pairs, &[]), v),
+            Node::Dict(pairs) => {
+                let pairs = self.st.graph.pairs(*pairs);
+                self.pairs((pairs, &[]), v)
+            }
             Node::Object(o) => {
                 let view = obj_view(self.st.graph, o);
                 match (view.seq, view.map) {
@@ -589,7 +598,10 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> de::Deserializer<'de> for NodeDe<'s, 'a, '
 
     fn deserialize_map<V: Visitor<'de>>(self, v: V) -> Result<V::Value> {
         match self.st.node(self.id)? {
-            Node::Dict(pairs) => self.map((pairs, &[]), v),
+            Node::Dict(pairs) => {
+                let pairs = self.st.graph.pairs(*pairs);
+                self.map((pairs, &[]), v)
+            }
             _ => self.deserialize_any(v),
         }
     }
@@ -601,13 +613,19 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> de::Deserializer<'de> for NodeDe<'s, 'a, '
         v: V,
     ) -> Result<V::Value> {
         match self.st.node(self.id)? {
-            Node::Dict(pairs) => self.map((pairs, &[]), v),
+            Node::Dict(pairs) => {
+                let pairs = self.st.graph.pairs(*pairs);
+                self.map((pairs, &[]), v)
+            }
             Node::Object(o) => {
                 check_class(self.st.graph, o, name)?;
                 self.deserialize_any(v)
             }
             // Fields by position (a tuple written for a struct, like a namedtuple's).
-            Node::List(items) | Node::Tuple(items) => self.seq(items, v),
+            Node::List(items) | Node::Tuple(items) => {
+                let items = self.st.graph.items(*items);
+                self.seq(items, v)
+            }
             _ => self.deserialize_any(v),
         }
     }
@@ -626,7 +644,7 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> de::Deserializer<'de> for NodeDe<'s, 'a, '
                 payload: None,
             }),
             Node::Dict(pairs) if pairs.len() == 1 => {
-                let (k, x) = pairs[0];
+                let (k, x) = self.st.graph.pairs(*pairs)[0];
                 self.st.nested(id, |st| {
                     v.visit_enum(EnumAcc {
                         st,

@@ -295,8 +295,8 @@ pub fn from_value<'g, T: Deserialize<'g>>(graph: &'g Graph) -> Result<T> {
 /// ```
 /// use brine::value::Node;
 /// let g = brine::loads(&brine::to_vec(&serde_json::json!({"a": [1, 2], "b": "x"}))?)?;
-/// let Node::Dict(items) = g.get(g.root().unwrap()) else { unreachable!() };
-/// let a: Vec<u8> = brine::from_node(&g, items[0].1)?;
+/// let Node::Dict(pairs) = g.get(g.root().unwrap()) else { unreachable!() };
+/// let a: Vec<u8> = brine::from_node(&g, g.pairs(*pairs)[0].1)?;
 /// assert_eq!(a, [1, 2]);
 /// # Ok::<(), brine::Error>(())
 /// ```

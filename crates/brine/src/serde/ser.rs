@@ -168,6 +168,7 @@ impl GraphSer {
                     Some(Node::Str(s)) => Some(s.to_string_lossy().into_owned()),
                     _ => None,
                 };
+                let v = g.items(v);
                 match (v.len(), text(g, v.first()), text(g, v.get(1))) {
                     (2, Some(m), Some(n)) => Node::Global(Box::new(Global::new(m, n))),
                     _ => return Err(Error::data("Global must hold two strings")),

@@ -7,21 +7,34 @@ use crate::value::{Blob, Global, Graph, Node, NodeId};
 /// `set([..])`, `frozenset([..])`, `_codecs.encode(str, 'latin1')`, `bytes()`,
 /// `bytearray(bytes)`, `bytearray()` and `getattr(Global, 'name')`. Names are Python 3 names
 /// (after `fix_imports`).
-pub(crate) fn recognize(graph: &Graph, callable: NodeId, args: NodeId) -> Option<Node> {
+pub(crate) fn recognize(graph: &mut Graph, callable: NodeId, args: NodeId) -> Option<Node> {
     let Node::Global(g) = graph.get(callable) else {
         return None;
     };
     let Node::Tuple(args) = graph.get(args) else {
         return None;
     };
+    let args = graph.items(*args);
+    // A set gets its own copy of the list's items: the list may still change (it can be
+    // memoized), and arena ranges are never shared.
+    let copy = |graph: &mut Graph, list: NodeId| {
+        let items = graph.seq(list)?.to_vec();
+        graph.try_new_items(&items)
+    };
     let arg = |i: usize| args.get(i).map(|&a| graph.get(a));
     match (g.module.as_str(), g.name.as_str(), args.len()) {
         ("builtins", "set", 1) => match arg(0)? {
-            Node::List(items) => Some(Node::Set(items.clone())),
+            Node::List(_) => {
+                let list = args[0];
+                Some(Node::Set(copy(graph, list)?))
+            }
             _ => None,
         },
         ("builtins", "frozenset", 1) => match arg(0)? {
-            Node::List(items) => Some(Node::FrozenSet(items.clone())),
+            Node::List(_) => {
+                let list = args[0];
+                Some(Node::FrozenSet(copy(graph, list)?))
+            }
             _ => None,
         },
         ("builtins", "bytes", 0) => Some(Node::Bytes(Blob::default())),

@@ -19,7 +19,8 @@ use num_bigint::BigInt;
 
 use crate::options::LoadOptions;
 use crate::value::{
-    Blob, Buffer, Global, Graph, Node, NodeId, Object, ObjectKind, PyStr, SharedSource, Window,
+    Blob, Buffer, Global, Graph, Items, Node, NodeId, Object, ObjectKind, Pairs, PyStr,
+    SharedSource, Window,
 };
 
 use memo::Memo;
@@ -133,7 +134,13 @@ impl<'de, R: Read<'de>> Unpickler<'de, R> {
         Unpickler {
             dec: Decoder::with_read(read, limits),
             m: Machine {
-                graph: Graph::with_capacity(guess),
+                // Container items take at least one byte each (two per dict pair); the same
+                // bounded guess keeps small pickles from regrowing the arenas.
+                graph: Graph::with_capacities(
+                    guess,
+                    (input / 4).clamp(8, 1 << 18) as usize,
+                    (input / 8).clamp(4, 1 << 17) as usize,
+                ),
                 stack: Vec::with_capacity(64),
                 marks: Vec::new(),
                 fence: 0,
@@ -582,10 +589,10 @@ impl Machine {
     #[inline(never)]
     fn push_empty(&mut self, op: Opcode) -> Result<()> {
         self.push_with(|| match op {
-            Opcode::EMPTY_LIST => Node::List(Vec::new()),
-            Opcode::EMPTY_DICT => Node::Dict(Vec::new()),
-            Opcode::EMPTY_SET => Node::Set(Vec::new()),
-            _ => Node::Tuple(Vec::new()),
+            Opcode::EMPTY_LIST => Node::List(Items::default()),
+            Opcode::EMPTY_DICT => Node::Dict(Pairs::default()),
+            Opcode::EMPTY_SET => Node::Set(Items::default()),
+            _ => Node::Tuple(Items::default()),
         })
     }
 
@@ -801,9 +808,21 @@ impl Machine {
     }
 
     /// `stack[start..]` as a new container node replacing it.
-    fn collect(&mut self, start: usize, make: fn(Vec<NodeId>) -> Node) -> Result<()> {
-        let items = self.stack.split_off(start);
+    #[inline]
+    fn collect(&mut self, start: usize, make: fn(Items) -> Node) -> Result<()> {
+        let items = self.new_items(start)?;
         self.push_with(|| make(items))
+    }
+
+    /// `stack[start..]` moved into the graph's item arena.
+    #[inline]
+    fn new_items(&mut self, start: usize) -> Result<Items> {
+        let items = self
+            .graph
+            .try_new_items(&self.stack[start..])
+            .ok_or_else(|| limit(LimitKind::Nodes))?;
+        self.stack.truncate(start);
+        Ok(items)
     }
 
     fn tuple_n(&mut self, n: usize) -> Result<()> {
@@ -818,9 +837,11 @@ impl Machine {
     fn append_from(&mut self, target: NodeId, from: usize) -> Result<()> {
         let items = &self.stack[from..];
         match self.graph.get_mut(target) {
-            // A fresh list (the usual case) gets an exact allocation, skipping the growth path.
-            Node::List(v) if v.is_empty() => *v = items.to_vec(),
-            Node::List(v) => v.extend_from_slice(items),
+            Node::List(_) => {
+                self.graph
+                    .try_extend_items(target, items)
+                    .ok_or_else(|| limit(LimitKind::Nodes))?;
+            }
             Node::Object(o) => o.list_items.extend_from_slice(items),
             other => {
                 return Err(Error::data(format!(
@@ -838,8 +859,11 @@ impl Machine {
         let items = &self.stack[from..];
         let pairs = items.chunks_exact(2).map(|p| (p[0], p[1]));
         match self.graph.get_mut(target) {
-            Node::Dict(v) if v.is_empty() => *v = pairs.collect(),
-            Node::Dict(v) => v.extend(pairs),
+            Node::Dict(_) => {
+                self.graph
+                    .try_extend_pairs(target, pairs)
+                    .ok_or_else(|| limit(LimitKind::Nodes))?;
+            }
             Node::Object(o) => o.dict_items.extend(pairs),
             other => {
                 return Err(Error::data(format!(
@@ -855,7 +879,11 @@ impl Machine {
     fn additems_from(&mut self, target: NodeId, from: usize) -> Result<()> {
         let items = &self.stack[from..];
         match self.graph.get_mut(target) {
-            Node::Set(v) => v.extend_from_slice(items),
+            Node::Set(_) => {
+                self.graph
+                    .try_extend_items(target, items)
+                    .ok_or_else(|| limit(LimitKind::Nodes))?;
+            }
             Node::Object(_) => {
                 return Err(Error::unsupported(
                     "ADDITEMS on an object (a set subclass) is not supported",
@@ -903,7 +931,7 @@ impl Machine {
             return Err(Error::data("argument list must be a tuple"));
         }
         if self.opts.recognize_builtins {
-            if let Some(node) = builtins::recognize(&self.graph, callable, args) {
+            if let Some(node) = builtins::recognize(&mut self.graph, callable, args) {
                 if let Node::Bytes(b) | Node::ByteArray(b) = &node {
                     self.charge(b.len())?;
                 }
@@ -1012,7 +1040,7 @@ impl Machine {
         let Node::Tuple(args) = self.graph.get(call.args) else {
             return;
         };
-        let &[target, state] = args.as_slice() else {
+        let &[target, state] = self.graph.items(*args) else {
             return;
         };
         if target == popped {
@@ -1041,15 +1069,9 @@ impl Machine {
     fn op_append(&mut self) -> Result<()> {
         let v = self.pop()?;
         let list = self.top()?;
-        match self.graph.get_mut(list) {
-            Node::List(l) => l.push(v),
-            _ => {
-                self.stack.push(v);
-                let from = self.stack.len() - 1;
-                self.append_from(list, from)?
-            }
-        }
-        Ok(())
+        self.stack.push(v);
+        let from = self.stack.len() - 1;
+        self.append_from(list, from)
     }
 
     #[inline]
@@ -1362,10 +1384,10 @@ impl Machine {
                 if (self.stack.len() - x) % 2 != 0 {
                     return Err(Error::data("odd number of items for DICT"));
                 }
-                let pairs = self.stack[x..]
-                    .chunks_exact(2)
-                    .map(|p| (p[0], p[1]))
-                    .collect();
+                let pairs = self
+                    .graph
+                    .try_new_pairs(self.stack[x..].chunks_exact(2).map(|p| (p[0], p[1])))
+                    .ok_or_else(|| limit(LimitKind::Nodes))?;
                 self.stack.truncate(x);
                 self.push_new(Node::Dict(pairs))?
             }
@@ -1442,7 +1464,7 @@ impl Machine {
             Opcode::INST => {
                 let cls = self.pair_global(&arg)?;
                 let x = self.pop_mark()?;
-                let items = self.stack.split_off(x);
+                let items = self.new_items(x)?;
                 let args = self.add(Node::Tuple(items))?;
                 self.object(Object::new(ObjectKind::Inst, cls, args))?
             }
@@ -1451,7 +1473,7 @@ impl Machine {
                 if self.stack.len() <= x {
                     return Err(self.underflow());
                 }
-                let items = self.stack.split_off(x + 1);
+                let items = self.new_items(x + 1)?;
                 let cls = self.stack.pop().unwrap_or(NodeId(0));
                 let args = self.add(Node::Tuple(items))?;
                 self.object(Object::new(ObjectKind::Obj, cls, args))?
@@ -1532,6 +1554,7 @@ mod tests {
         let g = loads(b"(0N.").unwrap();
         assert_eq!(g.get(g.root().unwrap()), &Node::None);
         let g = loads(b"]](e.").unwrap();
-        assert_eq!(g.get(g.root().unwrap()), &Node::List(vec![]));
+        assert_eq!(g.seq(g.root().unwrap()), Some(&[][..]));
+        assert!(matches!(g.get(g.root().unwrap()), Node::List(_)));
     }
 }

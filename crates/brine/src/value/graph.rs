@@ -6,7 +6,7 @@ use std::fmt;
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
-use super::node::{Global, Node, NodeId, Object};
+use super::node::{Global, Items, Node, NodeId, Object, Pairs};
 use super::pystr::{Blob, PyStr};
 
 /// An arena of [`Node`]s and the root of the last pickle read into it.
@@ -25,7 +25,131 @@ use super::pystr::{Blob, PyStr};
 #[derive(Clone, Default)]
 pub struct Graph {
     nodes: Vec<Node>,
+    /// The items of every list, tuple, set and frozenset (see [`Items`]).
+    items: Vec<NodeId>,
+    /// The pairs of every dict (see [`Pairs`]).
+    pairs: Vec<(NodeId, NodeId)>,
     root: Option<NodeId>,
+}
+
+/// Filler of arena slots a container owns but has not used yet; never read.
+const HOLE: NodeId = NodeId(u32::MAX);
+
+/// A range of an arena, with the slots its container owns.
+trait Span: Copy {
+    fn parts(self) -> (usize, usize, usize);
+    fn with(start: usize, len: usize, cap: usize) -> Self;
+}
+
+impl Span for Items {
+    #[inline]
+    fn parts(self) -> (usize, usize, usize) {
+        (self.start as usize, self.len as usize, self.cap as usize)
+    }
+    #[inline]
+    fn with(start: usize, len: usize, cap: usize) -> Self {
+        Items {
+            start: start as u32,
+            len: len as u32,
+            cap: cap as u32,
+        }
+    }
+}
+
+impl Span for Pairs {
+    #[inline]
+    fn parts(self) -> (usize, usize, usize) {
+        (self.start as usize, self.len as usize, self.cap as usize)
+    }
+    #[inline]
+    fn with(start: usize, len: usize, cap: usize) -> Self {
+        Pairs {
+            start: start as u32,
+            len: len as u32,
+            cap: cap as u32,
+        }
+    }
+}
+
+/// The largest arena index a range may reach (ranges are `u32`).
+const ARENA_MAX: usize = u32::MAX as usize - 1;
+
+/// Items to append to an arena: a slice of them, or an iterator.
+trait More<T> {
+    fn len(&self) -> usize;
+    fn push_onto(self, arena: &mut Vec<T>);
+    fn write_into(self, slots: &mut [T]);
+}
+
+impl<T: Copy> More<T> for &[T] {
+    #[inline]
+    fn len(&self) -> usize {
+        <[T]>::len(self)
+    }
+    #[inline]
+    fn push_onto(self, arena: &mut Vec<T>) {
+        arena.extend_from_slice(self);
+    }
+    #[inline]
+    fn write_into(self, slots: &mut [T]) {
+        slots.copy_from_slice(self);
+    }
+}
+
+/// An iterator of known length as [`More`].
+struct Iter<I>(I);
+
+impl<T, I: ExactSizeIterator<Item = T>> More<T> for Iter<I> {
+    #[inline]
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    #[inline]
+    fn push_onto(self, arena: &mut Vec<T>) {
+        arena.extend(self.0);
+    }
+    #[inline]
+    fn write_into(self, slots: &mut [T]) {
+        for (slot, x) in slots.iter_mut().zip(self.0) {
+            *slot = x;
+        }
+    }
+}
+
+/// Appends `more` to the range `r` of `arena`: into its own free slots when they suffice, in
+/// place when the range ends the arena, else moved to the end with twice the room, so that
+/// appending to several ranges in turn stays linear overall. `None` (nothing changed) when the
+/// arena would outgrow `u32` indices.
+#[inline]
+fn append<T: Copy, S: Span>(arena: &mut Vec<T>, r: S, more: impl More<T>, hole: T) -> Option<S> {
+    let (start, len, cap) = r.parts();
+    let need = len + more.len();
+    if cap == 0 || start + cap == arena.len() {
+        // The range owns nothing yet, or ends the arena: grow it at the end.
+        let start = if cap == 0 { arena.len() } else { start };
+        if start + need > ARENA_MAX {
+            return None;
+        }
+        if cap != 0 {
+            arena.truncate(start + len);
+        }
+        more.push_onto(arena);
+        return Some(S::with(start, need, need));
+    }
+    if need <= cap {
+        more.write_into(&mut arena[start + len..start + need]);
+        return Some(S::with(start, need, cap));
+    }
+    let new_start = arena.len();
+    let new_cap = need.max(2 * len);
+    if new_start + new_cap > ARENA_MAX {
+        return None;
+    }
+    arena.reserve(new_cap);
+    arena.extend_from_within(start..start + len);
+    more.push_onto(arena);
+    arena.resize(new_start + new_cap, hole);
+    Some(S::with(new_start, need, new_cap))
 }
 
 impl Graph {
@@ -38,6 +162,17 @@ impl Graph {
     pub fn with_capacity(n: usize) -> Self {
         Graph {
             nodes: Vec::with_capacity(n),
+            ..Graph::default()
+        }
+    }
+
+    /// An empty graph with room for `nodes` nodes, `items` container items and `pairs` dict
+    /// pairs.
+    pub fn with_capacities(nodes: usize, items: usize, pairs: usize) -> Self {
+        Graph {
+            nodes: Vec::with_capacity(nodes),
+            items: Vec::with_capacity(items),
+            pairs: Vec::with_capacity(pairs),
             root: None,
         }
     }
@@ -101,6 +236,201 @@ impl Graph {
     #[inline]
     pub fn get_mut(&mut self, id: NodeId) -> &mut Node {
         &mut self.nodes[id.index()]
+    }
+
+    /// The items a list, tuple, set or frozenset node holds (empty for a range not of this
+    /// graph).
+    ///
+    /// ```
+    /// use brine::value::{Graph, Node};
+    /// let g = brine::loads(b"\x80\x04]\x94(K\x01K\x02e.")?;
+    /// let Node::List(items) = g.get(g.root().unwrap()) else { panic!() };
+    /// assert_eq!(g.items(*items).len(), 2);
+    /// # Ok::<(), brine::Error>(())
+    /// ```
+    #[inline]
+    pub fn items(&self, items: Items) -> &[NodeId] {
+        let (start, len, _) = items.parts();
+        self.items.get(start..start + len).unwrap_or(&[])
+    }
+
+    /// The `(key, value)` pairs a dict node holds, in insertion order (empty for a range not
+    /// of this graph).
+    #[inline]
+    pub fn pairs(&self, pairs: Pairs) -> &[(NodeId, NodeId)] {
+        let (start, len, _) = pairs.parts();
+        self.pairs.get(start..start + len).unwrap_or(&[])
+    }
+
+    /// The items of the node `id` when it is a list, tuple, set or frozenset.
+    #[inline]
+    pub fn seq(&self, id: NodeId) -> Option<&[NodeId]> {
+        match self.try_get(id)? {
+            Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
+                Some(self.items(*v))
+            }
+            _ => None,
+        }
+    }
+
+    /// The pairs of the node `id` when it is a dict.
+    #[inline]
+    pub fn dict_pairs(&self, id: NodeId) -> Option<&[(NodeId, NodeId)]> {
+        match self.try_get(id)? {
+            Node::Dict(p) => Some(self.pairs(*p)),
+            _ => None,
+        }
+    }
+
+    /// Stores `items` in the arena, for a new container node (see [`Items`]).
+    ///
+    /// ```
+    /// use brine::value::{Graph, Node};
+    /// let mut g = Graph::new();
+    /// let a = g.none(); // a placeholder, replaced to build `a = [a]`
+    /// let items = g.new_items(&[a]);
+    /// *g.get_mut(a) = Node::List(items);
+    /// assert_eq!(g.seq(a), Some(&[a][..]));
+    /// ```
+    ///
+    /// # Panics
+    /// When the arena would hold more than `u32::MAX - 1` items.
+    pub fn new_items(&mut self, items: &[NodeId]) -> Items {
+        self.try_new_items(items)
+            .expect("graph arena holds fewer than u32::MAX items")
+    }
+
+    /// Stores `pairs` in the arena, for a new dict node (see [`Pairs`]).
+    ///
+    /// # Panics
+    /// When the arena would hold more than `u32::MAX - 1` pairs.
+    pub fn new_pairs(&mut self, pairs: &[(NodeId, NodeId)]) -> Pairs {
+        self.try_new_pairs(pairs.iter().copied())
+            .expect("graph arena holds fewer than u32::MAX pairs")
+    }
+
+    #[inline]
+    pub(crate) fn try_new_items(&mut self, items: &[NodeId]) -> Option<Items> {
+        append(&mut self.items, Items::default(), items, HOLE)
+    }
+
+    #[inline]
+    pub(crate) fn try_new_pairs(
+        &mut self,
+        pairs: impl ExactSizeIterator<Item = (NodeId, NodeId)>,
+    ) -> Option<Pairs> {
+        append(&mut self.pairs, Pairs::default(), Iter(pairs), (HOLE, HOLE))
+    }
+
+    /// Appends `more` to the list, tuple, set or frozenset `id` (a list's `extend`).
+    /// False, with nothing changed, when `id` is no such node.
+    ///
+    /// # Panics
+    /// When the arena would hold more than `u32::MAX - 1` items.
+    pub fn extend_items(&mut self, id: NodeId, more: &[NodeId]) -> bool {
+        self.try_extend_items(id, more)
+            .expect("graph arena holds fewer than u32::MAX items")
+    }
+
+    /// Appends `more` to the dict `id` (keys are not merged: a pickle's repeated keys are
+    /// kept in order, the last one wins in Python). False when `id` is not a dict.
+    ///
+    /// # Panics
+    /// When the arena would hold more than `u32::MAX - 1` pairs.
+    pub fn extend_pairs(&mut self, id: NodeId, more: &[(NodeId, NodeId)]) -> bool {
+        self.try_extend_pairs(id, more.iter().copied())
+            .expect("graph arena holds fewer than u32::MAX pairs")
+    }
+
+    /// [`extend_items`](Self::extend_items); `None` when the arena is full.
+    #[inline]
+    pub(crate) fn try_extend_items(&mut self, id: NodeId, more: &[NodeId]) -> Option<bool> {
+        let Some(Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v)) =
+            self.nodes.get_mut(id.index())
+        else {
+            return Some(false);
+        };
+        *v = append(&mut self.items, *v, more, HOLE)?;
+        Some(true)
+    }
+
+    /// [`extend_pairs`](Self::extend_pairs); `None` when the arena is full.
+    #[inline]
+    pub(crate) fn try_extend_pairs(
+        &mut self,
+        id: NodeId,
+        more: impl ExactSizeIterator<Item = (NodeId, NodeId)>,
+    ) -> Option<bool> {
+        let Some(Node::Dict(p)) = self.nodes.get_mut(id.index()) else {
+            return Some(false);
+        };
+        *p = append(&mut self.pairs, *p, Iter(more), (HOLE, HOLE))?;
+        Some(true)
+    }
+
+    /// Calls `f` on every node `node` (a node of this graph) refers to, in pickle order.
+    pub fn for_each_child_of(&self, node: &Node, mut f: impl FnMut(NodeId)) {
+        match node {
+            Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
+                self.items(*v).iter().copied().for_each(f)
+            }
+            Node::Dict(p) => {
+                for &(k, x) in self.pairs(*p) {
+                    f(k);
+                    f(x);
+                }
+            }
+            Node::Global(g) => {
+                if let Some((m, n)) = g.names {
+                    f(m);
+                    f(n);
+                }
+            }
+            Node::Object(o) => {
+                f(o.callable);
+                f(o.args);
+                if let Some(k) = o.kwargs {
+                    f(k);
+                }
+                for &i in &o.list_items {
+                    f(i);
+                }
+                for &(k, v) in &o.dict_items {
+                    f(k);
+                    f(v);
+                }
+                if let Some(s) = o.state_setter {
+                    f(s);
+                }
+                if let Some(s) = o.state {
+                    f(s);
+                }
+            }
+            Node::PersId(p) => f(*p),
+            _ => {}
+        }
+    }
+
+    /// Calls `f` on every node the node `id` refers to, in pickle order.
+    #[inline]
+    pub fn for_each_child(&self, id: NodeId, f: impl FnMut(NodeId)) {
+        if let Some(n) = self.try_get(id) {
+            self.for_each_child_of(n, f);
+        }
+    }
+
+    /// Bytes reserved by the graph's arenas: nodes, container items and dict pairs (`str` and
+    /// `bytes` payloads not included). Items a container outgrew stay in the arena until the
+    /// graph is dropped; appending keeps them below the live items' size.
+    pub fn arena_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.items.capacity() * std::mem::size_of::<NodeId>()
+            + self.pairs.capacity() * std::mem::size_of::<(NodeId, NodeId)>()
+    }
+
+    /// Nodes the graph has room for without growing.
+    pub fn node_capacity(&self) -> usize {
+        self.nodes.capacity()
     }
 
     /// Number of nodes.
@@ -178,22 +508,27 @@ impl Graph {
     }
     /// Adds a list.
     pub fn list(&mut self, items: Vec<NodeId>) -> NodeId {
+        let items = self.new_items(&items);
         self.add(Node::List(items))
     }
     /// Adds a tuple.
     pub fn tuple(&mut self, items: Vec<NodeId>) -> NodeId {
+        let items = self.new_items(&items);
         self.add(Node::Tuple(items))
     }
     /// Adds a dict.
     pub fn dict(&mut self, items: Vec<(NodeId, NodeId)>) -> NodeId {
-        self.add(Node::Dict(items))
+        let pairs = self.new_pairs(&items);
+        self.add(Node::Dict(pairs))
     }
     /// Adds a set.
     pub fn set(&mut self, items: Vec<NodeId>) -> NodeId {
+        let items = self.new_items(&items);
         self.add(Node::Set(items))
     }
     /// Adds a frozenset.
     pub fn frozenset(&mut self, items: Vec<NodeId>) -> NodeId {
+        let items = self.new_items(&items);
         self.add(Node::FrozenSet(items))
     }
     /// Adds a global reference `module.name`.
@@ -217,7 +552,7 @@ impl Graph {
             }
             out.push(id);
             kids.clear();
-            self.get(id).for_each_child(|c| kids.push(c));
+            self.for_each_child(id, |c| kids.push(c));
             stack.extend(kids.iter().rev().copied());
         }
         out
@@ -252,8 +587,8 @@ impl Graph {
             }
             ka.clear();
             kb.clear();
-            nx.for_each_child(|c| ka.push(c));
-            ny.for_each_child(|c| kb.push(c));
+            self.for_each_child_of(nx, |c| ka.push(c));
+            other.for_each_child_of(ny, |c| kb.push(c));
             if ka.len() != kb.len() {
                 return false;
             }
@@ -326,7 +661,20 @@ impl fmt::Debug for Graph {
         };
         writeln!(f, "Graph {{ root: #{} }}", root.0)?;
         for id in self.walk(root) {
-            writeln!(f, "  #{} = {:?}", id.0, self.get(id))?;
+            let node = self.get(id);
+            match node {
+                Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
+                    let kind = match node {
+                        Node::List(_) => "List",
+                        Node::Tuple(_) => "Tuple",
+                        Node::Set(_) => "Set",
+                        _ => "FrozenSet",
+                    };
+                    writeln!(f, "  #{} = {kind}({:?})", id.0, self.items(*v))?
+                }
+                Node::Dict(p) => writeln!(f, "  #{} = Dict({:?})", id.0, self.pairs(*p))?,
+                _ => writeln!(f, "  #{} = {:?}", id.0, node)?,
+            }
         }
         Ok(())
     }

@@ -3,13 +3,13 @@
 //!
 //! A memo entry is a [`NodeId`]; a memo GET never clones. Nothing is ever executed: class
 //! instances and calls stay data ([`Object`], [`Global`]). Walking the graph never recurses on
-//! the Rust stack, so any depth is safe; dropping it is a flat `Vec` drop.
+//! the Rust stack, so any depth is safe; dropping it frees a few flat arenas.
 
 mod graph;
 mod node;
 mod pystr;
 
 pub use graph::Graph;
-pub use node::{Buffer, Global, Node, NodeId, Object, ObjectKind};
+pub use node::{Buffer, Global, Items, Node, NodeId, Object, ObjectKind, Pairs};
 pub(crate) use pystr::Window;
 pub use pystr::{Blob, PyStr, SharedSource};

@@ -17,7 +17,63 @@ impl NodeId {
     }
 }
 
-/// One Python value. Containers hold [`NodeId`]s, never values, so sharing and cycles are free.
+/// The items of a list, tuple, set or frozenset: a range of its [`Graph`](super::Graph)'s item
+/// arena, read with [`Graph::items`](super::Graph::items).
+///
+/// Containers keep their items in one arena per graph rather than a `Vec` each: a decode then
+/// makes no allocation per container, and dropping a graph frees a few large blocks.
+/// Two `Items` are equal when they are the same range, not when their contents are equal
+/// (compare values with [`Graph::same_value`](super::Graph::same_value)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Items {
+    pub(crate) start: u32,
+    pub(crate) len: u32,
+    /// Slots owned from `start` on: appends fill them before the range must move.
+    pub(crate) cap: u32,
+}
+
+impl Items {
+    /// Number of items.
+    #[inline]
+    pub fn len(self) -> usize {
+        self.len as usize
+    }
+
+    /// True when there are no items.
+    #[inline]
+    pub fn is_empty(self) -> bool {
+        self.len == 0
+    }
+}
+
+/// The `(key, value)` pairs of a dict, in insertion order: a range of its
+/// [`Graph`](super::Graph)'s pair arena, read with [`Graph::pairs`](super::Graph::pairs).
+/// Equality compares ranges, like [`Items`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Pairs {
+    pub(crate) start: u32,
+    pub(crate) len: u32,
+    pub(crate) cap: u32,
+}
+
+impl Pairs {
+    /// Number of pairs.
+    #[inline]
+    pub fn len(self) -> usize {
+        self.len as usize
+    }
+
+    /// True when there are no pairs.
+    #[inline]
+    pub fn is_empty(self) -> bool {
+        self.len == 0
+    }
+}
+
+/// One Python value. Containers hold [`NodeId`]s (in the graph's arenas, see [`Items`]), never
+/// values, so sharing and cycles are free.
+///
+/// Equality of two nodes compares containers by their arena range (see [`Items`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Node {
     /// `None`.
@@ -37,15 +93,15 @@ pub enum Node {
     /// A `bytearray`.
     ByteArray(Blob),
     /// A `list`.
-    List(Vec<NodeId>),
+    List(Items),
     /// A `tuple`.
-    Tuple(Vec<NodeId>),
+    Tuple(Items),
     /// A `dict`, in insertion order; keys may be any value.
-    Dict(Vec<(NodeId, NodeId)>),
+    Dict(Pairs),
     /// A `set`, in pickle order.
-    Set(Vec<NodeId>),
+    Set(Items),
     /// A `frozenset`, in pickle order.
-    FrozenSet(Vec<NodeId>),
+    FrozenSet(Items),
     /// A reference to a module attribute: a class, function or other global, by name.
     Global(Box<Global>),
     /// What a call in the pickle would build: REDUCE, NEWOBJ, NEWOBJ_EX, INST or OBJ, with
@@ -80,49 +136,6 @@ impl Node {
             Node::PersId(_) => "persistent id",
             Node::Ext(_) => "extension code",
             Node::Buffer(_) => "buffer",
-        }
-    }
-
-    /// Calls `f` on every node this one refers to, in pickle order.
-    pub fn for_each_child(&self, mut f: impl FnMut(NodeId)) {
-        match self {
-            Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
-                v.iter().copied().for_each(f)
-            }
-            Node::Dict(v) => {
-                for &(k, x) in v {
-                    f(k);
-                    f(x);
-                }
-            }
-            Node::Global(g) => {
-                if let Some((m, n)) = g.names {
-                    f(m);
-                    f(n);
-                }
-            }
-            Node::Object(o) => {
-                f(o.callable);
-                f(o.args);
-                if let Some(k) = o.kwargs {
-                    f(k);
-                }
-                for &i in &o.list_items {
-                    f(i);
-                }
-                for &(k, v) in &o.dict_items {
-                    f(k);
-                    f(v);
-                }
-                if let Some(s) = o.state_setter {
-                    f(s);
-                }
-                if let Some(s) = o.state {
-                    f(s);
-                }
-            }
-            Node::PersId(p) => f(*p),
-            _ => {}
         }
     }
 }

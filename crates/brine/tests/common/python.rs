@@ -174,13 +174,14 @@ pub fn import(lines: &mut std::str::Lines<'_>) -> (brine::value::Graph, brine::v
             "s" => Node::Str(PyStr::from_surrogatepass(hex(rest)).unwrap()),
             "y" => Node::Bytes(Blob::from(hex(rest))),
             "a" => Node::ByteArray(Blob::from(hex(rest))),
-            "T" => Node::Tuple(list(rest)),
-            "L" => Node::List(list(rest)),
-            "S" => Node::Set(list(rest)),
-            "F" => Node::FrozenSet(list(rest)),
+            "T" => Node::Tuple(g.new_items(&list(rest))),
+            "L" => Node::List(g.new_items(&list(rest))),
+            "S" => Node::Set(g.new_items(&list(rest))),
+            "F" => Node::FrozenSet(g.new_items(&list(rest))),
             "D" => {
                 let v = list(rest);
-                Node::Dict(v.chunks(2).map(|p| (p[0], p[1])).collect())
+                let pairs: Vec<_> = v.chunks(2).map(|p| (p[0], p[1])).collect();
+                Node::Dict(g.new_pairs(&pairs))
             }
             other => panic!("unknown node kind {other}"),
         };
