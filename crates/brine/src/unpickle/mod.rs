@@ -138,7 +138,7 @@ impl<'de, R: Read<'de>> Unpickler<'de, R> {
                 // bounded guess keeps small pickles from regrowing the arenas.
                 graph: Graph::with_capacities(
                     guess,
-                    (input / 4).clamp(8, 1 << 18) as usize,
+                    (input / 2).clamp(8, 1 << 18) as usize,
                     (input / 8).clamp(4, 1 << 17) as usize,
                 ),
                 stack: Vec::with_capacity(64),
@@ -836,12 +836,15 @@ impl Machine {
     /// Appends `stack[from..]` to the list (or object) `target` and drops them from the stack.
     fn append_from(&mut self, target: NodeId, from: usize) -> Result<()> {
         let items = &self.stack[from..];
-        match self.graph.get_mut(target) {
-            Node::List(_) => {
-                self.graph
-                    .try_extend_items(target, items)
-                    .ok_or_else(|| limit(LimitKind::Nodes))?;
+        match self.graph.try_extend_list(target, items) {
+            Some(true) => {
+                self.stack.truncate(from);
+                return Ok(());
             }
+            Some(false) => {}
+            None => return Err(limit(LimitKind::Nodes)),
+        }
+        match self.graph.get_mut(target) {
             Node::Object(o) => o.list_items.extend_from_slice(items),
             other => {
                 return Err(Error::data(format!(
@@ -858,12 +861,15 @@ impl Machine {
     fn setitems_from(&mut self, target: NodeId, from: usize) -> Result<()> {
         let items = &self.stack[from..];
         let pairs = items.chunks_exact(2).map(|p| (p[0], p[1]));
-        match self.graph.get_mut(target) {
-            Node::Dict(_) => {
-                self.graph
-                    .try_extend_pairs(target, pairs)
-                    .ok_or_else(|| limit(LimitKind::Nodes))?;
+        match self.graph.try_extend_pairs(target, pairs.clone()) {
+            Some(true) => {
+                self.stack.truncate(from);
+                return Ok(());
             }
+            Some(false) => {}
+            None => return Err(limit(LimitKind::Nodes)),
+        }
+        match self.graph.get_mut(target) {
             Node::Object(o) => o.dict_items.extend(pairs),
             other => {
                 return Err(Error::data(format!(
@@ -878,26 +884,23 @@ impl Machine {
 
     fn additems_from(&mut self, target: NodeId, from: usize) -> Result<()> {
         let items = &self.stack[from..];
-        match self.graph.get_mut(target) {
-            Node::Set(_) => {
-                self.graph
-                    .try_extend_items(target, items)
-                    .ok_or_else(|| limit(LimitKind::Nodes))?;
+        match self.graph.try_extend_set(target, items) {
+            Some(true) => {
+                self.stack.truncate(from);
+                return Ok(());
             }
-            Node::Object(_) => {
-                return Err(Error::unsupported(
-                    "ADDITEMS on an object (a set subclass) is not supported",
-                ))
-            }
-            other => {
-                return Err(Error::data(format!(
-                    "'{}' object has no attribute 'add'",
-                    py_type(other)
-                )))
-            }
+            Some(false) => {}
+            None => return Err(limit(LimitKind::Nodes)),
         }
-        self.stack.truncate(from);
-        Ok(())
+        match self.graph.get(target) {
+            Node::Object(_) => Err(Error::unsupported(
+                "ADDITEMS on an object (a set subclass) is not supported",
+            )),
+            other => Err(Error::data(format!(
+                "'{}' object has no attribute 'add'",
+                py_type(other)
+            ))),
+        }
     }
 
     fn check_class(&self, what: &str, cls: NodeId) -> Result<()> {
