@@ -125,11 +125,14 @@ impl<'de, R: Read<'de>> Unpickler<'de, R> {
         // bounded so that a huge input does not reserve everything upfront.
         // The input is real bytes (not a claim); pickles take about 8 bytes or more per node.
         // At least 16 nodes: regrowing a tiny arena costs more than the pickle's own work.
-        // The cap (32 MB of nodes) keeps a huge payload from reserving much, and stays under
-        // glibc's largest mmap threshold, so repeated decodes reuse memory instead of taking
-        // fresh page faults (measured: 80 -> 35 ms on 100k records).
+        // The cap (a little under 32 MiB of nodes) keeps a huge payload from reserving much,
+        // and stays under glibc's largest mmap threshold, so repeated decodes reuse memory
+        // instead of taking fresh page faults (measured: 80 -> 35 ms on 100k records). A
+        // little under: the threshold only adapts to freed blocks of at most 32 MiB, header
+        // and page rounding included; exactly 1 << 20 nodes missed it and every later decode
+        // faulted its windows and arena afresh (strings_200k: 210k -> 14k page faults).
         let input = read.remaining().unwrap_or(0);
-        let guess = (input / 8).clamp(16, 1 << 20) as usize;
+        let guess = (input / 8).clamp(16, (1 << 20) - 1024) as usize;
         Unpickler {
             dec: Decoder::with_read(read, limits),
             m: Machine {
@@ -611,25 +614,32 @@ impl Machine {
         Ok(Blob::from(b))
     }
 
-    /// `data[start..start + n]` as a range of an input window, copying a new window when the
-    /// current one does not hold it. `None` when the payload should be stored on its own
-    /// (shared input, inline-sized or large payloads).
-    #[inline]
-    fn window_for(&mut self, data: &[u8], start: usize, n: usize) -> Result<Option<Window>> {
-        if self.share.is_some() || !(INLINE_MAX < n && n <= WINDOW_MAX) {
-            return Ok(None);
-        }
-        self.charge(n)?;
+    /// True when a payload of `n` bytes goes into an input window: longer than the inline
+    /// size, short enough that its own allocation would cost more than sharing, and no
+    /// shared input to point into instead.
+    #[inline(always)]
+    fn windowed(&self, n: usize) -> bool {
+        self.share.is_none() && INLINE_MAX < n && n <= WINDOW_MAX
+    }
+
+    /// The offset of `data[start..start + n]` in the current input window, copying a new
+    /// window first when the current one does not hold it. The range was checked against
+    /// `data` by the caller.
+    #[inline(always)]
+    fn window_off(&mut self, data: &[u8], start: usize, n: usize) -> Result<usize> {
         if let Some((w, at)) = &self.window {
-            if start >= *at && start + n <= at + w.len() {
-                return Ok(Some(w.clone()));
+            let off = start.wrapping_sub(*at);
+            if start >= *at && off <= w.len() && n <= w.len() - off {
+                return Ok(off);
             }
         }
-        self.new_window(data, start, n).map(Some)
+        self.new_window(data, start, n)?;
+        Ok(0)
     }
 
     #[cold]
-    fn new_window(&mut self, data: &[u8], start: usize, n: usize) -> Result<Window> {
+    #[inline(never)]
+    fn new_window(&mut self, data: &[u8], start: usize, n: usize) -> Result<()> {
         let end = (start + WINDOW).min(data.len()).max(start + n);
         let Some(bytes) = data.get(start..end) else {
             return Err(Error::msg(
@@ -639,12 +649,27 @@ impl Machine {
         };
         // Not charged to `max_alloc` as a whole: a window is real input (at most the input's
         // size in all); the payloads in it are charged one by one like copies.
-        let w: Window = std::sync::Arc::new(bytes.into());
-        self.window = Some((w.clone(), start));
-        Ok(w)
+        self.window = Some((Window::new(bytes.into()), start));
+        Ok(())
+    }
+
+    /// Adds and pushes the node `make` builds from the current window (which the caller
+    /// made sure exists): the window is borrowed, not cloned, so that the only reference
+    /// count taken is the node's own.
+    #[inline(always)]
+    fn push_windowed(&mut self, make: impl FnOnce(&Window) -> Node) -> Result<()> {
+        if self.graph.len() >= self.max_nodes {
+            return Err(limit(LimitKind::Nodes));
+        }
+        let Some((w, _)) = &self.window else {
+            return Err(Error::data("no input window"));
+        };
+        let id = self.graph.add_with(|| make(w));
+        self.push(id)
     }
 
     /// A string payload at `data[start..start + n]`, in a window when it fits one.
+    #[inline(always)]
     fn str_at(&mut self, data: &[u8], start: usize, n: usize) -> Result<()> {
         let Some(payload) = data.get(start..start + n) else {
             return Err(Error::msg(
@@ -652,14 +677,14 @@ impl Machine {
                 "payload beyond the input",
             ));
         };
-        match self.window_for(data, start, n)? {
-            Some(w) => {
-                let utf8 = text::check_utf8_surrogatepass(payload)?;
-                let off = start - self.window.as_ref().map_or(0, |(_, at)| *at);
-                self.push_with(|| Node::Str(PyStr::from_window(&w, off, n, utf8)))
-            }
-            None => self.binunicode(payload),
+        if !self.windowed(n) {
+            return self.binunicode(payload);
         }
+        self.charge(n)?;
+        // ASCII (most text) is UTF-8: one word-at-a-time pass instead of a full validation.
+        let utf8 = payload.is_ascii() || text::check_utf8_surrogatepass(payload)?;
+        let off = self.window_off(data, start, n)?;
+        self.push_windowed(|w| Node::Str(PyStr::from_window(w, off, n, utf8)))
     }
 
     /// A bytes payload at `data[start..start + n]`, in a window when it fits one.
@@ -670,13 +695,12 @@ impl Machine {
                 "payload beyond the input",
             ));
         };
-        match self.window_for(data, start, n)? {
-            Some(w) => {
-                let off = start - self.window.as_ref().map_or(0, |(_, at)| *at);
-                self.push_with(|| Node::Bytes(Blob::from_window(&w, off, n)))
-            }
-            None => self.push_bytes(payload),
+        if !self.windowed(n) {
+            return self.push_bytes(payload);
         }
+        self.charge(n)?;
+        let off = self.window_off(data, start, n)?;
+        self.push_windowed(|w| Node::Bytes(Blob::from_window(w, off, n)))
     }
 
     /// A BINUNICODE payload; large ones that lie in the shared input are not copied.
