@@ -20,6 +20,7 @@ use num_bigint::BigInt;
 use crate::options::LoadOptions;
 use crate::value::{
     Blob, Buffer, Global, Graph, Node, NodeId, Object, ObjectKind, PyStr, SharedSource, Window,
+    BYTES_INLINE, STR_INLINE,
 };
 
 use memo::Memo;
@@ -94,9 +95,6 @@ const WINDOW: usize = 64 * 1024;
 
 /// Payloads longer than this get their own allocation instead of a window range.
 const WINDOW_MAX: usize = 1024;
-
-/// Payloads up to this size are stored inside their node.
-const INLINE_MAX: usize = 22;
 
 /// Below this size a copy is cheaper than the shared range's own allocation.
 const SHARE_MIN: usize = 4096;
@@ -614,12 +612,12 @@ impl Machine {
         Ok(Blob::from(b))
     }
 
-    /// True when a payload of `n` bytes goes into an input window: longer than the inline
-    /// size, short enough that its own allocation would cost more than sharing, and no
-    /// shared input to point into instead.
+    /// True when a payload of `n` bytes goes into an input window: longer than `inline`
+    /// (the size stored inside a node), short enough that its own allocation would cost more
+    /// than sharing, and no shared input to point into instead.
     #[inline(always)]
-    fn windowed(&self, n: usize) -> bool {
-        self.share.is_none() && INLINE_MAX < n && n <= WINDOW_MAX
+    fn windowed(&self, n: usize, inline: usize) -> bool {
+        self.share.is_none() && inline < n && n <= WINDOW_MAX
     }
 
     /// The offset of `data[start..start + n]` in the current input window, copying a new
@@ -677,7 +675,7 @@ impl Machine {
                 "payload beyond the input",
             ));
         };
-        if !self.windowed(n) {
+        if !self.windowed(n, STR_INLINE) {
             return self.binunicode(payload);
         }
         self.charge(n)?;
@@ -695,7 +693,7 @@ impl Machine {
                 "payload beyond the input",
             ));
         };
-        if !self.windowed(n) {
+        if !self.windowed(n, BYTES_INLINE) {
             return self.push_bytes(payload);
         }
         self.charge(n)?;
@@ -1187,7 +1185,34 @@ impl Machine {
                 0x88 => self.push_bool(true).map(|_| 1),
                 0x89 if self.fast_atom(ATOM_FALSE) => Ok(1),
                 0x89 => self.push_bool(false).map(|_| 1),
-                0x8c | b'C' => {
+                0x8c => {
+                    let Some(&n) = rest.first() else {
+                        return Ok(Fast::Fallback);
+                    };
+                    let n = n as usize;
+                    let Some(payload) = rest.get(1..1 + n) else {
+                        return Ok(Fast::Fallback);
+                    };
+                    // Short ASCII (most keys and small values) as fixed-size word operations
+                    // on the payload and the input after it, when that much input is left.
+                    let quick = data
+                        .get(at + 2..at + 34)
+                        .and_then(|h| <&[u8; 32]>::try_from(h).ok())
+                        .and_then(|h| PyStr::inline_ascii_head(h, n));
+                    let r = match quick {
+                        Some(s) => self
+                            .charge(n)
+                            .and_then(|_| self.push_with(|| Node::Str(s)))
+                            .map(|_| 2 + n),
+                        None if n > STR_INLINE => self.str_at(data, at + 2, n).map(|_| 2 + n),
+                        None => self.short_str(payload).map(|_| 2 + n),
+                    };
+                    if r.is_ok() {
+                        self.note_span(payload);
+                    }
+                    r
+                }
+                b'C' => {
                     let Some(&n) = rest.first() else {
                         return Ok(Fast::Fallback);
                     };
@@ -1195,16 +1220,10 @@ impl Machine {
                         return Ok(Fast::Fallback);
                     };
                     let n = n as usize;
-                    let r = if n > INLINE_MAX {
-                        if b == b'C' {
-                            self.bytes_at(data, at + 2, n).map(|_| 2 + n)
-                        } else {
-                            self.str_at(data, at + 2, n).map(|_| 2 + n)
-                        }
-                    } else if b == b'C' {
-                        self.push_bytes(payload).map(|_| 2 + n)
+                    let r = if n > BYTES_INLINE {
+                        self.bytes_at(data, at + 2, n).map(|_| 2 + n)
                     } else {
-                        self.short_str(payload).map(|_| 2 + n)
+                        self.push_bytes(payload).map(|_| 2 + n)
                     };
                     if r.is_ok() {
                         self.note_span(payload);

@@ -4,9 +4,19 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-/// Payloads up to this many bytes live inside the node, without a heap allocation: most keys
-/// and small strings of real pickles fit, and decoding is allocation-bound otherwise.
-const INLINE: usize = 22;
+/// `str` payloads up to this many bytes live inside the node, without a heap allocation or a
+/// shared window: most keys and small strings of real pickles fit, and a window range costs
+/// two atomic reference-count updates (taken, dropped) that dominate short strings' decoding.
+/// 30 keeps a [`PyStr`] at 32 bytes (tag, length and flag, bytes), the size of a node.
+pub(crate) const STR_INLINE: usize = 30;
+
+/// `bytes` payloads up to this many bytes live inside the node; 22 keeps a [`Blob`] at 24
+/// bytes, which a node's other variants need to fit beside a `PyStr`'s tag.
+pub(crate) const BYTES_INLINE: usize = 22;
+
+/// The bit of an inline payload's `meta` byte that holds the owner's flag; the rest is the
+/// length.
+const FLAG: u8 = 0x80;
 
 /// The bytes a graph was decoded from, kept alive by the graph so that large payloads can
 /// point into them instead of being copied: a memory-mapped file, or a buffer handed over with
@@ -25,57 +35,75 @@ struct Shared {
     len: usize,
 }
 
-/// Small-or-heap-or-shared byte storage, 24 bytes wide.
+/// Small-or-heap-or-window-or-shared byte storage of `N + 2` bytes (`N` inline bytes, a
+/// length and a tag), with one flag bit for the owner ([`PyStr`]: plain UTF-8) kept in every
+/// variant so that it costs no extra word.
 #[derive(Clone)]
-enum Store {
+enum Store<const N: usize> {
+    /// `buf[..meta & !FLAG]`; the rest of `buf` is zero.
     Inline {
-        len: u8,
-        buf: [u8; INLINE],
+        meta: u8,
+        buf: [u8; N],
     },
-    Heap(Box<[u8]>),
+    Heap {
+        flag: bool,
+        bytes: Box<[u8]>,
+    },
     Window {
+        flag: bool,
         win: Window,
         start: u32,
         len: u32,
     },
-    /// Boxed so that the enum stays 24 bytes; only payloads far larger than the box use it.
-    Shared(Box<Shared>),
+    /// Boxed so that the variant stays small; only payloads far larger than the box use it.
+    Shared {
+        flag: bool,
+        shared: Box<Shared>,
+    },
 }
 
-impl Store {
+impl<const N: usize> Store<N> {
     #[inline]
-    fn from_slice(b: &[u8]) -> Store {
-        if b.len() <= INLINE {
-            let mut buf = [0u8; INLINE];
+    fn from_slice(b: &[u8], flag: bool) -> Self {
+        if b.len() <= N {
+            let mut buf = [0u8; N];
             buf[..b.len()].copy_from_slice(b);
             Store::Inline {
-                len: b.len() as u8,
+                meta: b.len() as u8 | if flag { FLAG } else { 0 },
                 buf,
             }
         } else {
-            Store::Heap(b.into())
+            Store::Heap {
+                flag,
+                bytes: b.into(),
+            }
         }
     }
 
     #[inline]
-    fn from_vec(v: Vec<u8>) -> Store {
-        if v.len() <= INLINE {
-            Store::from_slice(&v)
+    fn from_vec(v: Vec<u8>, flag: bool) -> Self {
+        if v.len() <= N {
+            Store::from_slice(&v, flag)
         } else {
-            Store::Heap(v.into_boxed_slice())
+            Store::Heap {
+                flag,
+                bytes: v.into_boxed_slice(),
+            }
         }
     }
 
     #[inline]
     fn as_bytes(&self) -> &[u8] {
         match self {
-            Store::Inline { len, buf } => &buf[..*len as usize],
-            Store::Heap(b) => b,
-            Store::Window { win, start, len } => {
+            Store::Inline { meta, buf } => buf.get(..(meta & !FLAG) as usize).unwrap_or(&[]),
+            Store::Heap { bytes, .. } => bytes,
+            Store::Window {
+                win, start, len, ..
+            } => {
                 let (start, len) = (*start as usize, *len as usize);
                 win.get(start..start + len).unwrap_or(&[])
             }
-            Store::Shared(s) => {
+            Store::Shared { shared: s, .. } => {
                 let all: &[u8] = AsRef::<[u8]>::as_ref(&*s.src);
                 // The range was checked against the source when the store was made.
                 all.get(s.start..s.start + s.len).unwrap_or(&[])
@@ -83,11 +111,23 @@ impl Store {
         }
     }
 
+    /// The owner's flag.
+    #[inline]
+    fn flag(&self) -> bool {
+        match self {
+            Store::Inline { meta, .. } => meta & FLAG != 0,
+            Store::Heap { flag, .. } | Store::Window { flag, .. } | Store::Shared { flag, .. } => {
+                *flag
+            }
+        }
+    }
+
     /// `win[start..start + len]`; the caller checked the range, and windows are far below
     /// 4 GiB.
     #[inline]
-    fn window(win: &Window, start: usize, len: usize) -> Store {
+    fn window(win: &Window, start: usize, len: usize, flag: bool) -> Self {
         Store::Window {
+            flag,
             win: win.clone(),
             start: start as u32,
             len: len as u32,
@@ -95,7 +135,7 @@ impl Store {
     }
 
     /// `b` as a range of `src` when it lies inside it (checked by address), else `None`.
-    fn shared(src: &SharedSource, b: &[u8]) -> Option<Store> {
+    fn shared(src: &SharedSource, b: &[u8], flag: bool) -> Option<Self> {
         let all: &[u8] = AsRef::<[u8]>::as_ref(&**src);
         let base = all.as_ptr() as usize;
         let at = b.as_ptr() as usize;
@@ -106,43 +146,46 @@ impl Store {
         if !inside {
             return None;
         }
-        Some(Store::Shared(Box::new(Shared {
-            src: src.clone(),
-            start: at - base,
-            len: b.len(),
-        })))
+        Some(Store::Shared {
+            flag,
+            shared: Box::new(Shared {
+                src: src.clone(),
+                start: at - base,
+                len: b.len(),
+            }),
+        })
     }
 }
 
-impl Default for Store {
+impl<const N: usize> Default for Store<N> {
     fn default() -> Self {
         Store::Inline {
-            len: 0,
-            buf: [0; INLINE],
+            meta: 0,
+            buf: [0; N],
         }
     }
 }
 
 /// A byte payload (`bytes`, `bytearray`, buffers); short ones are stored inline.
 #[derive(Clone, Default)]
-pub struct Blob(Store);
+pub struct Blob(Store<BYTES_INLINE>);
 
 impl Blob {
     /// `b` without a copy when it lies inside `src` (a range of the source is kept), else a
     /// copy of it.
     pub(crate) fn shared_or_copied(src: &SharedSource, b: &[u8]) -> Blob {
-        Blob(Store::shared(src, b).unwrap_or_else(|| Store::from_slice(b)))
+        Blob(Store::shared(src, b, false).unwrap_or_else(|| Store::from_slice(b, false)))
     }
 
     /// True when the bytes are a range of the input the graph was decoded from, not a copy.
     pub fn is_shared(&self) -> bool {
-        matches!(self.0, Store::Shared(_))
+        matches!(self.0, Store::Shared { .. })
     }
 
     /// `win[start..start + len]`, checked by the caller.
     #[inline]
     pub(crate) fn from_window(win: &Window, start: usize, len: usize) -> Blob {
-        Blob(Store::window(win, start, len))
+        Blob(Store::window(win, start, len, false))
     }
 
     /// The bytes.
@@ -166,7 +209,7 @@ impl Blob {
     /// The bytes as a vector.
     pub fn into_vec(self) -> Vec<u8> {
         match self.0 {
-            Store::Heap(b) => b.into_vec(),
+            Store::Heap { bytes, .. } => bytes.into_vec(),
             other => other.as_bytes().to_vec(),
         }
     }
@@ -189,14 +232,14 @@ impl std::hash::Hash for Blob {
 impl From<Vec<u8>> for Blob {
     #[inline]
     fn from(v: Vec<u8>) -> Self {
-        Blob(Store::from_vec(v))
+        Blob(Store::from_vec(v, false))
     }
 }
 
 impl From<&[u8]> for Blob {
     #[inline]
     fn from(v: &[u8]) -> Self {
-        Blob(Store::from_slice(v))
+        Blob(Store::from_slice(v, false))
     }
 }
 
@@ -216,6 +259,9 @@ impl fmt::Debug for Blob {
     }
 }
 
+/// The high bit of every byte of a word: a word is ASCII when none is set.
+const HIGH: u128 = 0x8080_8080_8080_8080_8080_8080_8080_8080;
+
 /// A Python `str`: UTF-8 that may also hold lone surrogates, encoded the way CPython's
 /// `utf-8`/`surrogatepass` codec does (three bytes `ED A0..BF xx`), so any `str` round-trips.
 /// Short strings are stored inline.
@@ -230,9 +276,8 @@ impl fmt::Debug for Blob {
 /// ```
 #[derive(Clone, Default)]
 pub struct PyStr {
-    data: Store,
-    /// True when `data` is plain UTF-8 (no lone surrogates).
-    utf8: bool,
+    /// The encoded text; its flag is true when it is plain UTF-8 (no lone surrogates).
+    data: Store<STR_INLINE>,
 }
 
 impl PyStr {
@@ -245,8 +290,7 @@ impl PyStr {
             Err(_) => return None,
         };
         Some(PyStr {
-            data: Store::from_vec(data),
-            utf8,
+            data: Store::from_vec(data, utf8),
         })
     }
 
@@ -255,8 +299,7 @@ impl PyStr {
     #[inline]
     pub(crate) fn from_checked(data: &[u8], utf8: bool) -> PyStr {
         PyStr {
-            data: Store::from_slice(data),
-            utf8,
+            data: Store::from_slice(data, utf8),
         }
     }
 
@@ -264,35 +307,72 @@ impl PyStr {
     /// pass; `None` when `b` is longer than the inline size or not ASCII.
     #[inline]
     pub(crate) fn inline_ascii(b: &[u8]) -> Option<PyStr> {
-        if b.len() > INLINE {
+        if b.len() > STR_INLINE {
             return None;
         }
-        let mut buf = [0u8; INLINE];
+        let mut buf = [0u8; STR_INLINE];
         buf[..b.len()].copy_from_slice(b);
-        // The padding is zero, so the buffer is ASCII exactly when `b` is: three word tests
-        // (the last two overlap) instead of a byte loop.
+        // The padding is zero, so the buffer is ASCII exactly when `b` is: two word tests
+        // (they overlap) instead of a byte loop.
         let word = |i: usize| {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&buf[i..i + 8]);
-            u64::from_le_bytes(w)
+            let mut w = [0u8; 16];
+            w.copy_from_slice(&buf[i..i + 16]);
+            u128::from_le_bytes(w)
         };
-        if (word(0) | word(8) | word(INLINE - 8)) & 0x8080_8080_8080_8080 != 0 {
+        if (word(0) | word(STR_INLINE - 16)) & HIGH != 0 {
             return None;
         }
         Some(PyStr {
             data: Store::Inline {
-                len: b.len() as u8,
+                meta: b.len() as u8 | FLAG,
                 buf,
             },
-            utf8: true,
+        })
+    }
+
+    /// The first `len` bytes of `head` as an inline string when they are ASCII; `None` when
+    /// `len` is over the inline size or they are not ASCII. `head` is the payload followed by
+    /// whatever input comes after it: the copy and the check are then a few fixed-size word
+    /// operations instead of a `memcpy` call and a byte loop (SHORT_BINUNICODE's common case).
+    #[inline]
+    pub(crate) fn inline_ascii_head(head: &[u8; 32], len: usize) -> Option<PyStr> {
+        if len > STR_INLINE {
+            return None;
+        }
+        let (a, b) = head.split_at(16);
+        let word = |h: &[u8]| {
+            let mut w = [0u8; 16];
+            w.copy_from_slice(h);
+            u128::from_le_bytes(w)
+        };
+        // Keep the payload's bytes only, so that the rest of `head` is neither checked nor
+        // stored (the padding stays zero).
+        let bits = 8 * len as u32;
+        let keep_lo = u128::MAX.checked_shl(bits).map_or(u128::MAX, |m| !m);
+        let keep_hi = match bits.checked_sub(128) {
+            Some(hi_bits) => !(u128::MAX << hi_bits),
+            None => 0,
+        };
+        let (lo, hi) = (word(a) & keep_lo, word(b) & keep_hi);
+        if (lo | hi) & HIGH != 0 {
+            return None;
+        }
+        let mut buf = [0u8; STR_INLINE];
+        let (blo, bhi) = buf.split_at_mut(16);
+        blo.copy_from_slice(&lo.to_le_bytes());
+        bhi.copy_from_slice(&hi.to_le_bytes()[..STR_INLINE - 16]);
+        Some(PyStr {
+            data: Store::Inline {
+                meta: len as u8 | FLAG,
+                buf,
+            },
         })
     }
 
     /// [`from_checked`](Self::from_checked) without a copy when `data` lies inside `src`.
     pub(crate) fn from_checked_shared(src: &SharedSource, data: &[u8], utf8: bool) -> PyStr {
         PyStr {
-            data: Store::shared(src, data).unwrap_or_else(|| Store::from_slice(data)),
-            utf8,
+            data: Store::shared(src, data, utf8).unwrap_or_else(|| Store::from_slice(data, utf8)),
         }
     }
 
@@ -300,29 +380,27 @@ impl PyStr {
     #[inline]
     pub(crate) fn from_window(win: &Window, start: usize, len: usize, utf8: bool) -> PyStr {
         PyStr {
-            data: Store::window(win, start, len),
-            utf8,
+            data: Store::window(win, start, len, utf8),
         }
     }
 
     /// True when the text is a range of the input the graph was decoded from, not a copy.
     pub fn is_shared(&self) -> bool {
-        matches!(self.data, Store::Shared(_))
+        matches!(self.data, Store::Shared { .. })
     }
 
     /// [`from_checked`](Self::from_checked) taking ownership.
     #[inline]
     pub(crate) fn from_checked_vec(data: Vec<u8>, utf8: bool) -> PyStr {
         PyStr {
-            data: Store::from_vec(data),
-            utf8,
+            data: Store::from_vec(data, utf8),
         }
     }
 
     /// The text, if it holds no lone surrogates.
     #[inline]
     pub fn as_str(&self) -> Option<&str> {
-        if self.utf8 {
+        if self.data.flag() {
             std::str::from_utf8(self.data.as_bytes()).ok()
         } else {
             None
@@ -338,7 +416,7 @@ impl PyStr {
     /// True when the text holds no lone surrogates.
     #[inline]
     pub fn is_utf8(&self) -> bool {
-        self.utf8
+        self.data.flag()
     }
 
     /// The text with lone surrogates replaced by U+FFFD.
@@ -375,8 +453,7 @@ impl std::hash::Hash for PyStr {
 impl From<&str> for PyStr {
     fn from(s: &str) -> Self {
         PyStr {
-            data: Store::from_slice(s.as_bytes()),
-            utf8: true,
+            data: Store::from_slice(s.as_bytes(), true),
         }
     }
 }
@@ -384,8 +461,7 @@ impl From<&str> for PyStr {
 impl From<String> for PyStr {
     fn from(s: String) -> Self {
         PyStr {
-            data: Store::from_vec(s.into_bytes()),
-            utf8: true,
+            data: Store::from_vec(s.into_bytes(), true),
         }
     }
 }
