@@ -20,7 +20,7 @@ use num_bigint::BigInt;
 use crate::options::LoadOptions;
 use crate::value::{
     Blob, Buffer, Global, Graph, Node, NodeId, Object, ObjectKind, PyStr, SharedSource, Window,
-    BYTES_INLINE, STR_INLINE,
+    WindowSource, BYTES_INLINE, STR_INLINE,
 };
 
 use memo::Memo;
@@ -72,7 +72,7 @@ struct Machine {
     /// ranges of it instead of copies.
     share: Option<SharedSource>,
     /// The current window of the input that mid-sized payloads point into, and its offset.
-    window: Option<(Window, usize)>,
+    window: Option<(WindowSource, usize)>,
     /// Where the payloads of str / bytes nodes lie in a slice input, for typed decoding
     /// that borrows them (`None`: not recorded, the usual case).
     spans: Option<Spans>,
@@ -626,8 +626,8 @@ impl Machine {
     #[inline(always)]
     fn window_off(&mut self, data: &[u8], start: usize, n: usize) -> Result<usize> {
         if let Some((w, at)) = &self.window {
-            let off = start.wrapping_sub(*at);
-            if start >= *at && off <= w.len() && n <= w.len() - off {
+            let (off, len) = (start.wrapping_sub(*at), w.bytes().len());
+            if start >= *at && off <= len && n <= len - off {
                 return Ok(off);
             }
         }
@@ -647,7 +647,11 @@ impl Machine {
         };
         // Not charged to `max_alloc` as a whole: a window is real input (at most the input's
         // size in all); the payloads in it are charged one by one like copies.
-        self.window = Some((Window::new(bytes.into()), start));
+        // Room for as many handles as the window can hold payloads (each over the inline
+        // size, plus an opcode and a length), so that handing them out never touches the
+        // shared count.
+        let expect = bytes.len() / (BYTES_INLINE + 3) + 1;
+        self.window = Some((WindowSource::new(bytes.into(), expect), start));
         Ok(())
     }
 
@@ -655,13 +659,14 @@ impl Machine {
     /// made sure exists): the window is borrowed, not cloned, so that the only reference
     /// count taken is the node's own.
     #[inline(always)]
-    fn push_windowed(&mut self, make: impl FnOnce(&Window) -> Node) -> Result<()> {
+    fn push_windowed(&mut self, make: impl FnOnce(Window) -> Node) -> Result<()> {
         if self.graph.len() >= self.max_nodes {
             return Err(limit(LimitKind::Nodes));
         }
-        let Some((w, _)) = &self.window else {
+        let Some((w, _)) = &mut self.window else {
             return Err(Error::data("no input window"));
         };
+        let w = w.handle();
         let id = self.graph.add_with(|| make(w));
         self.push(id)
     }
@@ -680,7 +685,7 @@ impl Machine {
         }
         self.charge(n)?;
         // ASCII (most text) is UTF-8: one word-at-a-time pass instead of a full validation.
-        let utf8 = payload.is_ascii() || text::check_utf8_surrogatepass(payload)?;
+        let utf8 = crate::value::is_ascii(payload) || text::check_utf8_surrogatepass(payload)?;
         let off = self.window_off(data, start, n)?;
         self.push_windowed(|w| Node::Str(PyStr::from_window(w, off, n, utf8)))
     }
@@ -1198,19 +1203,32 @@ impl Machine {
                     let quick = data
                         .get(at + 2..at + 34)
                         .and_then(|h| <&[u8; 32]>::try_from(h).ok())
-                        .and_then(|h| PyStr::inline_ascii_head(h, n));
+                        .and_then(|h| PyStr::ascii_head(h, n));
                     let r = match quick {
-                        Some(s) => self
+                        Some((lo, hi)) => self
                             .charge(n)
-                            .and_then(|_| self.push_with(|| Node::Str(s)))
+                            .and_then(|_| {
+                                self.push_with(|| Node::Str(PyStr::inline_words(lo, hi, n)))
+                            })
                             .map(|_| 2 + n),
                         None if n > STR_INLINE => self.str_at(data, at + 2, n).map(|_| 2 + n),
                         None => self.short_str(payload).map(|_| 2 + n),
                     };
-                    if r.is_ok() {
-                        self.note_span(payload);
+                    match r {
+                        Ok(len) => {
+                            self.note_span(payload);
+                            // A MEMOIZE right after (protocol 4 memoizes every string) runs
+                            // here, without a dispatch of its own, when its fast path takes it.
+                            if data.get(at + len) == Some(&0x94)
+                                && self.fast_put(self.memo.len() as u64)
+                            {
+                                Ok(len + 1)
+                            } else {
+                                Ok(len)
+                            }
+                        }
+                        Err(e) => Err(e),
                     }
-                    r
                 }
                 b'C' => {
                     let Some(&n) = rest.first() else {
