@@ -620,24 +620,24 @@ impl Machine {
         self.share.is_none() && inline < n && n <= WINDOW_MAX
     }
 
-    /// The offset of `data[start..start + n]` in the current input window, copying a new
-    /// window first when the current one does not hold it. The range was checked against
-    /// `data` by the caller.
+    /// A handle to the current input window and the offset of `data[start..start + n]` in
+    /// it, copying a new window first when the current one does not hold it. The range was
+    /// checked against `data` by the caller. The handle comes from the window's batch of
+    /// references counted in advance: no atomic operation per payload.
     #[inline(always)]
-    fn window_off(&mut self, data: &[u8], start: usize, n: usize) -> Result<usize> {
-        if let Some((w, at)) = &self.window {
+    fn window_at(&mut self, data: &[u8], start: usize, n: usize) -> Result<(Window, usize)> {
+        if let Some((w, at)) = &mut self.window {
             let (off, len) = (start.wrapping_sub(*at), w.bytes().len());
             if start >= *at && off <= len && n <= len - off {
-                return Ok(off);
+                return Ok((w.handle(), off));
             }
         }
-        self.new_window(data, start, n)?;
-        Ok(0)
+        self.new_window(data, start, n)
     }
 
     #[cold]
     #[inline(never)]
-    fn new_window(&mut self, data: &[u8], start: usize, n: usize) -> Result<()> {
+    fn new_window(&mut self, data: &[u8], start: usize, n: usize) -> Result<(Window, usize)> {
         let end = (start + WINDOW).min(data.len()).max(start + n);
         let Some(bytes) = data.get(start..end) else {
             return Err(Error::msg(
@@ -651,59 +651,56 @@ impl Machine {
         // size, plus an opcode and a length), so that handing them out never touches the
         // shared count.
         let expect = bytes.len() / (BYTES_INLINE + 3) + 1;
-        self.window = Some((WindowSource::new(bytes.into(), expect), start));
-        Ok(())
+        let mut w = WindowSource::new(bytes.into(), expect);
+        let handle = w.handle();
+        self.window = Some((w, start));
+        Ok((handle, 0))
     }
 
-    /// Adds and pushes the node `make` builds from the current window (which the caller
-    /// made sure exists): the window is borrowed, not cloned, so that the only reference
-    /// count taken is the node's own.
+    /// The payload of a BINUNICODE-family opcode, `data[start..start + payload.len()]`.
     #[inline(always)]
-    fn push_windowed(&mut self, make: impl FnOnce(Window) -> Node) -> Result<()> {
-        if self.graph.len() >= self.max_nodes {
-            return Err(limit(LimitKind::Nodes));
+    fn str_payload(&mut self, data: &[u8], start: usize, payload: &[u8]) -> Result<()> {
+        let n = payload.len();
+        // Short ASCII (most keys and small values) as fixed-size word operations on the
+        // payload and the input after it, when that much input is left.
+        let quick = data
+            .get(start..start + 32)
+            .and_then(|h| <&[u8; 32]>::try_from(h).ok())
+            .and_then(|h| PyStr::ascii_head(h, n));
+        match quick {
+            Some((lo, hi)) => {
+                self.charge(n)?;
+                self.push_with(|| Node::Str(PyStr::inline_words(lo, hi, n)))
+            }
+            None if n > STR_INLINE => self.str_at(data, start, payload),
+            None => self.short_str(payload),
         }
-        let Some((w, _)) = &mut self.window else {
-            return Err(Error::data("no input window"));
-        };
-        let w = w.handle();
-        let id = self.graph.add_with(|| make(w));
-        self.push(id)
     }
 
-    /// A string payload at `data[start..start + n]`, in a window when it fits one.
+    /// A string payload, `data[start..start + payload.len()]`, in a window when it fits one.
     #[inline(always)]
-    fn str_at(&mut self, data: &[u8], start: usize, n: usize) -> Result<()> {
-        let Some(payload) = data.get(start..start + n) else {
-            return Err(Error::msg(
-                brine_core::Category::Eof,
-                "payload beyond the input",
-            ));
-        };
+    fn str_at(&mut self, data: &[u8], start: usize, payload: &[u8]) -> Result<()> {
+        let n = payload.len();
         if !self.windowed(n, STR_INLINE) {
             return self.binunicode(payload);
         }
         self.charge(n)?;
-        // ASCII (most text) is UTF-8: one word-at-a-time pass instead of a full validation.
+        // ASCII (most text) is UTF-8: a pass of 16-byte words instead of a full validation,
+        // which costs a call and a byte loop over the tail.
         let utf8 = crate::value::is_ascii(payload) || text::check_utf8_surrogatepass(payload)?;
-        let off = self.window_off(data, start, n)?;
-        self.push_windowed(|w| Node::Str(PyStr::from_window(w, off, n, utf8)))
+        let (w, off) = self.window_at(data, start, n)?;
+        self.push_with(|| Node::Str(PyStr::from_window(w, off, n, utf8)))
     }
 
-    /// A bytes payload at `data[start..start + n]`, in a window when it fits one.
-    fn bytes_at(&mut self, data: &[u8], start: usize, n: usize) -> Result<()> {
-        let Some(payload) = data.get(start..start + n) else {
-            return Err(Error::msg(
-                brine_core::Category::Eof,
-                "payload beyond the input",
-            ));
-        };
+    /// A bytes payload, `data[start..start + payload.len()]`, in a window when it fits one.
+    fn bytes_at(&mut self, data: &[u8], start: usize, payload: &[u8]) -> Result<()> {
+        let n = payload.len();
         if !self.windowed(n, BYTES_INLINE) {
             return self.push_bytes(payload);
         }
         self.charge(n)?;
-        let off = self.window_off(data, start, n)?;
-        self.push_windowed(|w| Node::Bytes(Blob::from_window(w, off, n)))
+        let (w, off) = self.window_at(data, start, n)?;
+        self.push_with(|| Node::Bytes(Blob::from_window(w, off, n)))
     }
 
     /// A BINUNICODE payload; large ones that lie in the shared input are not copied.
@@ -728,7 +725,8 @@ impl Machine {
         self.push_with(|| Node::Str(s))
     }
 
-    /// SHORT_BINUNICODE: short ASCII (nearly every key) checked, stored and pushed in one call.
+    /// A str payload of up to the inline size that `str_payload`'s word path did not take:
+    /// near the end of the input (ASCII, checked and stored in one call) or not ASCII.
     #[inline(never)]
     fn short_str(&mut self, b: &[u8]) -> Result<()> {
         match PyStr::inline_ascii(b) {
@@ -805,6 +803,18 @@ impl Machine {
                 self.memo.try_put_next(idx, top, &self.opts.limits)
             }
             _ => false,
+        }
+    }
+
+    /// Runs the MEMOIZE at `data[at]`, if there is one right after the string just pushed
+    /// (protocol 4 memoizes nearly every string) and its fast path takes it, without a
+    /// dispatch of its own; returns the bytes it took (0 when none: the loop then runs what
+    /// is there). BINPUT and LONG_BINPUT (protocols 1-3) gained nothing measurable this way.
+    #[inline(always)]
+    fn fused_memoize(&mut self, data: &[u8], at: usize) -> usize {
+        match data.get(at) {
+            Some(&0x94) if self.fast_put(self.memo.len() as u64) => 1,
+            _ => 0,
         }
     }
 
@@ -1198,34 +1208,11 @@ impl Machine {
                     let Some(payload) = rest.get(1..1 + n) else {
                         return Ok(Fast::Fallback);
                     };
-                    // Short ASCII (most keys and small values) as fixed-size word operations
-                    // on the payload and the input after it, when that much input is left.
-                    let quick = data
-                        .get(at + 2..at + 34)
-                        .and_then(|h| <&[u8; 32]>::try_from(h).ok())
-                        .and_then(|h| PyStr::ascii_head(h, n));
-                    let r = match quick {
-                        Some((lo, hi)) => self
-                            .charge(n)
-                            .and_then(|_| {
-                                self.push_with(|| Node::Str(PyStr::inline_words(lo, hi, n)))
-                            })
-                            .map(|_| 2 + n),
-                        None if n > STR_INLINE => self.str_at(data, at + 2, n).map(|_| 2 + n),
-                        None => self.short_str(payload).map(|_| 2 + n),
-                    };
+                    let r = self.str_payload(data, at + 2, payload).map(|_| 2 + n);
                     match r {
                         Ok(len) => {
                             self.note_span(payload);
-                            // A MEMOIZE right after (protocol 4 memoizes every string) runs
-                            // here, without a dispatch of its own, when its fast path takes it.
-                            if data.get(at + len) == Some(&0x94)
-                                && self.fast_put(self.memo.len() as u64)
-                            {
-                                Ok(len + 1)
-                            } else {
-                                Ok(len)
-                            }
+                            Ok(len + self.fused_memoize(data, at + len))
                         }
                         Err(e) => Err(e),
                     }
@@ -1239,7 +1226,7 @@ impl Machine {
                     };
                     let n = n as usize;
                     let r = if n > BYTES_INLINE {
-                        self.bytes_at(data, at + 2, n).map(|_| 2 + n)
+                        self.bytes_at(data, at + 2, payload).map(|_| 2 + n)
                     } else {
                         self.push_bytes(payload).map(|_| 2 + n)
                     };
@@ -1256,7 +1243,7 @@ impl Machine {
                     let Some(payload) = rest.get(4..4 + n) else {
                         return Ok(Fast::Fallback);
                     };
-                    let r = self.str_at(data, at + 5, n).map(|_| 5 + n);
+                    let r = self.str_payload(data, at + 5, payload).map(|_| 5 + n);
                     if r.is_ok() {
                         self.note_span(payload);
                     }
