@@ -59,6 +59,21 @@ fn str_list(payloads: &[Vec<u8>], tail: &[u8]) -> Vec<u8> {
     p
 }
 
+/// The same list as protocol 3 writes it: every payload as BINUNICODE, then BINPUT.
+fn str_list_p3(payloads: &[Vec<u8>], tail: &[u8]) -> Vec<u8> {
+    let mut p = b"\x80\x03]q\x00(".to_vec();
+    for (i, s) in payloads.iter().enumerate() {
+        p.push(b'X');
+        p.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        p.extend_from_slice(s);
+        p.extend_from_slice(&[b'q', (i + 1) as u8]);
+    }
+    p.push(b'e');
+    p.extend_from_slice(tail);
+    p.push(b'.');
+    p
+}
+
 /// Byte sequences to place at every position of a string: valid multibyte characters, a lone
 /// surrogate (kept, as CPython's `surrogatepass`), and invalid UTF-8 of several kinds.
 const INSERTS: &[&[u8]] = &[
@@ -114,9 +129,11 @@ fn every_position_of_every_length_decodes_like_the_general_path() {
                 }
                 // Alone (no input after it: no 32-byte head), and followed by more input.
                 let what = format!("len {len} insert {ins:02x?} at {at}");
-                same_both_ways(&str_list(&[s.clone()], b""), LoadOptions::new, &what);
-                let with_next = str_list(&[s.clone(), ascii(40, 1), s], b"N0");
-                same_both_ways(&with_next, LoadOptions::new, &what);
+                for list in [str_list, str_list_p3] {
+                    same_both_ways(&list(&[s.clone()], b""), LoadOptions::new, &what);
+                    let with_next = list(&[s.clone(), ascii(40, 1), s.clone()], b"N0");
+                    same_both_ways(&with_next, LoadOptions::new, &what);
+                }
             }
         }
         let s = ascii(len, 3);
@@ -142,6 +159,7 @@ fn surrogates_are_kept_exactly_in_every_storage() {
         let mut s = ascii(len - 3, 0);
         s.extend_from_slice(b"\xed\xb2\x80");
         let data = str_list(&[s.clone(), s.clone()], b"");
+        same_both_ways(&str_list_p3(&[s.clone()], b""), LoadOptions::new, "p3");
         let g = same_both_ways(&data, LoadOptions::new, &format!("len {len}")).unwrap();
         let strs: Vec<&PyStr> = g
             .nodes()
