@@ -20,7 +20,7 @@ use num_bigint::BigInt;
 use crate::options::LoadOptions;
 use crate::value::{
     Blob, Buffer, Global, Graph, Items, Node, NodeId, Object, ObjectKind, Pairs, PyStr,
-    SharedSource, Window,
+    SharedSource, Window, WindowSource, BYTES_INLINE, STR_INLINE,
 };
 
 use memo::Memo;
@@ -72,7 +72,7 @@ struct Machine {
     /// ranges of it instead of copies.
     share: Option<SharedSource>,
     /// The current window of the input that mid-sized payloads point into, and its offset.
-    window: Option<(Window, usize)>,
+    window: Option<(WindowSource, usize)>,
     /// Where the payloads of str / bytes nodes lie in a slice input, for typed decoding
     /// that borrows them (`None`: not recorded, the usual case).
     spans: Option<Spans>,
@@ -95,9 +95,6 @@ const WINDOW: usize = 64 * 1024;
 
 /// Payloads longer than this get their own allocation instead of a window range.
 const WINDOW_MAX: usize = 1024;
-
-/// Payloads up to this size are stored inside their node.
-const INLINE_MAX: usize = 22;
 
 /// Below this size a copy is cheaper than the shared range's own allocation.
 const SHARE_MIN: usize = 4096;
@@ -126,11 +123,14 @@ impl<'de, R: Read<'de>> Unpickler<'de, R> {
         // bounded so that a huge input does not reserve everything upfront.
         // The input is real bytes (not a claim); pickles take about 8 bytes or more per node.
         // At least 16 nodes: regrowing a tiny arena costs more than the pickle's own work.
-        // The cap (32 MB of nodes) keeps a huge payload from reserving much, and stays under
-        // glibc's largest mmap threshold, so repeated decodes reuse memory instead of taking
-        // fresh page faults (measured: 80 -> 35 ms on 100k records).
+        // The cap (a little under 32 MiB of nodes) keeps a huge payload from reserving much,
+        // and stays under glibc's largest mmap threshold, so repeated decodes reuse memory
+        // instead of taking fresh page faults (measured: 80 -> 35 ms on 100k records). A
+        // little under: the threshold only adapts to freed blocks of at most 32 MiB, header
+        // and page rounding included; exactly 1 << 20 nodes missed it and every later decode
+        // faulted its windows and arena afresh (strings_200k: 210k -> 14k page faults).
         let input = read.remaining().unwrap_or(0);
-        let guess = (input / 8).clamp(16, 1 << 20) as usize;
+        let guess = (input / 8).clamp(16, (1 << 20) - 1024) as usize;
         Unpickler {
             dec: Decoder::with_read(read, limits),
             m: Machine {
@@ -618,25 +618,32 @@ impl Machine {
         Ok(Blob::from(b))
     }
 
-    /// `data[start..start + n]` as a range of an input window, copying a new window when the
-    /// current one does not hold it. `None` when the payload should be stored on its own
-    /// (shared input, inline-sized or large payloads).
-    #[inline]
-    fn window_for(&mut self, data: &[u8], start: usize, n: usize) -> Result<Option<Window>> {
-        if self.share.is_some() || !(INLINE_MAX < n && n <= WINDOW_MAX) {
-            return Ok(None);
-        }
-        self.charge(n)?;
-        if let Some((w, at)) = &self.window {
-            if start >= *at && start + n <= at + w.len() {
-                return Ok(Some(w.clone()));
+    /// True when a payload of `n` bytes goes into an input window: longer than `inline`
+    /// (the size stored inside a node), short enough that its own allocation would cost more
+    /// than sharing, and no shared input to point into instead.
+    #[inline(always)]
+    fn windowed(&self, n: usize, inline: usize) -> bool {
+        self.share.is_none() && inline < n && n <= WINDOW_MAX
+    }
+
+    /// A handle to the current input window and the offset of `data[start..start + n]` in
+    /// it, copying a new window first when the current one does not hold it. The range was
+    /// checked against `data` by the caller. The handle comes from the window's batch of
+    /// references counted in advance: no atomic operation per payload.
+    #[inline(always)]
+    fn window_at(&mut self, data: &[u8], start: usize, n: usize) -> Result<(Window, usize)> {
+        if let Some((w, at)) = &mut self.window {
+            let (off, len) = (start.wrapping_sub(*at), w.bytes().len());
+            if start >= *at && off <= len && n <= len - off {
+                return Ok((w.handle(), off));
             }
         }
-        self.new_window(data, start, n).map(Some)
+        self.new_window(data, start, n)
     }
 
     #[cold]
-    fn new_window(&mut self, data: &[u8], start: usize, n: usize) -> Result<Window> {
+    #[inline(never)]
+    fn new_window(&mut self, data: &[u8], start: usize, n: usize) -> Result<(Window, usize)> {
         let end = (start + WINDOW).min(data.len()).max(start + n);
         let Some(bytes) = data.get(start..end) else {
             return Err(Error::msg(
@@ -646,44 +653,60 @@ impl Machine {
         };
         // Not charged to `max_alloc` as a whole: a window is real input (at most the input's
         // size in all); the payloads in it are charged one by one like copies.
-        let w: Window = std::sync::Arc::new(bytes.into());
-        self.window = Some((w.clone(), start));
-        Ok(w)
+        // Room for as many handles as the window can hold payloads (each over the inline
+        // size, plus an opcode and a length), so that handing them out never touches the
+        // shared count.
+        let expect = bytes.len() / (BYTES_INLINE + 3) + 1;
+        let mut w = WindowSource::new(bytes.into(), expect);
+        let handle = w.handle();
+        self.window = Some((w, start));
+        Ok((handle, 0))
     }
 
-    /// A string payload at `data[start..start + n]`, in a window when it fits one.
-    fn str_at(&mut self, data: &[u8], start: usize, n: usize) -> Result<()> {
-        let Some(payload) = data.get(start..start + n) else {
-            return Err(Error::msg(
-                brine_core::Category::Eof,
-                "payload beyond the input",
-            ));
-        };
-        match self.window_for(data, start, n)? {
-            Some(w) => {
-                let utf8 = text::check_utf8_surrogatepass(payload)?;
-                let off = start - self.window.as_ref().map_or(0, |(_, at)| *at);
-                self.push_with(|| Node::Str(PyStr::from_window(&w, off, n, utf8)))
+    /// The payload of a BINUNICODE-family opcode, `data[start..start + payload.len()]`.
+    #[inline(always)]
+    fn str_payload(&mut self, data: &[u8], start: usize, payload: &[u8]) -> Result<()> {
+        let n = payload.len();
+        // Short ASCII (most keys and small values) as fixed-size word operations on the
+        // payload and the input after it, when that much input is left.
+        let quick = data
+            .get(start..start + 32)
+            .and_then(|h| <&[u8; 32]>::try_from(h).ok())
+            .and_then(|h| PyStr::ascii_head(h, n));
+        match quick {
+            Some((lo, hi)) => {
+                self.charge(n)?;
+                self.push_with(|| Node::Str(PyStr::inline_words(lo, hi, n)))
             }
-            None => self.binunicode(payload),
+            None if n > STR_INLINE => self.str_at(data, start, payload),
+            None => self.short_str(payload),
         }
     }
 
-    /// A bytes payload at `data[start..start + n]`, in a window when it fits one.
-    fn bytes_at(&mut self, data: &[u8], start: usize, n: usize) -> Result<()> {
-        let Some(payload) = data.get(start..start + n) else {
-            return Err(Error::msg(
-                brine_core::Category::Eof,
-                "payload beyond the input",
-            ));
-        };
-        match self.window_for(data, start, n)? {
-            Some(w) => {
-                let off = start - self.window.as_ref().map_or(0, |(_, at)| *at);
-                self.push_with(|| Node::Bytes(Blob::from_window(&w, off, n)))
-            }
-            None => self.push_bytes(payload),
+    /// A string payload, `data[start..start + payload.len()]`, in a window when it fits one.
+    #[inline(always)]
+    fn str_at(&mut self, data: &[u8], start: usize, payload: &[u8]) -> Result<()> {
+        let n = payload.len();
+        if !self.windowed(n, STR_INLINE) {
+            return self.binunicode(payload);
         }
+        self.charge(n)?;
+        // ASCII (most text) is UTF-8: a pass of 16-byte words instead of a full validation,
+        // which costs a call and a byte loop over the tail.
+        let utf8 = crate::value::is_ascii(payload) || text::check_utf8_surrogatepass(payload)?;
+        let (w, off) = self.window_at(data, start, n)?;
+        self.push_with(|| Node::Str(PyStr::from_window(w, off, n, utf8)))
+    }
+
+    /// A bytes payload, `data[start..start + payload.len()]`, in a window when it fits one.
+    fn bytes_at(&mut self, data: &[u8], start: usize, payload: &[u8]) -> Result<()> {
+        let n = payload.len();
+        if !self.windowed(n, BYTES_INLINE) {
+            return self.push_bytes(payload);
+        }
+        self.charge(n)?;
+        let (w, off) = self.window_at(data, start, n)?;
+        self.push_with(|| Node::Bytes(Blob::from_window(w, off, n)))
     }
 
     /// A BINUNICODE payload; large ones that lie in the shared input are not copied.
@@ -708,7 +731,8 @@ impl Machine {
         self.push_with(|| Node::Str(s))
     }
 
-    /// SHORT_BINUNICODE: short ASCII (nearly every key) checked, stored and pushed in one call.
+    /// A str payload of up to the inline size that `str_payload`'s word path did not take:
+    /// near the end of the input (ASCII, checked and stored in one call) or not ASCII.
     #[inline(never)]
     fn short_str(&mut self, b: &[u8]) -> Result<()> {
         match PyStr::inline_ascii(b) {
@@ -785,6 +809,18 @@ impl Machine {
                 self.memo.try_put_next(idx, top, &self.opts.limits)
             }
             _ => false,
+        }
+    }
+
+    /// Runs the MEMOIZE at `data[at]`, if there is one right after the string just pushed
+    /// (protocol 4 memoizes nearly every string) and its fast path takes it, without a
+    /// dispatch of its own; returns the bytes it took (0 when none: the loop then runs what
+    /// is there). BINPUT and LONG_BINPUT (protocols 1-3) gained nothing measurable this way.
+    #[inline(always)]
+    fn fused_memoize(&mut self, data: &[u8], at: usize) -> usize {
+        match data.get(at) {
+            Some(&0x94) if self.fast_put(self.memo.len() as u64) => 1,
+            _ => 0,
         }
     }
 
@@ -1188,7 +1224,24 @@ impl Machine {
                 0x88 => self.push_bool(true).map(|_| 1),
                 0x89 if self.fast_atom(ATOM_FALSE) => Ok(1),
                 0x89 => self.push_bool(false).map(|_| 1),
-                0x8c | b'C' => {
+                0x8c => {
+                    let Some(&n) = rest.first() else {
+                        return Ok(Fast::Fallback);
+                    };
+                    let n = n as usize;
+                    let Some(payload) = rest.get(1..1 + n) else {
+                        return Ok(Fast::Fallback);
+                    };
+                    let r = self.str_payload(data, at + 2, payload).map(|_| 2 + n);
+                    match r {
+                        Ok(len) => {
+                            self.note_span(payload);
+                            Ok(len + self.fused_memoize(data, at + len))
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+                b'C' => {
                     let Some(&n) = rest.first() else {
                         return Ok(Fast::Fallback);
                     };
@@ -1196,16 +1249,10 @@ impl Machine {
                         return Ok(Fast::Fallback);
                     };
                     let n = n as usize;
-                    let r = if n > INLINE_MAX {
-                        if b == b'C' {
-                            self.bytes_at(data, at + 2, n).map(|_| 2 + n)
-                        } else {
-                            self.str_at(data, at + 2, n).map(|_| 2 + n)
-                        }
-                    } else if b == b'C' {
-                        self.push_bytes(payload).map(|_| 2 + n)
+                    let r = if n > BYTES_INLINE {
+                        self.bytes_at(data, at + 2, payload).map(|_| 2 + n)
                     } else {
-                        self.short_str(payload).map(|_| 2 + n)
+                        self.push_bytes(payload).map(|_| 2 + n)
                     };
                     if r.is_ok() {
                         self.note_span(payload);
@@ -1220,7 +1267,7 @@ impl Machine {
                     let Some(payload) = rest.get(4..4 + n) else {
                         return Ok(Fast::Fallback);
                     };
-                    let r = self.str_at(data, at + 5, n).map(|_| 5 + n);
+                    let r = self.str_payload(data, at + 5, payload).map(|_| 5 + n);
                     if r.is_ok() {
                         self.note_span(payload);
                     }

@@ -4,18 +4,174 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-/// Payloads up to this many bytes live inside the node, without a heap allocation: most keys
-/// and small strings of real pickles fit, and decoding is allocation-bound otherwise.
-const INLINE: usize = 22;
+/// `str` payloads up to this many bytes live inside the node, without a heap allocation or a
+/// shared window: most keys and small strings of real pickles fit, and a window range costs
+/// two atomic reference-count updates (taken, dropped) that dominate short strings' decoding.
+/// 30 keeps a [`PyStr`] at 32 bytes (tag, length and flag, bytes), the size of a node.
+pub(crate) const STR_INLINE: usize = 30;
+
+/// `bytes` payloads up to this many bytes live inside the node; 22 keeps a [`Blob`] at 24
+/// bytes, which a node's other variants need to fit beside a `PyStr`'s tag.
+pub(crate) const BYTES_INLINE: usize = 22;
+
+/// The bit of an inline payload's `meta` byte that holds the owner's flag; the rest is the
+/// length.
+const FLAG: u8 = 0x80;
 
 /// The bytes a graph was decoded from, kept alive by the graph so that large payloads can
 /// point into them instead of being copied: a memory-mapped file, or a buffer handed over with
 /// [`loads_shared`](crate::loads_shared).
 pub type SharedSource = Arc<dyn AsRef<[u8]> + Send + Sync>;
 
-/// A window of a decoder's input, copied once and shared by every payload that lies in it:
+pub(crate) use window::{Window, WindowSource};
+
+/// Windows of a decoder's input, copied once and shared by every payload that lies in them:
 /// one allocation per window instead of one per string.
-pub(crate) type Window = Arc<Box<[u8]>>;
+///
+/// A window is reference-counted like an `Arc<[u8]>`, but the decoder takes the references it
+/// hands to new nodes out of a batch counted in advance ([`WindowSource`]), so that making a
+/// node costs no atomic operation: measured on 200k 16-56-byte strings, the per-node
+/// `lock inc` of an `Arc::clone` was a fifth of the decoding time. Only this module touches
+/// the count; everything else sees `Window` as an owning handle to immutable bytes.
+#[allow(unsafe_code)]
+mod window {
+    use std::ptr::NonNull;
+    use std::sync::atomic::{fence, AtomicUsize, Ordering};
+
+    /// The shared part: the bytes and how many references exist (handles, plus the source's
+    /// batch while the source is alive).
+    struct Inner {
+        refs: AtomicUsize,
+        bytes: Box<[u8]>,
+    }
+
+    /// Beyond this many references the count could wrap (as `Arc`, which aborts likewise).
+    const MAX_REFS: usize = isize::MAX as usize;
+
+    /// Gives up `n` references to `inner`, freeing it with the last one.
+    ///
+    /// # Safety
+    /// The caller owns `n` of the references counted in `inner.refs` and uses none of them
+    /// afterwards.
+    #[inline]
+    unsafe fn release(inner: NonNull<Inner>, n: usize) {
+        // SAFETY: the caller owns references, so `inner` is alive until they are given up.
+        let refs = unsafe { &inner.as_ref().refs };
+        // Release: this owner's reads of the bytes happen before the free (as in `Arc`).
+        if refs.fetch_sub(n, Ordering::Release) != n {
+            return;
+        }
+        // Acquire: every other owner's release happened before the free.
+        fence(Ordering::Acquire);
+        // SAFETY: the count reached zero, so no reference is left; `inner` came from
+        // `Box::leak` in `WindowSource::new` and is freed only here, once.
+        drop(unsafe { Box::from_raw(inner.as_ptr()) });
+    }
+
+    /// One counted reference to a window's bytes.
+    pub(crate) struct Window(NonNull<Inner>);
+
+    // SAFETY: the bytes are never written after the window is made and the count is atomic,
+    // so sharing and sending handles is as safe as for `Arc<Box<[u8]>>`.
+    unsafe impl Send for Window {}
+    // SAFETY: as above.
+    unsafe impl Sync for Window {}
+
+    impl Window {
+        /// The window's bytes.
+        #[inline]
+        pub(crate) fn bytes(&self) -> &[u8] {
+            // SAFETY: this handle owns a reference, so `Inner` is alive while it is borrowed.
+            unsafe { &self.0.as_ref().bytes }
+        }
+    }
+
+    impl Clone for Window {
+        #[inline]
+        fn clone(&self) -> Self {
+            // SAFETY: this handle owns a reference, so `Inner` is alive.
+            let refs = unsafe { &self.0.as_ref().refs };
+            // Relaxed: a new reference needs no ordering, only an existing one (as `Arc`).
+            if refs.fetch_add(1, Ordering::Relaxed) > MAX_REFS {
+                std::process::abort();
+            }
+            Window(self.0)
+        }
+    }
+
+    impl Drop for Window {
+        #[inline]
+        fn drop(&mut self) {
+            // SAFETY: this handle owns one reference and is gone after this.
+            unsafe { release(self.0, 1) }
+        }
+    }
+
+    /// The decoder's hold on the window it is filling: `held` references counted in advance,
+    /// handed out one by one without an atomic operation. It keeps at least one for itself.
+    pub(crate) struct WindowSource {
+        inner: NonNull<Inner>,
+        held: usize,
+    }
+
+    // SAFETY: as for `Window`; `held` is only touched through `&mut self`.
+    unsafe impl Send for WindowSource {}
+    // SAFETY: `&WindowSource` only reads the immutable bytes.
+    unsafe impl Sync for WindowSource {}
+
+    impl WindowSource {
+        /// A window over `bytes`, with room for `expect` handles before the count is touched
+        /// again (a guess from the window's size; more are taken in batches when it runs out).
+        pub(crate) fn new(bytes: Box<[u8]>, expect: usize) -> WindowSource {
+            let held = expect.clamp(1, MAX_REFS / 2) + 1;
+            let inner = Box::new(Inner {
+                refs: AtomicUsize::new(held),
+                bytes,
+            });
+            WindowSource {
+                inner: NonNull::from(Box::leak(inner)),
+                held,
+            }
+        }
+
+        /// The window's bytes.
+        #[inline]
+        pub(crate) fn bytes(&self) -> &[u8] {
+            // SAFETY: the source owns references, so `Inner` is alive while it is borrowed.
+            unsafe { &self.inner.as_ref().bytes }
+        }
+
+        /// A handle to the window, taken from the batch.
+        #[inline]
+        pub(crate) fn handle(&mut self) -> Window {
+            if self.held <= 1 {
+                self.refill();
+            }
+            self.held -= 1;
+            Window(self.inner)
+        }
+
+        #[cold]
+        #[inline(never)]
+        fn refill(&mut self) {
+            const BATCH: usize = 256;
+            // SAFETY: the source owns references, so `Inner` is alive.
+            let refs = unsafe { &self.inner.as_ref().refs };
+            if refs.fetch_add(BATCH, Ordering::Relaxed) > MAX_REFS - BATCH {
+                std::process::abort();
+            }
+            self.held += BATCH;
+        }
+    }
+
+    impl Drop for WindowSource {
+        fn drop(&mut self) {
+            // SAFETY: the source owns the `held` references not handed out, and is gone after
+            // this.
+            unsafe { release(self.inner, self.held) }
+        }
+    }
+}
 
 /// A range of a [`SharedSource`].
 #[derive(Clone)]
@@ -25,57 +181,75 @@ struct Shared {
     len: usize,
 }
 
-/// Small-or-heap-or-shared byte storage, 24 bytes wide.
+/// Small-or-heap-or-window-or-shared byte storage of `N + 2` bytes (`N` inline bytes, a
+/// length and a tag), with one flag bit for the owner ([`PyStr`]: plain UTF-8) kept in every
+/// variant so that it costs no extra word.
 #[derive(Clone)]
-enum Store {
+enum Store<const N: usize> {
+    /// `buf[..meta & !FLAG]`; the rest of `buf` is zero.
     Inline {
-        len: u8,
-        buf: [u8; INLINE],
+        meta: u8,
+        buf: [u8; N],
     },
-    Heap(Box<[u8]>),
+    Heap {
+        flag: bool,
+        bytes: Box<[u8]>,
+    },
     Window {
+        flag: bool,
         win: Window,
         start: u32,
         len: u32,
     },
-    /// Boxed so that the enum stays 24 bytes; only payloads far larger than the box use it.
-    Shared(Box<Shared>),
+    /// Boxed so that the variant stays small; only payloads far larger than the box use it.
+    Shared {
+        flag: bool,
+        shared: Box<Shared>,
+    },
 }
 
-impl Store {
+impl<const N: usize> Store<N> {
     #[inline]
-    fn from_slice(b: &[u8]) -> Store {
-        if b.len() <= INLINE {
-            let mut buf = [0u8; INLINE];
+    fn from_slice(b: &[u8], flag: bool) -> Self {
+        if b.len() <= N {
+            let mut buf = [0u8; N];
             buf[..b.len()].copy_from_slice(b);
             Store::Inline {
-                len: b.len() as u8,
+                meta: b.len() as u8 | if flag { FLAG } else { 0 },
                 buf,
             }
         } else {
-            Store::Heap(b.into())
+            Store::Heap {
+                flag,
+                bytes: b.into(),
+            }
         }
     }
 
     #[inline]
-    fn from_vec(v: Vec<u8>) -> Store {
-        if v.len() <= INLINE {
-            Store::from_slice(&v)
+    fn from_vec(v: Vec<u8>, flag: bool) -> Self {
+        if v.len() <= N {
+            Store::from_slice(&v, flag)
         } else {
-            Store::Heap(v.into_boxed_slice())
+            Store::Heap {
+                flag,
+                bytes: v.into_boxed_slice(),
+            }
         }
     }
 
     #[inline]
     fn as_bytes(&self) -> &[u8] {
         match self {
-            Store::Inline { len, buf } => &buf[..*len as usize],
-            Store::Heap(b) => b,
-            Store::Window { win, start, len } => {
+            Store::Inline { meta, buf } => buf.get(..(meta & !FLAG) as usize).unwrap_or(&[]),
+            Store::Heap { bytes, .. } => bytes,
+            Store::Window {
+                win, start, len, ..
+            } => {
                 let (start, len) = (*start as usize, *len as usize);
-                win.get(start..start + len).unwrap_or(&[])
+                win.bytes().get(start..start + len).unwrap_or(&[])
             }
-            Store::Shared(s) => {
+            Store::Shared { shared: s, .. } => {
                 let all: &[u8] = AsRef::<[u8]>::as_ref(&*s.src);
                 // The range was checked against the source when the store was made.
                 all.get(s.start..s.start + s.len).unwrap_or(&[])
@@ -83,19 +257,31 @@ impl Store {
         }
     }
 
+    /// The owner's flag.
+    #[inline]
+    fn flag(&self) -> bool {
+        match self {
+            Store::Inline { meta, .. } => meta & FLAG != 0,
+            Store::Heap { flag, .. } | Store::Window { flag, .. } | Store::Shared { flag, .. } => {
+                *flag
+            }
+        }
+    }
+
     /// `win[start..start + len]`; the caller checked the range, and windows are far below
     /// 4 GiB.
     #[inline]
-    fn window(win: &Window, start: usize, len: usize) -> Store {
+    fn window(win: Window, start: usize, len: usize, flag: bool) -> Self {
         Store::Window {
-            win: win.clone(),
+            flag,
+            win,
             start: start as u32,
             len: len as u32,
         }
     }
 
     /// `b` as a range of `src` when it lies inside it (checked by address), else `None`.
-    fn shared(src: &SharedSource, b: &[u8]) -> Option<Store> {
+    fn shared(src: &SharedSource, b: &[u8], flag: bool) -> Option<Self> {
         let all: &[u8] = AsRef::<[u8]>::as_ref(&**src);
         let base = all.as_ptr() as usize;
         let at = b.as_ptr() as usize;
@@ -106,43 +292,46 @@ impl Store {
         if !inside {
             return None;
         }
-        Some(Store::Shared(Box::new(Shared {
-            src: src.clone(),
-            start: at - base,
-            len: b.len(),
-        })))
+        Some(Store::Shared {
+            flag,
+            shared: Box::new(Shared {
+                src: src.clone(),
+                start: at - base,
+                len: b.len(),
+            }),
+        })
     }
 }
 
-impl Default for Store {
+impl<const N: usize> Default for Store<N> {
     fn default() -> Self {
         Store::Inline {
-            len: 0,
-            buf: [0; INLINE],
+            meta: 0,
+            buf: [0; N],
         }
     }
 }
 
 /// A byte payload (`bytes`, `bytearray`, buffers); short ones are stored inline.
 #[derive(Clone, Default)]
-pub struct Blob(Store);
+pub struct Blob(Store<BYTES_INLINE>);
 
 impl Blob {
     /// `b` without a copy when it lies inside `src` (a range of the source is kept), else a
     /// copy of it.
     pub(crate) fn shared_or_copied(src: &SharedSource, b: &[u8]) -> Blob {
-        Blob(Store::shared(src, b).unwrap_or_else(|| Store::from_slice(b)))
+        Blob(Store::shared(src, b, false).unwrap_or_else(|| Store::from_slice(b, false)))
     }
 
     /// True when the bytes are a range of the input the graph was decoded from, not a copy.
     pub fn is_shared(&self) -> bool {
-        matches!(self.0, Store::Shared(_))
+        matches!(self.0, Store::Shared { .. })
     }
 
     /// `win[start..start + len]`, checked by the caller.
     #[inline]
-    pub(crate) fn from_window(win: &Window, start: usize, len: usize) -> Blob {
-        Blob(Store::window(win, start, len))
+    pub(crate) fn from_window(win: Window, start: usize, len: usize) -> Blob {
+        Blob(Store::window(win, start, len, false))
     }
 
     /// The bytes.
@@ -166,7 +355,7 @@ impl Blob {
     /// The bytes as a vector.
     pub fn into_vec(self) -> Vec<u8> {
         match self.0 {
-            Store::Heap(b) => b.into_vec(),
+            Store::Heap { bytes, .. } => bytes.into_vec(),
             other => other.as_bytes().to_vec(),
         }
     }
@@ -189,14 +378,14 @@ impl std::hash::Hash for Blob {
 impl From<Vec<u8>> for Blob {
     #[inline]
     fn from(v: Vec<u8>) -> Self {
-        Blob(Store::from_vec(v))
+        Blob(Store::from_vec(v, false))
     }
 }
 
 impl From<&[u8]> for Blob {
     #[inline]
     fn from(v: &[u8]) -> Self {
-        Blob(Store::from_slice(v))
+        Blob(Store::from_slice(v, false))
     }
 }
 
@@ -216,6 +405,9 @@ impl fmt::Debug for Blob {
     }
 }
 
+/// The high bit of every byte of a word: a word is ASCII when none is set.
+const HIGH: u128 = 0x8080_8080_8080_8080_8080_8080_8080_8080;
+
 /// A Python `str`: UTF-8 that may also hold lone surrogates, encoded the way CPython's
 /// `utf-8`/`surrogatepass` codec does (three bytes `ED A0..BF xx`), so any `str` round-trips.
 /// Short strings are stored inline.
@@ -230,9 +422,8 @@ impl fmt::Debug for Blob {
 /// ```
 #[derive(Clone, Default)]
 pub struct PyStr {
-    data: Store,
-    /// True when `data` is plain UTF-8 (no lone surrogates).
-    utf8: bool,
+    /// The encoded text; its flag is true when it is plain UTF-8 (no lone surrogates).
+    data: Store<STR_INLINE>,
 }
 
 impl PyStr {
@@ -245,8 +436,7 @@ impl PyStr {
             Err(_) => return None,
         };
         Some(PyStr {
-            data: Store::from_vec(data),
-            utf8,
+            data: Store::from_vec(data, utf8),
         })
     }
 
@@ -255,8 +445,7 @@ impl PyStr {
     #[inline]
     pub(crate) fn from_checked(data: &[u8], utf8: bool) -> PyStr {
         PyStr {
-            data: Store::from_slice(data),
-            utf8,
+            data: Store::from_slice(data, utf8),
         }
     }
 
@@ -264,65 +453,109 @@ impl PyStr {
     /// pass; `None` when `b` is longer than the inline size or not ASCII.
     #[inline]
     pub(crate) fn inline_ascii(b: &[u8]) -> Option<PyStr> {
-        if b.len() > INLINE {
+        if b.len() > STR_INLINE {
             return None;
         }
-        let mut buf = [0u8; INLINE];
+        let mut buf = [0u8; STR_INLINE];
         buf[..b.len()].copy_from_slice(b);
-        // The padding is zero, so the buffer is ASCII exactly when `b` is: three word tests
-        // (the last two overlap) instead of a byte loop.
+        // The padding is zero, so the buffer is ASCII exactly when `b` is: two word tests
+        // (they overlap) instead of a byte loop.
         let word = |i: usize| {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&buf[i..i + 8]);
-            u64::from_le_bytes(w)
+            let mut w = [0u8; 16];
+            w.copy_from_slice(&buf[i..i + 16]);
+            u128::from_le_bytes(w)
         };
-        if (word(0) | word(8) | word(INLINE - 8)) & 0x8080_8080_8080_8080 != 0 {
+        if (word(0) | word(STR_INLINE - 16)) & HIGH != 0 {
             return None;
         }
         Some(PyStr {
             data: Store::Inline {
-                len: b.len() as u8,
+                meta: b.len() as u8 | FLAG,
                 buf,
             },
-            utf8: true,
         })
+    }
+
+    /// The first `len` bytes of `head` as two little-endian words when they are ASCII, for
+    /// [`inline_words`](Self::inline_words); `None` when `len` is over the inline size or they
+    /// are not ASCII. `head` is the payload followed by whatever input comes after it: the
+    /// copy and the check are then a few fixed-size word operations instead of a `memcpy`
+    /// call and a byte loop (SHORT_BINUNICODE's common case).
+    #[inline(always)]
+    pub(crate) fn ascii_head(head: &[u8; 32], len: usize) -> Option<(u128, u128)> {
+        if len > STR_INLINE {
+            return None;
+        }
+        let (a, b) = head.split_at(16);
+        let word = |h: &[u8]| {
+            let mut w = [0u8; 16];
+            w.copy_from_slice(h);
+            u128::from_le_bytes(w)
+        };
+        // Keep the payload's bytes only, so that the rest of `head` is neither checked nor
+        // stored (the padding stays zero).
+        let bits = 8 * len as u32;
+        let keep_lo = u128::MAX.checked_shl(bits).map_or(u128::MAX, |m| !m);
+        let keep_hi = match bits.checked_sub(128) {
+            Some(hi_bits) => !(u128::MAX << hi_bits),
+            None => 0,
+        };
+        let (lo, hi) = (word(a) & keep_lo, word(b) & keep_hi);
+        if (lo | hi) & HIGH != 0 {
+            return None;
+        }
+        Some((lo, hi))
+    }
+
+    /// The inline string of the words [`ascii_head`](Self::ascii_head) gave for `len` bytes.
+    /// Built from registers where the node is stored: a string built apart and then moved
+    /// is written bytewise and reloaded as words, which stalls store forwarding.
+    #[inline(always)]
+    pub(crate) fn inline_words(lo: u128, hi: u128, len: usize) -> PyStr {
+        let mut buf = [0u8; STR_INLINE];
+        let (blo, bhi) = buf.split_at_mut(16);
+        blo.copy_from_slice(&lo.to_le_bytes());
+        bhi.copy_from_slice(&hi.to_le_bytes()[..STR_INLINE - 16]);
+        PyStr {
+            data: Store::Inline {
+                meta: (len as u8 & !FLAG) | FLAG,
+                buf,
+            },
+        }
     }
 
     /// [`from_checked`](Self::from_checked) without a copy when `data` lies inside `src`.
     pub(crate) fn from_checked_shared(src: &SharedSource, data: &[u8], utf8: bool) -> PyStr {
         PyStr {
-            data: Store::shared(src, data).unwrap_or_else(|| Store::from_slice(data)),
-            utf8,
+            data: Store::shared(src, data, utf8).unwrap_or_else(|| Store::from_slice(data, utf8)),
         }
     }
 
     /// `win[start..start + len]`, checked by the caller to be surrogatepass UTF-8.
     #[inline]
-    pub(crate) fn from_window(win: &Window, start: usize, len: usize, utf8: bool) -> PyStr {
+    pub(crate) fn from_window(win: Window, start: usize, len: usize, utf8: bool) -> PyStr {
         PyStr {
-            data: Store::window(win, start, len),
-            utf8,
+            data: Store::window(win, start, len, utf8),
         }
     }
 
     /// True when the text is a range of the input the graph was decoded from, not a copy.
     pub fn is_shared(&self) -> bool {
-        matches!(self.data, Store::Shared(_))
+        matches!(self.data, Store::Shared { .. })
     }
 
     /// [`from_checked`](Self::from_checked) taking ownership.
     #[inline]
     pub(crate) fn from_checked_vec(data: Vec<u8>, utf8: bool) -> PyStr {
         PyStr {
-            data: Store::from_vec(data),
-            utf8,
+            data: Store::from_vec(data, utf8),
         }
     }
 
     /// The text, if it holds no lone surrogates.
     #[inline]
     pub fn as_str(&self) -> Option<&str> {
-        if self.utf8 {
+        if self.data.flag() {
             std::str::from_utf8(self.data.as_bytes()).ok()
         } else {
             None
@@ -338,7 +571,7 @@ impl PyStr {
     /// True when the text holds no lone surrogates.
     #[inline]
     pub fn is_utf8(&self) -> bool {
-        self.utf8
+        self.data.flag()
     }
 
     /// The text with lone surrogates replaced by U+FFFD.
@@ -375,8 +608,7 @@ impl std::hash::Hash for PyStr {
 impl From<&str> for PyStr {
     fn from(s: &str) -> Self {
         PyStr {
-            data: Store::from_slice(s.as_bytes()),
-            utf8: true,
+            data: Store::from_slice(s.as_bytes(), true),
         }
     }
 }
@@ -384,8 +616,7 @@ impl From<&str> for PyStr {
 impl From<String> for PyStr {
     fn from(s: String) -> Self {
         PyStr {
-            data: Store::from_vec(s.into_bytes()),
-            utf8: true,
+            data: Store::from_vec(s.into_bytes(), true),
         }
     }
 }
@@ -400,6 +631,24 @@ impl fmt::Display for PyStr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_string_lossy())
     }
+}
+
+/// True when `b` is ASCII: 16 bytes at a time, the tail as one last word that overlaps the
+/// one before, instead of `<[u8]>::is_ascii`'s byte loop over the tail (most of the check for
+/// strings of a few dozen bytes).
+#[inline(always)]
+pub(crate) fn is_ascii(b: &[u8]) -> bool {
+    let word = |c: &[u8]| {
+        let mut w = [0u8; 16];
+        w.copy_from_slice(c);
+        u128::from_le_bytes(w)
+    };
+    let Some(tail) = b.len().checked_sub(16).and_then(|at| b.get(at..)) else {
+        return b.is_ascii();
+    };
+    let chunks = b.chunks_exact(16);
+    let acc = chunks.fold(word(tail), |acc, c| acc | word(c));
+    acc & HIGH == 0
 }
 
 /// Checks generalized UTF-8 where surrogate code points (U+D800..U+DFFF) are allowed.
@@ -459,5 +708,115 @@ fn decode_lossy(b: &[u8]) -> String {
                 rest = &bad[skip.min(bad.len())..];
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn is_ascii_matches_std_for_a_high_byte_anywhere() {
+        for len in 0..=80 {
+            let clean: Vec<u8> = (0..len).map(|j| (j * 37 % 128) as u8).collect();
+            assert!(is_ascii(&clean), "len {len}");
+            for at in 0..len {
+                for high in [0x80, 0xc3, 0xff] {
+                    let mut b = clean.clone();
+                    b[at] = high;
+                    assert!(!is_ascii(&b), "len {len} at {at}");
+                    assert_eq!(is_ascii(&b), b.is_ascii());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ascii_head_takes_the_payload_only() {
+        for len in 0..=STR_INLINE + 2 {
+            // Whatever follows the payload (here high bytes) is neither checked nor kept.
+            let mut head = [0xffu8; 32];
+            for (j, b) in head.iter_mut().enumerate().take(len) {
+                *b = b'a' + (j % 26) as u8;
+            }
+            let got = PyStr::ascii_head(&head, len);
+            if len > STR_INLINE {
+                assert!(got.is_none(), "len {len}");
+                continue;
+            }
+            let (lo, hi) = got.unwrap_or_else(|| panic!("len {len}"));
+            let s = PyStr::inline_words(lo, hi, len);
+            assert_eq!(s.as_bytes(), &head[..len]);
+            assert!(s.is_utf8());
+            assert_eq!(s, PyStr::from_checked(&head[..len], true));
+            match &s.data {
+                Store::Inline { buf, .. } => assert!(buf[len..].iter().all(|&b| b == 0)),
+                _ => panic!("not inline"),
+            }
+            for at in 0..len {
+                let mut bad = head;
+                bad[at] = 0x80;
+                assert!(PyStr::ascii_head(&bad, len).is_none(), "len {len} at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_flag_survives_every_storage() {
+        let src: SharedSource = Arc::new(vec![b'x'; 5000]);
+        let all: &[u8] = AsRef::<[u8]>::as_ref(&*src);
+        for utf8 in [true, false] {
+            let mut win = WindowSource::new(vec![b'y'; 100].into(), 1);
+            let stores = [
+                PyStr::from_checked(b"short", utf8),
+                PyStr::from_checked(&[b'z'; 31], utf8),
+                PyStr::from_window(win.handle(), 10, 40, utf8),
+                PyStr::from_checked_shared(&src, &all[..4096], utf8),
+            ];
+            for s in &stores {
+                assert_eq!(s.is_utf8(), utf8);
+                assert_eq!(s.as_str().is_some(), utf8);
+            }
+            assert!(stores[3].is_shared());
+            assert_eq!(stores[2].as_bytes(), &[b'y'; 40]);
+        }
+    }
+
+    #[test]
+    fn window_handles_outlive_the_source_beyond_its_batch() {
+        // A batch of one: every further handle takes the refill path.
+        let mut src = WindowSource::new((0..=255u8).collect::<Vec<u8>>().into(), 0);
+        let handles: Vec<Window> = (0..1000).map(|_| src.handle()).collect();
+        let blobs: Vec<Blob> = handles
+            .iter()
+            .enumerate()
+            .map(|(i, h)| Blob::from_window(h.clone(), i % 200, 50))
+            .collect();
+        drop(src);
+        drop(handles);
+        let threads: Vec<_> = blobs
+            .chunks(250)
+            .map(|c| {
+                let c = c.to_vec();
+                std::thread::spawn(move || {
+                    c.iter().map(|b| b.as_bytes()[0] as usize).sum::<usize>()
+                })
+            })
+            .collect();
+        let sum: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+        assert_eq!(sum, (0..1000).map(|i| i % 200).sum::<usize>());
+        for (i, b) in blobs.iter().enumerate() {
+            let want: Vec<u8> = (i % 200..i % 200 + 50).map(|x| x as u8).collect();
+            assert_eq!(b.as_bytes(), &want[..]);
+        }
+    }
+
+    #[test]
+    fn payloads_keep_a_node_at_32_bytes() {
+        // A node's other variants sit beside the PyStr's tag byte, which a 32-byte Blob would
+        // overlap: the node would grow to 40 bytes.
+        assert_eq!(std::mem::size_of::<PyStr>(), 32);
+        assert_eq!(std::mem::size_of::<Blob>(), 24);
+        assert!(std::mem::size_of::<crate::value::Node>() <= 32);
     }
 }

@@ -1,0 +1,307 @@
+//! String payloads on the slice fast path (inline words, input windows, the fused MEMOIZE)
+//! decode exactly like the general path that reads through `io::Read`: same values, same
+//! UTF-8 flag, same errors at the same offsets, for every byte position of non-ASCII, invalid
+//! and surrogate bytes and across window boundaries.
+
+use brine::value::{Graph, Node, PyStr};
+use brine::{Limits, LoadOptions, Unpickler};
+
+/// Decodes every pickle of `data` through the slice fast path and through `io::Read` (the
+/// general path), and checks that both give equal graphs, or the same error.
+fn same_both_ways(data: &[u8], opts: impl Fn() -> LoadOptions, what: &str) -> Option<Graph> {
+    let mut fast = Unpickler::new(data, opts());
+    let mut slow = Unpickler::from_reader(data, opts());
+    loop {
+        let (a, b) = (fast.load(), slow.load());
+        match (&a, &b) {
+            (Ok(_), Ok(_)) => {}
+            (Err(x), Err(y)) => {
+                assert_eq!(x.code().to_string(), y.code().to_string(), "{what}");
+                assert_eq!(x.classify(), y.classify(), "{what}: {x}");
+                assert_eq!(x.offset(), y.offset(), "{what}: {x}");
+                assert_eq!(x.opcode(), y.opcode(), "{what}: {x}");
+                return None;
+            }
+            _ => panic!("{what}: fast {a:?}, general {b:?}"),
+        }
+        assert!(fast.graph() == slow.graph(), "{what}");
+        for ((_, x), (_, y)) in fast.graph().nodes().zip(slow.graph().nodes()) {
+            if let (Node::Str(x), Node::Str(y)) = (x, y) {
+                assert_eq!(x.is_utf8(), y.is_utf8(), "{what}");
+                assert_eq!(x.as_bytes(), y.as_bytes(), "{what}");
+            }
+        }
+        if fast.at_end() {
+            assert!(matches!(slow.load_next(), Ok(None)), "{what}");
+            return Some(fast.into_graph());
+        }
+    }
+}
+
+/// A protocol-4 pickle of a list of the payloads, each as SHORT_BINUNICODE (or BINUNICODE
+/// when longer than 255 bytes) and MEMOIZE, then `tail` before STOP.
+fn str_list(payloads: &[Vec<u8>], tail: &[u8]) -> Vec<u8> {
+    let mut p = b"\x80\x04]\x94(".to_vec();
+    for s in payloads {
+        if s.len() < 256 {
+            p.push(0x8c);
+            p.push(s.len() as u8);
+        } else {
+            p.push(b'X');
+            p.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        }
+        p.extend_from_slice(s);
+        p.push(0x94);
+    }
+    p.push(b'e');
+    p.extend_from_slice(tail);
+    p.push(b'.');
+    p
+}
+
+/// The same list as protocol 3 writes it: every payload as BINUNICODE, then BINPUT.
+fn str_list_p3(payloads: &[Vec<u8>], tail: &[u8]) -> Vec<u8> {
+    let mut p = b"\x80\x03]q\x00(".to_vec();
+    for (i, s) in payloads.iter().enumerate() {
+        p.push(b'X');
+        p.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        p.extend_from_slice(s);
+        p.extend_from_slice(&[b'q', (i + 1) as u8]);
+    }
+    p.push(b'e');
+    p.extend_from_slice(tail);
+    p.push(b'.');
+    p
+}
+
+/// Byte sequences to place at every position of a string: valid multibyte characters, a lone
+/// surrogate (kept, as CPython's `surrogatepass`), and invalid UTF-8 of several kinds.
+const INSERTS: &[&[u8]] = &[
+    b"\xc3\xa9",         // é
+    b"\xe2\x82\xac",     // €
+    b"\xf0\x9f\x98\x80", // 😀
+    b"\xed\xa0\x80",     // lone high surrogate
+    b"\xed\xbf\xbf",     // lone low surrogate
+    b"\x7f",             // DEL, still ASCII
+    b"\x80",             // stray continuation byte
+    b"\xff",             // never valid
+    b"\xc0\x80",         // overlong NUL
+    b"\xc3",             // truncated two-byte character
+    b"\xf4\x90\x80\x80", // beyond U+10FFFF
+];
+
+/// Lengths around every word and size edge: the 16-byte words of the ASCII checks, the
+/// 30-byte inline size, SHORT_BINUNICODE's 255 and the 1024-byte window limit.
+fn lengths() -> Vec<usize> {
+    let mut v: Vec<usize> = (0..=70).collect();
+    v.extend([
+        95, 96, 97, 127, 128, 129, 250, 255, 256, 300, 1023, 1024, 1025,
+    ]);
+    v
+}
+
+fn ascii(len: usize, seed: usize) -> Vec<u8> {
+    (0..len)
+        .map(|j| b' ' + ((seed + j * 7) % 95) as u8)
+        .collect()
+}
+
+#[test]
+fn every_position_of_every_length_decodes_like_the_general_path() {
+    for len in lengths() {
+        let positions: Vec<usize> = if len <= 70 {
+            (0..len.max(1)).collect()
+        } else {
+            // Long strings: every position of the first and last words, a few in between.
+            (0..20)
+                .chain(len / 2..len / 2 + 3)
+                .chain(len - 20..len)
+                .collect()
+        };
+        for ins in INSERTS {
+            for &at in &positions {
+                // The inserted bytes replace bytes of the string, so that its length stays.
+                let mut s = ascii(len, at);
+                if len > 0 {
+                    let at = at.min(len.saturating_sub(ins.len()));
+                    let n = ins.len().min(len - at);
+                    s[at..at + n].copy_from_slice(&ins[..n]);
+                }
+                // Alone (no input after it: no 32-byte head), and followed by more input.
+                let what = format!("len {len} insert {ins:02x?} at {at}");
+                for list in [str_list, str_list_p3] {
+                    same_both_ways(&list(&[s.clone()], b""), LoadOptions::new, &what);
+                    let with_next = list(&[s.clone(), ascii(40, 1), s.clone()], b"N0");
+                    same_both_ways(&with_next, LoadOptions::new, &what);
+                }
+            }
+        }
+        let s = ascii(len, 3);
+        let g = same_both_ways(
+            &str_list(std::slice::from_ref(&s), b""),
+            LoadOptions::new,
+            "ascii",
+        );
+        let g = g.unwrap();
+        let text = std::str::from_utf8(&s).unwrap();
+        let found = g.nodes().find_map(|(_, n)| match n {
+            Node::Str(s) => Some(s.clone()),
+            _ => None,
+        });
+        assert_eq!(found, Some(PyStr::from(text)), "len {len}");
+    }
+}
+
+#[test]
+fn surrogates_are_kept_exactly_in_every_storage() {
+    // Inline (up to 30 bytes), windowed (up to 1024) and heap-stored strings.
+    for len in [3, 10, 29, 30, 31, 32, 47, 48, 100, 1024, 1025, 3000] {
+        let mut s = ascii(len - 3, 0);
+        s.extend_from_slice(b"\xed\xb2\x80");
+        let data = str_list(&[s.clone(), s.clone()], b"");
+        same_both_ways(&str_list_p3(&[s.clone()], b""), LoadOptions::new, "p3");
+        let g = same_both_ways(&data, LoadOptions::new, &format!("len {len}")).unwrap();
+        let strs: Vec<&PyStr> = g
+            .nodes()
+            .filter_map(|(_, n)| match n {
+                Node::Str(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(strs.len(), 2);
+        for got in strs {
+            assert_eq!(got.as_bytes(), &s[..], "len {len}");
+            assert!(!got.is_utf8(), "len {len}");
+            assert_eq!(got.as_str(), None, "len {len}");
+            assert_eq!(*got, PyStr::from_surrogatepass(s.clone()).unwrap());
+        }
+    }
+}
+
+#[test]
+fn strings_across_window_boundaries_stay_exact() {
+    // Enough 31..=90-byte strings (windowed) for several 64 KiB windows, so that strings start
+    // and end at every offset around the boundaries; some non-ASCII, some short.
+    let payloads: Vec<Vec<u8>> = (0..6000)
+        .map(|i| {
+            let mut s = ascii(31 + i % 60, i);
+            if i % 5 == 0 {
+                let at = i % s.len();
+                s[at] = b'\xc3';
+                s.insert(at + 1, b'\xa9');
+            }
+            if i % 11 == 0 {
+                s.truncate(i % 31);
+            }
+            s
+        })
+        .collect();
+    let data = str_list(&payloads, b"");
+    let g = same_both_ways(&data, LoadOptions::new, "windows").unwrap();
+    let mut want = Graph::new();
+    let items = payloads
+        .iter()
+        .map(|s| want.str(std::str::from_utf8(s).unwrap()))
+        .collect();
+    let root = want.list(items);
+    want.set_root(root);
+    assert!(g == want);
+}
+
+#[test]
+fn windows_are_reused_across_pickles_of_one_stream() {
+    // Three pickles back to back over one slice: later ones start inside the first window.
+    let a: Vec<Vec<u8>> = (0..50).map(|i| ascii(40 + i, i)).collect();
+    let b: Vec<Vec<u8>> = (0..50).map(|i| ascii(90 - i, i + 1)).collect();
+    let mut data = str_list(&a, b"");
+    data.extend(str_list(&b, b""));
+    data.extend(str_list(&a, b""));
+    same_both_ways(&data, LoadOptions::new, "stream");
+}
+
+#[test]
+fn a_memoize_after_a_string_is_the_same_when_it_is_not_fused() {
+    // BINGET of memoized strings; a memo limit that the fused MEMOIZE must report like the
+    // general path; MEMOIZE as the last byte of the input.
+    let mut p = b"\x80\x04(".to_vec();
+    for i in 0..40 {
+        let s = ascii(20 + i, i);
+        p.push(0x8c);
+        p.push(s.len() as u8);
+        p.extend_from_slice(&s);
+        p.push(0x94);
+    }
+    p.extend_from_slice(b"h\x05h\x27l.");
+    same_both_ways(&p, LoadOptions::new, "memo");
+    for max in [0, 1, 5, 39] {
+        let opts = || {
+            LoadOptions::new().limits(Limits {
+                max_memo_entries: max,
+                ..Limits::default()
+            })
+        };
+        assert!(same_both_ways(&p, opts, "memo limit").is_none());
+    }
+    let cut = p.iter().position(|&b| b == 0x94).unwrap();
+    same_both_ways(&p[..=cut], LoadOptions::new, "memoize at the end");
+}
+
+#[test]
+fn the_alloc_limit_counts_inline_and_windowed_strings() {
+    let payloads: Vec<Vec<u8>> = (0..200).map(|i| ascii(10 + i % 50, i)).collect();
+    let data = str_list(&payloads, b"");
+    let total: usize = payloads.iter().map(Vec::len).sum();
+    for max in [0, 10, 100, total as u64 / 2, total as u64 - 1, total as u64] {
+        let opts = || {
+            LoadOptions::new().limits(Limits {
+                max_alloc: max,
+                ..Limits::default()
+            })
+        };
+        let ok = same_both_ways(&data, opts, &format!("max_alloc {max}")).is_some();
+        assert_eq!(ok, max >= total as u64, "max_alloc {max}");
+    }
+}
+
+#[test]
+fn windowed_strings_outlive_their_graph_and_cross_threads() {
+    let payloads: Vec<Vec<u8>> = (0..3000).map(|i| ascii(31 + i % 90, i)).collect();
+    let data = str_list(&payloads, b"");
+    let g = brine::loads(&data).unwrap();
+    let strs: Vec<PyStr> = g
+        .nodes()
+        .filter_map(|(_, n)| match n {
+            Node::Str(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect();
+    let copy = g.clone();
+    drop(g);
+    let handles: Vec<_> = strs
+        .chunks(500)
+        .map(|chunk| {
+            let chunk = chunk.to_vec();
+            std::thread::spawn(move || {
+                let again = chunk.clone();
+                drop(chunk);
+                again
+            })
+        })
+        .collect();
+    let back: Vec<PyStr> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    drop(strs);
+    for (s, want) in back.iter().zip(&payloads) {
+        assert_eq!(s.as_bytes(), &want[..]);
+    }
+    assert_eq!(back.len(), payloads.len());
+    drop(back);
+    // The cloned graph still holds its own references.
+    let n = copy
+        .nodes()
+        .filter(|(_, n)| matches!(n, Node::Str(_)))
+        .count();
+    assert_eq!(n, payloads.len());
+}
