@@ -130,19 +130,15 @@ enum Key {
     Fresh,
 }
 
-/// Where [`Memo::table`] keeps `''` and the one-character strings (257 entries).
-const CHARS: usize = 0;
-/// Where [`Memo::table`] keeps `b''`.
-const EMPTY_BYTES: usize = 257;
-/// Where [`Memo::table`] keeps the nodes, one entry per [`NodeId`].
-const NODES: usize = 258;
-
 /// The pickler's memo: entry indices by [`Key`].
 struct Memo {
     len: u32,
-    /// The singletons' entries then the nodes' (see [`CHARS`], [`EMPTY_BYTES`], [`NODES`]):
-    /// one allocation, and a string's key is an index whether it is a singleton or not.
-    table: Vec<u32>,
+    /// One entry per node.
+    nodes: Vec<u32>,
+    /// `''` and the one-character strings, allocated on first use (257 entries; small
+    /// enough, like `nodes` of a small graph, for the allocator's fast path).
+    chars: Vec<u32>,
+    empty_bytes: u32,
     latin1: u32,
     /// The names of the slots (tag and parts, each followed by NUL) back to back, then the
     /// name being looked up.
@@ -169,7 +165,9 @@ impl Default for Memo {
     fn default() -> Self {
         Memo {
             len: 0,
-            table: Vec::new(),
+            nodes: Vec::new(),
+            chars: Vec::new(),
+            empty_bytes: ABSENT,
             latin1: ABSENT,
             slot_names: String::new(),
             slots: Vec::new(),
@@ -182,7 +180,7 @@ impl Memo {
     /// The memo index of node `id` when it was memoized under its own identity.
     #[inline(always)]
     fn hit(&self, id: NodeId) -> Option<u32> {
-        match self.table.get(NODES + id.index()) {
+        match self.nodes.get(id.index()) {
             Some(&i) if i != ABSENT => Some(i),
             _ => None,
         }
@@ -190,8 +188,8 @@ impl Memo {
 
     /// Sizes the table for a graph of `nodes` nodes.
     fn fit(&mut self, nodes: usize) {
-        if self.table.len() < NODES + nodes {
-            self.table.resize(NODES + nodes, ABSENT);
+        if self.nodes.len() < nodes {
+            self.nodes.resize(nodes, ABSENT);
         }
     }
 
@@ -209,9 +207,9 @@ impl Memo {
     #[inline]
     fn get(&self, k: Key) -> Option<u32> {
         let v = match k {
-            Key::Node(i) => self.table[NODES + i as usize],
-            Key::Char(c) => self.table[CHARS + c as usize],
-            Key::EmptyBytes => self.table[EMPTY_BYTES],
+            Key::Node(i) => self.nodes[i as usize],
+            Key::Char(c) => self.chars.get(c as usize).copied().unwrap_or(ABSENT),
+            Key::EmptyBytes => self.empty_bytes,
             Key::Slot(s) => self.slots[s as usize].memo,
             Key::Latin1 => self.latin1,
             Key::Fresh => ABSENT,
@@ -231,9 +229,9 @@ impl Memo {
     #[inline]
     fn set(&mut self, k: Key, idx: u32) {
         match k {
-            Key::Node(i) => self.table[NODES + i as usize] = idx,
-            Key::Char(c) => self.table[CHARS + c as usize] = idx,
-            Key::EmptyBytes => self.table[EMPTY_BYTES] = idx,
+            Key::Node(i) => self.nodes[i as usize] = idx,
+            Key::Char(c) => chars_table(&mut self.chars)[c as usize] = idx,
+            Key::EmptyBytes => self.empty_bytes = idx,
             Key::Slot(s) => self.slots[s as usize].memo = idx,
             Key::Latin1 => self.latin1 = idx,
             Key::Fresh => {}
@@ -283,6 +281,21 @@ impl Memo {
         }
         Key::Slot(s)
     }
+}
+
+/// The entries of `''` and the one-character strings ([`Memo::chars`]), allocated on first use.
+#[inline(always)]
+fn chars_table(chars: &mut Vec<u32>) -> &mut [u32] {
+    if chars.is_empty() {
+        alloc_chars(chars);
+    }
+    chars
+}
+
+#[cold]
+#[inline(never)]
+fn alloc_chars(chars: &mut Vec<u32>) {
+    chars.resize(257, ABSENT);
 }
 
 /// The memo key of a string CPython caches (`''`, one code point < U+0100), by its UTF-8.
@@ -1479,48 +1492,39 @@ impl Core {
         }
     }
 
-    /// A str element not in the memo as a node: a GET when it is a memoized singleton, else
-    /// written and memoized; SHORT_BINUNICODE with MEMOIZE (the usual case) in one go, the
-    /// other forms out of line.
+    /// A str element not in the memo as a node: written and memoized, SHORT_BINUNICODE with
+    /// MEMOIZE (the usual case) in one go; singletons and the other forms out of line.
     #[inline(always)]
     fn str_elem(&mut self, id: NodeId, b: &[u8]) -> Step {
+        let memo = &mut self.memo;
+        let mut key = Key::Node(id.0);
         // Strings of 3 bytes and more are never singletons: memoized by node.
-        let mut at = NODES + id.index();
-        if b.len() < 3 {
-            if let Some(Key::Char(c)) = str_singleton(b) {
-                at = CHARS + c as usize;
-                let i = self.memo.table[at];
-                if i != ABSENT {
-                    self.enc.get(i);
+        let slot = match if b.len() < 3 { str_singleton(b) } else { None } {
+            Some(Key::Char(c)) => {
+                key = Key::Char(c);
+                let slot = &mut chars_table(&mut memo.chars)[c as usize];
+                if *slot != ABSENT {
+                    self.enc.get(*slot);
                     return Step::Next;
                 }
+                slot
             }
+            _ => &mut memo.nodes[id.index()],
+        };
+        if memo.len != ABSENT && self.enc.short_str_memoize(b) {
+            *slot = memo.len;
+            memo.len += 1;
+            return Step::Next;
         }
-        if self.enc.short_str_memoize(b) {
-            match self.memo.next() {
-                Ok(idx) => {
-                    self.memo.table[at] = idx;
-                    Step::Next
-                }
-                Err(e) => self.fail(e),
-            }
-        } else {
-            self.str_elem_other(b, at)
-        }
+        self.str_elem_other(b, key)
     }
 
-    /// [`str_elem`](Self::str_elem) for the forms other than SHORT_BINUNICODE + MEMOIZE.
+    /// [`str_elem`](Self::str_elem) for singletons and the forms other than
+    /// SHORT_BINUNICODE + MEMOIZE.
     #[inline(never)]
-    fn str_elem_other(&mut self, b: &[u8], at: usize) -> Step {
-        if let Err(e) = self.enc.str_utf8(b) {
-            return self.fail(Error::data(e));
-        }
-        match self.memo.next() {
-            Ok(idx) => {
-                self.memo.table[at] = idx;
-                self.enc.put(idx);
-                Step::Next
-            }
+    fn str_elem_other(&mut self, b: &[u8], key: Key) -> Step {
+        match self.write_str(b, key) {
+            Ok(()) => Step::Next,
             Err(e) => self.fail(e),
         }
     }
@@ -1582,7 +1586,7 @@ impl Core {
     #[inline(always)]
     fn open_put(&mut self, op: Opcode, id: NodeId, mark: bool) -> Result<()> {
         let idx = self.memo.next()?;
-        self.memo.table[NODES + id.index()] = idx;
+        self.memo.nodes[id.index()] = idx;
         if self.proto() >= 4 {
             if mark {
                 self.enc
