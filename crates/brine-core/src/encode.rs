@@ -333,16 +333,17 @@ impl Encoder {
             return false;
         }
         if n <= SMALL_STR {
-            // Most keys and short values: the whole opcode assembled in a fixed-size buffer
-            // from a few fixed-size copies, then one fixed-size write cut to length. No
-            // `memcpy` call, one capacity check.
-            let mut op = [0u8; SMALL_STR + 3];
+            // Most keys and short values: room for the longest such opcode is made (one
+            // capacity check), filled in place with a few fixed-size copies (no `memcpy`
+            // call) and cut to length. Nothing is assembled on the stack first: reading back
+            // bytes just written piecewise stalls the store buffer.
+            let start = self.out.len();
+            self.out.extend_from_slice(&[0; SMALL_STR + 3]);
+            let op = &mut self.out[start..];
             op[0] = Opcode::SHORT_BINUNICODE as u8;
             op[1] = n as u8;
             copy_small(&mut op[2..2 + SMALL_STR], utf8);
             op[2 + n] = Opcode::MEMOIZE as u8;
-            let start = self.out.len();
-            self.out.extend_from_slice(&op);
             self.out.truncate(start + n + 3);
         } else {
             self.out.reserve(n + 3);

@@ -142,10 +142,10 @@ struct Memo {
     latin1: u32,
     /// The names of the slots (tag and parts, each followed by NUL) back to back, then the
     /// name being looked up.
-    slot_names: String,
+    slot_names: Vec<u8>,
     slots: Vec<Slot>,
     /// The slots by name, once there are too many to scan.
-    slot_index: Option<HashMap<Box<str>, u32>>,
+    slot_index: Option<HashMap<Box<[u8]>, u32>>,
 }
 
 /// An entry for a global or module string, by name (see [`Memo::slot`]).
@@ -169,7 +169,7 @@ impl Default for Memo {
             chars: Vec::new(),
             empty_bytes: ABSENT,
             latin1: ABSENT,
-            slot_names: String::new(),
+            slot_names: Vec::new(),
             slots: Vec::new(),
             slot_index: None,
         }
@@ -246,8 +246,8 @@ impl Memo {
             self.slot_names.reserve(128);
         }
         for p in parts {
-            self.slot_names.push_str(p);
-            self.slot_names.push('\0');
+            self.slot_names.extend_from_slice(p.as_bytes());
+            self.slot_names.push(0);
         }
         let found = if self.slots.len() <= SCAN_SLOTS {
             let name = &self.slot_names[start..];
