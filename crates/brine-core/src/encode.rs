@@ -5,11 +5,11 @@
 //! The [`Encoder`] knows nothing about values or the memo; it writes opcodes and their
 //! arguments exactly as CPython 3.11 lays them out for the protocol it was made for.
 //!
-//! CPython opens a frame lazily, at the first write after a commit. Here a frame is opened as
-//! soon as the previous one is committed (and by [`Encoder::start`]): the bytes are the same,
-//! since what follows a commit is a write or the end of the pickle, whose `STOP` goes into a
-//! frame either way, and a frame left shorter than 4 bytes is dropped. So no write has to test
-//! whether a frame is open.
+//! CPython opens a frame lazily, at the first write after a commit. Here the next frame is
+//! opened as soon as one is committed (and by [`Encoder::start`]), so no write has to test
+//! whether a frame is open. The bytes are the same: the early frame gets exactly the writes
+//! the lazy one would, or none when a payload written outside frames (64 KiB or more) comes
+//! first, and an empty frame is dropped like any frame shorter than 4 bytes.
 
 use std::io::Write as _;
 
