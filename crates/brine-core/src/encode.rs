@@ -4,6 +4,12 @@
 //!
 //! The [`Encoder`] knows nothing about values or the memo; it writes opcodes and their
 //! arguments exactly as CPython 3.11 lays them out for the protocol it was made for.
+//!
+//! CPython opens a frame lazily, at the first write after a commit. Here the next frame is
+//! opened as soon as one is committed (and by [`Encoder::start`]), so no write has to test
+//! whether a frame is open. The bytes are the same: the early frame gets exactly the writes
+//! the lazy one would, or none when a payload written outside frames (64 KiB or more) comes
+//! first, and an empty frame is dropped like any frame shorter than 4 bytes.
 
 use std::io::Write as _;
 
@@ -34,12 +40,12 @@ const FRAME_HEADER_SIZE: usize = 9;
 pub struct Encoder {
     out: Vec<u8>,
     proto: u8,
+    /// Ints below this are written as BININT1: 256, or 0 at protocol 0 (one compare per int).
+    bin1_below: u64,
     /// Framing on (protocol ≥ 4, between `start` and `finish`).
     framing: bool,
     /// Position of the reserved 9-byte header of the open frame.
     frame_start: Option<usize>,
-    /// True when framing is on and no frame is open: the next write opens one.
-    need_open: bool,
     /// Output length at which the open frame is full (`usize::MAX` when none is open).
     frame_full_at: usize,
 }
@@ -52,12 +58,13 @@ impl Encoder {
 
     /// An encoder appending to `out`.
     pub fn with_buffer(out: Vec<u8>, protocol: u8) -> Self {
+        let proto = protocol.min(crate::HIGHEST_PROTOCOL);
         Encoder {
             out,
-            proto: protocol.min(crate::HIGHEST_PROTOCOL),
+            proto,
+            bin1_below: if proto == 0 { 0 } else { 0x100 },
             framing: false,
             frame_start: None,
-            need_open: false,
             frame_full_at: usize::MAX,
         }
     }
@@ -97,17 +104,18 @@ impl Encoder {
         std::mem::take(&mut self.out)
     }
 
-    /// Clears the output, keeping its allocation.
+    /// Clears the output, keeping its allocation, and stops framing (the next pickle begins
+    /// with [`start`](Self::start)).
     pub fn clear(&mut self) {
         self.out.clear();
         self.frame_start = None;
-        self.need_open = self.framing;
+        self.framing = false;
         self.frame_full_at = usize::MAX;
     }
 
     /// The output buffer.
     pub fn into_inner(mut self) -> Vec<u8> {
-        self.commit_frame();
+        self.close_frame();
         self.out
     }
 
@@ -118,15 +126,16 @@ impl Encoder {
                 .extend_from_slice(&[Opcode::PROTO as u8, self.proto]);
         }
         self.framing = self.proto >= 4;
-        self.need_open = self.framing && self.frame_start.is_none();
+        if self.framing && self.frame_start.is_none() {
+            self.open_frame();
+        }
     }
 
     /// Ends a pickle: `STOP` inside the last frame, then commits it and stops framing.
     pub fn finish(&mut self) {
         self.op(Opcode::STOP);
-        self.commit_frame();
+        self.close_frame();
         self.framing = false;
-        self.need_open = false;
     }
 
     /// `_Pickler_OpcodeBoundary`: commits the open frame when it holds ≥ 64 KiB.
@@ -138,13 +147,23 @@ impl Encoder {
     }
 
     /// `_Pickler_CommitFrame`: fills in `FRAME <len>` for the open frame, or drops the
-    /// reserved header when the frame is shorter than 4 bytes.
+    /// reserved header when the frame is shorter than 4 bytes; then, while framing, opens the
+    /// next frame.
+    #[cold]
+    #[inline(never)]
     pub fn commit_frame(&mut self) {
+        self.close_frame();
+        if self.framing {
+            self.open_frame();
+        }
+    }
+
+    /// Commits the open frame without opening another.
+    fn close_frame(&mut self) {
         let Some(start) = self.frame_start.take() else {
             return;
         };
         self.frame_full_at = usize::MAX;
-        self.need_open = self.framing;
         let len = self.out.len() - start - FRAME_HEADER_SIZE;
         if len >= FRAME_SIZE_MIN {
             self.out[start] = Opcode::FRAME as u8;
@@ -155,54 +174,43 @@ impl Encoder {
         }
     }
 
-    /// `_Pickler_Write`: opens a frame lazily before the first byte written into it.
-    #[inline(always)]
-    fn open(&mut self) {
-        if self.need_open {
-            self.open_frame();
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
+    /// Reserves the header of a new frame at the end of the output.
     fn open_frame(&mut self) {
         let start = self.out.len();
         self.frame_start = Some(start);
         self.frame_full_at = start + FRAME_HEADER_SIZE + FRAME_SIZE_TARGET;
-        self.need_open = false;
         self.out.extend_from_slice(&[0; FRAME_HEADER_SIZE]);
     }
 
     /// Writes raw bytes (inside the current frame).
     #[inline(always)]
     pub fn raw(&mut self, bytes: &[u8]) {
-        self.open();
         self.out.extend_from_slice(bytes);
     }
 
     /// Writes an opcode without argument.
     #[inline(always)]
     pub fn op(&mut self, op: Opcode) {
-        self.open();
         self.out.push(op as u8);
     }
 
     /// Writes an opcode `n` times.
     pub fn op_n(&mut self, op: Opcode, n: usize) {
-        self.open();
         self.out.resize(self.out.len() + n, op as u8);
     }
 
     /// `_Pickler_write_bytes`: a header then a payload; payloads ≥ 64 KiB go outside frames
-    /// (the open frame is committed first, and the next write opens a new one).
+    /// (the open frame is committed first, and a new one follows the payload).
     fn header_payload(&mut self, header: &[u8], payload: &[u8]) {
         if payload.len() >= FRAME_SIZE_TARGET {
-            self.commit_frame();
+            self.close_frame();
             self.out.reserve(header.len() + payload.len());
             self.out.extend_from_slice(header);
             self.out.extend_from_slice(payload);
+            if self.framing {
+                self.open_frame();
+            }
         } else {
-            self.open();
             self.out.extend_from_slice(header);
             self.out.extend_from_slice(payload);
         }
@@ -227,7 +235,7 @@ impl Encoder {
     /// (protocol ≥ 2) or LONG text with `L`. Negative values never use BININT1/2.
     #[inline(always)]
     pub fn int(&mut self, v: i64) {
-        if (v as u64) < 0x100 && self.proto != 0 {
+        if (v as u64) < self.bin1_below {
             self.raw(&[Opcode::BININT1 as u8, v as u8]);
         } else if self.proto != 0 && !(0..0x1_0000).contains(&v) && i32::try_from(v).is_ok() {
             // BININT: negative or above 0xffff, within the int32 range.
@@ -254,7 +262,6 @@ impl Encoder {
     #[inline]
     fn int32(&mut self, v: i32) {
         if self.proto == 0 {
-            self.open();
             let _ = writeln!(self.out, "I{v}");
         } else if (0..=0xff).contains(&v) {
             self.raw(&[Opcode::BININT1 as u8, v as u8]);
@@ -270,7 +277,6 @@ impl Encoder {
     /// LONG1 (< 256 bytes) or LONG4 with `bytes`, the minimal little-endian two's complement
     /// of the value (CPython's `encode_long`; empty for 0). Protocol ≥ 2.
     pub fn long_bytes(&mut self, bytes: &[u8]) {
-        self.open();
         if bytes.len() < 256 {
             self.out
                 .extend_from_slice(&[Opcode::LONG1 as u8, bytes.len() as u8]);
@@ -284,7 +290,6 @@ impl Encoder {
 
     /// `L<decimal>L\n`: the text LONG of protocols 0 and 1.
     pub fn long_text(&mut self, decimal: &str) {
-        self.open();
         self.out.push(Opcode::LONG as u8);
         self.out.extend_from_slice(decimal.as_bytes());
         self.out.extend_from_slice(b"L\n");
@@ -293,7 +298,6 @@ impl Encoder {
     /// A float: BINFLOAT (big-endian) or, at protocol 0, `F<repr>\n`.
     #[inline(always)]
     pub fn float(&mut self, x: f64) {
-        self.open();
         if self.proto == 0 {
             self.out.push(Opcode::FLOAT as u8);
             crate::text::push_float_repr(x, &mut self.out);
@@ -313,11 +317,41 @@ impl Encoder {
         if utf8.len() > 0xff || self.proto < 4 {
             return false;
         }
-        self.open();
         self.out.reserve(utf8.len() + 2);
         self.out
             .extend_from_slice(&[Opcode::SHORT_BINUNICODE as u8, utf8.len() as u8]);
         self.out.extend_from_slice(utf8);
+        true
+    }
+
+    /// [`short_str`](Self::short_str) followed by MEMOIZE: the usual new str at protocol ≥ 4.
+    /// Returns false, writing nothing, when the protocol or length does not allow it.
+    #[inline(always)]
+    pub fn short_str_memoize(&mut self, utf8: &[u8]) -> bool {
+        let n = utf8.len();
+        if n > 0xff || self.proto < 4 {
+            return false;
+        }
+        if n <= SMALL_STR {
+            // Most keys and short values: room for the longest such opcode is made (one
+            // capacity check), filled in place with a few fixed-size copies (no `memcpy`
+            // call) and cut to length. Nothing is assembled on the stack first: reading back
+            // bytes just written piecewise stalls the store buffer.
+            let start = self.out.len();
+            self.out.extend_from_slice(&[0; SMALL_STR + 3]);
+            let op = &mut self.out[start..];
+            op[0] = Opcode::SHORT_BINUNICODE as u8;
+            op[1] = n as u8;
+            copy_small(&mut op[2..2 + SMALL_STR], utf8);
+            op[2 + n] = Opcode::MEMOIZE as u8;
+            self.out.truncate(start + n + 3);
+        } else {
+            self.out.reserve(n + 3);
+            self.out
+                .extend_from_slice(&[Opcode::SHORT_BINUNICODE as u8, n as u8]);
+            self.out.extend_from_slice(utf8);
+            self.out.push(Opcode::MEMOIZE as u8);
+        }
         true
     }
 
@@ -327,7 +361,6 @@ impl Encoder {
     pub fn str_utf8(&mut self, utf8: &[u8]) -> Result<(), &'static str> {
         let n = utf8.len();
         if self.proto == 0 {
-            self.open();
             self.out.reserve(n + 2);
             self.out.push(Opcode::UNICODE as u8);
             crate::text::push_raw_unicode_escape_p0(utf8, &mut self.out);
@@ -395,7 +428,6 @@ impl Encoder {
                 self.raw(&[Opcode::LONG_BINPUT as u8, b[0], b[1], b[2], b[3]]);
             }
         } else {
-            self.open();
             let _ = writeln!(self.out, "p{idx}");
         }
     }
@@ -411,7 +443,6 @@ impl Encoder {
                 self.raw(&[Opcode::LONG_BINGET as u8, b[0], b[1], b[2], b[3]]);
             }
         } else {
-            self.open();
             let _ = writeln!(self.out, "g{idx}");
         }
     }
@@ -427,7 +458,6 @@ impl Encoder {
     }
 
     fn op_pair(&mut self, op: Opcode, a: &[u8], b: &[u8]) {
-        self.open();
         self.out.reserve(a.len() + b.len() + 3);
         self.out.push(op as u8);
         self.out.extend_from_slice(a);
@@ -438,7 +468,6 @@ impl Encoder {
 
     /// `P<id>\n` (PERSID, protocol 0).
     pub fn persid(&mut self, id: &[u8]) {
-        self.open();
         self.out.push(Opcode::PERSID as u8);
         self.out.extend_from_slice(id);
         self.out.push(b'\n');
@@ -455,6 +484,33 @@ impl Encoder {
             let b = code.to_le_bytes();
             self.raw(&[Opcode::EXT4 as u8, b[0], b[1], b[2], b[3]]);
         }
+    }
+}
+
+/// Strings up to this many bytes take the fixed-size path of
+/// [`Encoder::short_str_memoize`].
+const SMALL_STR: usize = 32;
+
+/// Copies `src` (at most `dst.len()` ≤ 32 bytes) to the start of `dst` with fixed-size copies
+/// of its head and tail, which overlap in the middle, as `memcpy` does for short lengths; the
+/// compiler turns each into a load and a store instead of a call.
+#[inline(always)]
+fn copy_small(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    if n >= 16 {
+        dst[..16].copy_from_slice(&src[..16]);
+        dst[n - 16..n].copy_from_slice(&src[n - 16..]);
+    } else if n >= 8 {
+        dst[..8].copy_from_slice(&src[..8]);
+        dst[n - 8..n].copy_from_slice(&src[n - 8..]);
+    } else if n >= 4 {
+        dst[..4].copy_from_slice(&src[..4]);
+        dst[n - 4..n].copy_from_slice(&src[n - 4..]);
+    } else if n > 0 {
+        // 1 to 3 bytes: the first, the middle and the last cover them all.
+        dst[0] = src[0];
+        dst[n / 2] = src[n / 2];
+        dst[n - 1] = src[n - 1];
     }
 }
 
@@ -486,6 +542,41 @@ mod tests {
             minimal_twos_complement_len(&(-(1i64 << 31) - 1).to_le_bytes()),
             5
         );
+    }
+
+    #[test]
+    fn small_copies_cover_every_length() {
+        let src: Vec<u8> = (1..=SMALL_STR as u8).collect();
+        for n in 0..=SMALL_STR {
+            let mut dst = [0u8; SMALL_STR];
+            copy_small(&mut dst, &src[..n]);
+            assert_eq!(&dst[..n], &src[..n], "length {n}");
+            assert!(
+                dst[n..].iter().all(|&b| b == 0),
+                "length {n} wrote past its end"
+            );
+        }
+    }
+
+    #[test]
+    fn short_str_memoize_matches_the_plain_forms() {
+        for n in [0, 1, 2, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 200, 255, 256] {
+            let s: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+            let mut fast = Encoder::new(4);
+            fast.raw(b"ab");
+            let took = fast.short_str_memoize(&s);
+            assert_eq!(took, n <= 0xff, "length {n}");
+            let mut plain = Encoder::new(4);
+            plain.raw(b"ab");
+            if took {
+                plain.str_utf8(&s).unwrap();
+                plain.op(Opcode::MEMOIZE);
+            }
+            assert_eq!(fast.as_bytes(), plain.as_bytes(), "length {n}");
+        }
+        let mut old = Encoder::new(3);
+        assert!(!old.short_str_memoize(b"abc"));
+        assert!(old.is_empty());
     }
 
     #[test]
