@@ -298,10 +298,57 @@ fn windowed_strings_outlive_their_graph_and_cross_threads() {
     }
     assert_eq!(back.len(), payloads.len());
     drop(back);
-    // The cloned graph still holds its own references.
-    let n = copy
+    // The cloned graph still holds its own references (the original's drop gave up only its
+    // own, in runs per window).
+    let texts: Vec<&[u8]> = copy
         .nodes()
-        .filter(|(_, n)| matches!(n, Node::Str(_)))
-        .count();
-    assert_eq!(n, payloads.len());
+        .filter_map(|(_, n)| match n {
+            Node::Str(s) => Some(s.as_bytes()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts.len(), payloads.len());
+    for (t, want) in texts.iter().zip(&payloads) {
+        assert_eq!(*t, &want[..]);
+    }
+}
+
+#[test]
+fn a_graph_dropped_in_runs_leaves_other_owners_intact() {
+    // str and bytes payloads interleaved in the same windows, some kept outside the graph.
+    let mut data = b"\x80\x04](".to_vec();
+    for i in 0..4000usize {
+        let p = ascii(31 + i % 200, i);
+        if i % 3 == 0 {
+            data.push(b'C');
+            data.push(p.len() as u8);
+        } else {
+            data.push(0x8c);
+            data.push(p.len() as u8);
+        }
+        data.extend_from_slice(&p);
+    }
+    data.extend_from_slice(b"e.");
+    for keep_every in [1, 2, 7, 4001] {
+        let g = brine::loads(&data).unwrap();
+        let kept: Vec<(usize, Vec<u8>, Node)> = g
+            .nodes()
+            .enumerate()
+            .filter(|(i, _)| i % keep_every == 0)
+            .filter_map(|(i, (_, n))| match n {
+                Node::Str(s) => Some((i, s.as_bytes().to_vec(), n.clone())),
+                Node::Bytes(b) => Some((i, b.as_bytes().to_vec(), n.clone())),
+                _ => None,
+            })
+            .collect();
+        drop(g);
+        for (i, want, node) in &kept {
+            let got = match node {
+                Node::Str(s) => s.as_bytes(),
+                Node::Bytes(b) => b.as_bytes(),
+                _ => unreachable!(),
+            };
+            assert_eq!(got, &want[..], "node {i}");
+        }
+    }
 }

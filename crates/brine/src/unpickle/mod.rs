@@ -659,6 +659,7 @@ impl Machine {
         let expect = bytes.len() / (BYTES_INLINE + 3) + 1;
         let mut w = WindowSource::new(bytes.into(), expect);
         let handle = w.handle();
+        self.graph.windowed = true;
         self.window = Some((w, start));
         Ok((handle, 0))
     }

@@ -30,6 +30,31 @@ pub struct Graph {
     /// The pairs of every dict (see [`Pairs`]).
     pairs: Vec<(NodeId, NodeId)>,
     root: Option<NodeId>,
+    /// Some node's payload lies in a shared input window (set by the decoder): dropping then
+    /// gives the windows' references up in runs (see [`Drop`]).
+    pub(crate) windowed: bool,
+}
+
+impl Drop for Graph {
+    /// Strings and bytes that lie in one input window give up their references in one atomic
+    /// operation per run instead of one each: on 200k short strings the per-node decrement was
+    /// a fifth of a decode-and-drop.
+    fn drop(&mut self) {
+        if !self.windowed {
+            return;
+        }
+        let mut runs = super::Releaser::default();
+        for node in &mut self.nodes {
+            let win = match node {
+                Node::Str(s) => s.take_window(),
+                Node::Bytes(b) | Node::ByteArray(b) => b.take_window(),
+                _ => None,
+            };
+            if let Some(w) = win {
+                runs.add(w);
+            }
+        }
+    }
 }
 
 /// Filler of arena slots a container owns but has not used yet; never read.
@@ -167,10 +192,7 @@ impl Graph {
 
     /// An empty graph with room for `n` nodes.
     pub fn with_capacity(n: usize) -> Self {
-        Graph {
-            nodes: Vec::with_capacity(n),
-            ..Graph::default()
-        }
+        Graph::with_capacities(n, 0, 0)
     }
 
     /// An empty graph with room for `nodes` nodes, `items` container items and `pairs` dict
@@ -181,6 +203,7 @@ impl Graph {
             items: Vec::with_capacity(items),
             pairs: Vec::with_capacity(pairs),
             root: None,
+            windowed: false,
         }
     }
 

@@ -23,7 +23,7 @@ const FLAG: u8 = 0x80;
 /// [`loads_shared`](crate::loads_shared).
 pub type SharedSource = Arc<dyn AsRef<[u8]> + Send + Sync>;
 
-pub(crate) use window::{Window, WindowSource};
+pub(crate) use window::{Releaser, Window, WindowSource};
 
 /// Windows of a decoder's input, copied once and shared by every payload that lies in them:
 /// one allocation per window instead of one per string.
@@ -164,6 +164,48 @@ mod window {
         }
     }
 
+    /// Gives up window handles in runs: consecutive handles to one window cost one atomic
+    /// operation instead of one each (a graph drops its strings in the order the decoder
+    /// made them, window by window).
+    #[derive(Default)]
+    pub(crate) struct Releaser {
+        cur: Option<NonNull<Inner>>,
+        n: usize,
+    }
+
+    impl Releaser {
+        /// Takes over `w`'s reference; it is given up by a later [`flush`](Self::flush).
+        #[inline]
+        pub(crate) fn add(&mut self, w: Window) {
+            let p = w.0;
+            // The reference now belongs to this run; `flush` gives it up.
+            std::mem::forget(w);
+            if self.cur == Some(p) {
+                self.n += 1;
+                return;
+            }
+            self.flush();
+            self.cur = Some(p);
+            self.n = 1;
+        }
+
+        /// Gives up the references of the current run.
+        #[inline]
+        pub(crate) fn flush(&mut self) {
+            if let Some(p) = self.cur.take() {
+                // SAFETY: `add` took over `n` references to `p` from handles that are gone.
+                unsafe { release(p, self.n) }
+            }
+            self.n = 0;
+        }
+    }
+
+    impl Drop for Releaser {
+        fn drop(&mut self) {
+            self.flush();
+        }
+    }
+
     impl Drop for WindowSource {
         fn drop(&mut self) {
             // SAFETY: the source owns the `held` references not handed out, and is gone after
@@ -209,6 +251,22 @@ enum Store<const N: usize> {
 }
 
 impl<const N: usize> Store<N> {
+    /// The window handle of a windowed store, leaving it empty (for a batched drop).
+    #[inline]
+    fn take_window(&mut self) -> Option<Window> {
+        if !matches!(self, Store::Window { .. }) {
+            return None;
+        }
+        let empty = Store::Inline {
+            meta: 0,
+            buf: [0u8; N],
+        };
+        match std::mem::replace(self, empty) {
+            Store::Window { win, .. } => Some(win),
+            _ => None,
+        }
+    }
+
     #[inline]
     fn from_slice(b: &[u8], flag: bool) -> Self {
         if b.len() <= N {
@@ -317,6 +375,12 @@ impl<const N: usize> Default for Store<N> {
 pub struct Blob(Store<BYTES_INLINE>);
 
 impl Blob {
+    /// The window handle of a windowed blob, leaving it empty (for a graph's batched drop).
+    #[inline]
+    pub(crate) fn take_window(&mut self) -> Option<Window> {
+        self.0.take_window()
+    }
+
     /// `b` without a copy when it lies inside `src` (a range of the source is kept), else a
     /// copy of it.
     pub(crate) fn shared_or_copied(src: &SharedSource, b: &[u8]) -> Blob {
@@ -427,6 +491,12 @@ pub struct PyStr {
 }
 
 impl PyStr {
+    /// The window handle of a windowed str, leaving it empty (for a graph's batched drop).
+    #[inline]
+    pub(crate) fn take_window(&mut self) -> Option<Window> {
+        self.data.take_window()
+    }
+
     /// From UTF-8 bytes that may contain surrogatepass-encoded lone surrogates; `None` when the
     /// bytes are not even that.
     pub fn from_surrogatepass(data: Vec<u8>) -> Option<PyStr> {
