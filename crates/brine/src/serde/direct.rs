@@ -974,16 +974,18 @@ fn utf8(s: &[u8]) -> Result<&str> {
 /// and most values are).
 #[inline(always)]
 fn is_ascii(s: &[u8]) -> bool {
-    let mut words = s.chunks_exact(8);
-    let mut acc = 0u64;
-    for w in &mut words {
-        acc |= u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let word = |w: &[u8]| u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+    let n = s.len();
+    if n < 8 {
+        return s.iter().fold(0, |acc, &b| acc | b) < 0x80;
     }
-    let mut tail = 0u8;
-    for &b in words.remainder() {
-        tail |= b;
+    // Whole words, and the last 8 bytes for the rest (overlapping the words before them).
+    let mut acc = word(&s[n - 8..]);
+    for w in s.chunks_exact(8) {
+        acc |= word(w);
     }
-    acc & 0x8080_8080_8080_8080 == 0 && tail < 0x80
+    acc & HIGH == 0
 }
 
 /// `deserialize_any` of a scalar: the same visit the graph path makes for its node.
@@ -1709,6 +1711,19 @@ mod tests {
     }
 
     #[test]
+    fn ascii_check_sees_every_byte() {
+        for n in 0..40 {
+            let mut s = vec![b'a'; n];
+            assert!(super::is_ascii(&s));
+            for i in 0..n {
+                s[i] = 0xc3;
+                assert!(!super::is_ascii(&s), "{n} {i}");
+                s[i] = b'a';
+            }
+        }
+    }
+
+    #[test]
     fn cpython_shapes() {
         // Made by CPython 3.11, protocol 4 (frames, MEMOIZE, one-item containers).
         let one = b"\x80\x04\x95\t\x00\x00\x00\x00\x00\x00\x00]\x94]\x94K\x01aa.";
@@ -2051,6 +2066,44 @@ mod tests {
                 if let Ok(a) = from_slice::<serde_json::Value>(&m, 256, u64::MAX) {
                     let b = graph::<serde_json::Value>(&m).ok();
                     assert_eq!(format!("{:?}", Some(a)), format!("{b:?}"), "{m:?}");
+                }
+            }
+        }
+        assert!(direct_ok > 100, "only {direct_ok} mutants read directly");
+
+        // Calls of globals and tuples that start with containers, as CPython writes them:
+        // `(date, ([1, 2], 3), [[1, 2], [3, 4]], ({'a': 1}, [5]))`, protocols 4 and 5.
+        type T3 = (
+            Date,
+            (Vec<i64>, i64),
+            Vec<(i64, i64)>,
+            (BTreeMap<String, i64>, Vec<u8>),
+        );
+        let cpython: [&[u8]; 2] = [
+            b"\x80\x04\x95S\x00\x00\x00\x00\x00\x00\x00(\x8c\x08datetime\x94\x8c\x04date\x94\x93\x94C\x04\x07\xbc\x05\x07\x94\x85\x94R\x94]\x94(K\x01K\x02eK\x03\x86\x94]\x94(]\x94(K\x01K\x02e]\x94(K\x03K\x04ee}\x94\x8c\x01a\x94K\x01s]\x94K\x05a\x86\x94t\x94.",
+            b"\x80\x05\x95S\x00\x00\x00\x00\x00\x00\x00(\x8c\x08datetime\x94\x8c\x04date\x94\x93\x94C\x04\x07\xbc\x05\x07\x94\x85\x94R\x94]\x94(K\x01K\x02eK\x03\x86\x94]\x94(]\x94(K\x01K\x02e]\x94(K\x03K\x04ee}\x94\x8c\x01a\x94K\x01s]\x94K\x05a\x86\x94t\x94.",
+        ];
+        let mut direct_ok = 0;
+        for base in cpython {
+            reads::<T3>(base);
+            for _ in 0..3000 {
+                let mut m = base.to_vec();
+                let i = (next() as usize) % m.len();
+                match next() % 3 {
+                    0 => m[i] = next() as u8,
+                    1 => {
+                        m.remove(i);
+                    }
+                    _ => m.insert(i, m[(next() as usize) % m.len()]),
+                }
+                let by_graph = graph::<T3>(&m).map(|v| format!("{v:?}"));
+                if let Ok(a) = from_slice::<T3>(&m, 256, u64::MAX) {
+                    assert_eq!(
+                        Ok(format!("{a:?}")),
+                        by_graph.map_err(|e| e.to_string()),
+                        "{m:?}"
+                    );
+                    direct_ok += 1;
                 }
             }
         }
