@@ -173,7 +173,8 @@ pub(crate) fn from_slice<'de, T: de::Deserialize<'de>>(
     let mut d = Direct {
         data,
         pos: 0,
-        memo: Vec::new(),
+        // Small pickles memoize a few dozen items: one allocation instead of a few doublings.
+        memo: Vec::with_capacity((data.len() / 8).min(32)),
         count: 0,
         max_memo_index,
         depth: 0,
