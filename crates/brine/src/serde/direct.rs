@@ -161,6 +161,10 @@ pub(crate) struct Direct<'de> {
     wraps_at: usize,
     /// Scratch space of [`Self::scan_wraps`].
     scan_open: Vec<(usize, usize)>,
+    /// Opcodes the scans may still look at: a few times the input's length, so that no
+    /// input (nested tuple types, each starting with a container) makes them cost more
+    /// than a few reads of it. Spent, the guess is "not wrapped".
+    scan_budget: usize,
 }
 
 /// Reads a `T` from the pickle in `data`, or fails with [`Declined`] (see the module docs):
@@ -184,6 +188,7 @@ pub(crate) fn from_slice<'de, T: de::Deserialize<'de>>(
         wraps: Vec::new(),
         wraps_at: 0,
         scan_open: Vec::new(),
+        scan_budget: data.len().saturating_mul(4).saturating_add(WRAP_OPS),
     };
     // PROTO (CPython writes it first from protocol 2 on).
     if data.first() == Some(&0x80) {
@@ -707,7 +712,7 @@ impl<'de> Direct<'de> {
     /// postfix tuples that start with each. The siblings' counts are kept, so they are not
     /// scanned again (a list of lists read as tuples costs one walk, not one per item). It
     /// stops early at a container after `p0` was found wrapped (a list of `([..], x)` tuples
-    /// costs one walk of each).
+    /// costs one walk of each), and all scans together stop at [`Direct::scan_budget`].
     fn scan_wraps(&mut self, p0: usize) -> usize {
         // Top-level items (start, wraps) still open, and those whose count is final.
         let mut open = std::mem::take(&mut self.scan_open);
@@ -721,7 +726,10 @@ impl<'de> Direct<'de> {
         let mut h = 0usize; // items above `p0`'s base
         let mut p = p0;
         let mut clean = false;
-        for _ in 0..WRAP_OPS {
+        let limit = WRAP_OPS.min(self.scan_budget);
+        let mut ops = 0;
+        while ops < limit {
+            ops += 1;
             let Some(&b) = self.data.get(p) else {
                 break;
             };
@@ -797,6 +805,7 @@ impl<'de> Direct<'de> {
             }
             p += len;
         }
+        self.scan_budget -= ops;
         let k = match open.first() {
             Some(&(s, k)) if s == p0 => k,
             _ => done.iter().find(|&&(s, _)| s == p0).map_or(0, |&(_, k)| k),
@@ -1804,6 +1813,12 @@ mod tests {
         let data = crate::to_vec(&pairs).unwrap();
         let got = reads::<Vec<(i64, i64)>>(&data);
         assert!(got.iter().zip(&pairs).all(|(t, l)| [t.0, t.1] == l[..]));
+        // Lists read as tuples at two levels, whose scans keep replacing each other's counts:
+        // the scan budget runs out, and the guesses after it are still checked.
+        type Nested = Vec<(Vec<(Vec<i64>, i64)>, i64)>;
+        let two: Nested = (0..3000).map(|i| (vec![(vec![1], 2)], i)).collect();
+        let data = crate::to_vec(&serde_json::to_value(&two).unwrap()).unwrap();
+        assert_eq!(reads::<Nested>(&data), two);
         let quads: Vec<(i64, i64, i64, i64)> = (0..3000).map(|i| (i, -i, i, 7)).collect();
         let data = crate::to_vec(&quads).unwrap();
         assert_eq!(reads::<Vec<(i64, i64, i64, i64)>>(&data), quads);
