@@ -8,6 +8,7 @@
 //! parts (graph decode, walk, clone of the records); with `BRINE_PROFILE_ONLY=1` (borrowed
 //! records), `owned` (owned records), `unit` (the pyperformance unit from that file), `encode` or
 //! `encode_unit` (`BRINE_ENCODE_GRAPH=1`: by the graph path), `micro` (the MICRO_DICT type),
+//! `list` (the LIST type), `strings` (`Vec<String>`, for `strings_200k.pickle`),
 //! `sp_micro` / `sp_owned` (serde-pickle's decode of those) it only runs that, for
 //! `perf record` or `valgrind --tool=callgrind`.
 
@@ -96,6 +97,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("micro") {
             for _ in 0..n {
                 std::hint::black_box(brine::from_slice::<MicroDict>(&data)?);
+            }
+            return Ok(());
+        }
+        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("list") {
+            for _ in 0..n {
+                std::hint::black_box(brine::from_slice::<List>(&data)?);
+            }
+            return Ok(());
+        }
+        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("strings") {
+            for _ in 0..n {
+                std::hint::black_box(brine::from_slice::<Vec<String>>(&data)?);
             }
             return Ok(());
         }

@@ -160,10 +160,11 @@ pub(crate) fn class_name(name: &str) -> Option<(&str, &str)> {
 /// Reads a `T` from one pickle in `data`, borrowing `&str` and `&[u8]` from it where the
 /// pickle stores them as-is.
 ///
-/// Plain data (what CPython writes for dicts, lists, tuples, sets, str, bytes, numbers) is
-/// read straight off the bytes into `T` without a value graph; anything else (class
-/// instances, shared containers, text opcodes) and every error goes through the value graph,
-/// so the result and the error are the same either way.
+/// Plain data (what CPython writes for dicts, lists, tuples, sets, str, bytes, numbers, and
+/// calls like `datetime.date(b'...')` read into a newtype struct) is read straight off the
+/// bytes into `T` without a value graph; anything else (class instances, shared containers,
+/// text opcodes) and every error goes through the value graph, so the result and the error
+/// are the same either way.
 pub fn from_slice<'de, T: Deserialize<'de>>(data: &'de [u8]) -> Result<T> {
     from_slice_with(data, LoadOptions::default())
 }
