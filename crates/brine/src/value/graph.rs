@@ -44,8 +44,11 @@ impl Drop for Graph {
             return;
         }
         let mut runs = super::Releaser::default();
-        for node in &mut self.nodes {
-            let win = match node {
+        // One pass that also drops each node, rather than a pass for the windows and then the
+        // vector's own: the nodes of a large graph are out of cache by now (measured: the
+        // second walk was half of a 200k-string graph's drop).
+        for mut node in self.nodes.drain(..) {
+            let win = match &mut node {
                 Node::Str(s) => s.take_window(),
                 Node::Bytes(b) | Node::ByteArray(b) => b.take_window(),
                 _ => None,
