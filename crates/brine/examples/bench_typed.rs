@@ -100,18 +100,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             return Ok(());
         }
-        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("list") {
-            for _ in 0..n {
-                std::hint::black_box(brine::from_slice::<List>(&data)?);
-            }
-            return Ok(());
-        }
-        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("strings") {
-            for _ in 0..n {
-                std::hint::black_box(brine::from_slice::<Vec<String>>(&data)?);
-            }
-            return Ok(());
-        }
         if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("sp_micro") {
             for _ in 0..n {
                 let de = serde_pickle::DeOptions::new();

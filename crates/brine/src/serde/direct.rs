@@ -1986,6 +1986,20 @@ mod tests {
         reads::<Vec<i64>>(&empty_mark);
     }
 
+    /// `base` with one byte changed, removed or duplicated, as `next` picks.
+    fn mutant(base: &[u8], next: &mut impl FnMut() -> u64) -> Vec<u8> {
+        let mut m = base.to_vec();
+        let i = (next() as usize) % m.len();
+        match next() % 3 {
+            0 => m[i] = next() as u8,
+            1 => {
+                m.remove(i);
+            }
+            _ => m.insert(i, m[(next() as usize) % m.len()]),
+        }
+        m
+    }
+
     /// Mutated pickles (seeded): wherever the direct reader succeeds, the graph path gives
     /// the same value; wherever it fails, `from_slice` gives the graph path's result. No
     /// panics on any of them.
@@ -2061,15 +2075,7 @@ mod tests {
         for p in 2..=5u8 {
             let base = crate::to_vec_with(&v2, crate::DumpOptions::new().protocol(p)).unwrap();
             for _ in 0..1500 {
-                let mut m = base.clone();
-                let i = (next() as usize) % m.len();
-                match next() % 3 {
-                    0 => m[i] = next() as u8,
-                    1 => {
-                        m.remove(i);
-                    }
-                    _ => m.insert(i, m[(next() as usize) % m.len()]),
-                }
+                let m = mutant(&base, &mut next);
                 let by_graph = graph::<T2>(&m).map(|v| format!("{v:?}"));
                 if let Ok(a) = from_slice::<T2>(&m, 256, u64::MAX) {
                     assert_eq!(
@@ -2103,15 +2109,7 @@ mod tests {
         for base in cpython {
             reads::<T3>(base);
             for _ in 0..3000 {
-                let mut m = base.to_vec();
-                let i = (next() as usize) % m.len();
-                match next() % 3 {
-                    0 => m[i] = next() as u8,
-                    1 => {
-                        m.remove(i);
-                    }
-                    _ => m.insert(i, m[(next() as usize) % m.len()]),
-                }
+                let m = mutant(base, &mut next);
                 let by_graph = graph::<T3>(&m).map(|v| format!("{v:?}"));
                 if let Ok(a) = from_slice::<T3>(&m, 256, u64::MAX) {
                     assert_eq!(

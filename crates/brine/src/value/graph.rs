@@ -6,7 +6,7 @@ use std::fmt;
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
-use super::node::{Global, Items, Node, NodeId, Object, Pairs};
+use super::node::{Global, Items, Node, NodeId, Object, Pairs, Slots};
 use super::pystr::{Blob, PyStr};
 
 /// An arena of [`Node`]s and the root of the last pickle read into it.
@@ -63,35 +63,11 @@ impl Drop for Graph {
 /// Filler of arena slots a container owns but has not used yet; never read.
 const HOLE: NodeId = NodeId(u32::MAX);
 
-/// A range of an arena, with the slots its container owns.
-trait Span: Copy {
-    fn parts(self) -> (usize, usize, usize);
-    fn with(start: usize, len: usize, cap: usize) -> Self;
-}
-
-impl Span for Items {
+impl Slots {
+    /// A range of arena indices below [`ARENA_MAX`], so each fits its `u32`.
     #[inline]
-    fn parts(self) -> (usize, usize, usize) {
-        (self.start as usize, self.len as usize, self.cap as usize)
-    }
-    #[inline]
-    fn with(start: usize, len: usize, cap: usize) -> Self {
-        Items {
-            start: start as u32,
-            len: len as u32,
-            cap: cap as u32,
-        }
-    }
-}
-
-impl Span for Pairs {
-    #[inline]
-    fn parts(self) -> (usize, usize, usize) {
-        (self.start as usize, self.len as usize, self.cap as usize)
-    }
-    #[inline]
-    fn with(start: usize, len: usize, cap: usize) -> Self {
-        Pairs {
+    fn new(start: usize, len: usize, cap: usize) -> Slots {
+        Slots {
             start: start as u32,
             len: len as u32,
             cap: cap as u32,
@@ -153,8 +129,8 @@ impl<T, I: ExactSizeIterator<Item = T>> More<T> for Iter<I> {
 /// The range is updated in place (`false`: the arena is full and nothing changed): returning
 /// the new range by value made the caller reread it with wider loads than the stores that
 /// wrote it, a store-forwarding stall measured at 60 % of APPENDS time (`perf annotate`).
-fn append<T: Copy, S: Span>(arena: &mut Vec<T>, r: &mut S, more: impl More<T>, hole: T) -> bool {
-    let (start, len, cap) = r.parts();
+fn append<T: Copy>(arena: &mut Vec<T>, r: &mut Slots, more: impl More<T>, hole: T) -> bool {
+    let (start, len, cap) = (r.start as usize, r.len as usize, r.cap as usize);
     let need = len + more.len();
     if cap == 0 || start + cap == arena.len() {
         // The range owns nothing yet, or ends the arena: grow it at the end.
@@ -166,12 +142,12 @@ fn append<T: Copy, S: Span>(arena: &mut Vec<T>, r: &mut S, more: impl More<T>, h
             arena.truncate(start + len);
         }
         more.push_onto(arena);
-        *r = S::with(start, need, need);
+        *r = Slots::new(start, need, need);
         return true;
     }
     if need <= cap {
         more.write_into(&mut arena[start + len..start + need]);
-        *r = S::with(start, need, cap);
+        *r = Slots::new(start, need, cap);
         return true;
     }
     let new_start = arena.len();
@@ -183,7 +159,7 @@ fn append<T: Copy, S: Span>(arena: &mut Vec<T>, r: &mut S, more: impl More<T>, h
     arena.extend_from_within(start..start + len);
     more.push_onto(arena);
     arena.resize(new_start + new_cap, hole);
-    *r = S::with(new_start, need, new_cap);
+    *r = Slots::new(new_start, need, new_cap);
     true
 }
 
@@ -283,16 +259,18 @@ impl Graph {
     /// ```
     #[inline]
     pub fn items(&self, items: Items) -> &[NodeId] {
-        let (start, len, _) = items.parts();
-        self.items.get(start..start + len).unwrap_or(&[])
+        let Slots { start, len, .. } = items.0;
+        let start = start as usize;
+        self.items.get(start..start + len as usize).unwrap_or(&[])
     }
 
     /// The `(key, value)` pairs a dict node holds, in insertion order (empty for a range not
     /// of this graph).
     #[inline]
     pub fn pairs(&self, pairs: Pairs) -> &[(NodeId, NodeId)] {
-        let (start, len, _) = pairs.parts();
-        self.pairs.get(start..start + len).unwrap_or(&[])
+        let Slots { start, len, .. } = pairs.0;
+        let start = start as usize;
+        self.pairs.get(start..start + len as usize).unwrap_or(&[])
     }
 
     /// The items of the node `id` when it is a list, tuple, set or frozenset.
@@ -345,7 +323,7 @@ impl Graph {
     #[inline]
     pub(crate) fn try_new_items(&mut self, items: &[NodeId]) -> Option<Items> {
         let mut r = Items::default();
-        append(&mut self.items, &mut r, items, HOLE).then_some(r)
+        append(&mut self.items, &mut r.0, items, HOLE).then_some(r)
     }
 
     #[inline]
@@ -354,7 +332,7 @@ impl Graph {
         pairs: impl ExactSizeIterator<Item = (NodeId, NodeId)>,
     ) -> Option<Pairs> {
         let mut r = Pairs::default();
-        append(&mut self.pairs, &mut r, Iter(pairs), (HOLE, HOLE)).then_some(r)
+        append(&mut self.pairs, &mut r.0, Iter(pairs), (HOLE, HOLE)).then_some(r)
     }
 
     /// Appends `more` to the list, tuple, set or frozenset `id` (a list's `extend`).
@@ -385,7 +363,7 @@ impl Graph {
         else {
             return Some(false);
         };
-        append(&mut self.items, v, more, HOLE).then_some(true)
+        append(&mut self.items, &mut v.0, more, HOLE).then_some(true)
     }
 
     /// Appends to a list only (APPEND / APPENDS); `Some(false)` for any other node, `None`
@@ -395,7 +373,7 @@ impl Graph {
         let Some(Node::List(v)) = self.nodes.get_mut(id.index()) else {
             return Some(false);
         };
-        append(&mut self.items, v, more, HOLE).then_some(true)
+        append(&mut self.items, &mut v.0, more, HOLE).then_some(true)
     }
 
     /// Adds to a set only (ADDITEMS), like [`try_extend_list`](Self::try_extend_list).
@@ -404,7 +382,7 @@ impl Graph {
         let Some(Node::Set(v)) = self.nodes.get_mut(id.index()) else {
             return Some(false);
         };
-        append(&mut self.items, v, more, HOLE).then_some(true)
+        append(&mut self.items, &mut v.0, more, HOLE).then_some(true)
     }
 
     /// [`extend_pairs`](Self::extend_pairs); `None` when the arena is full.
@@ -417,7 +395,7 @@ impl Graph {
         let Some(Node::Dict(p)) = self.nodes.get_mut(id.index()) else {
             return Some(false);
         };
-        append(&mut self.pairs, p, Iter(more), (HOLE, HOLE)).then_some(true)
+        append(&mut self.pairs, &mut p.0, Iter(more), (HOLE, HOLE)).then_some(true)
     }
 
     /// Calls `f` on every node `node` (a node of this graph) refers to, in pickle order.

@@ -17,6 +17,15 @@ impl NodeId {
     }
 }
 
+/// A range of one of a graph's arenas and the slots its container owns there: appends fill
+/// the free slots before the range must move.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Slots {
+    pub(crate) start: u32,
+    pub(crate) len: u32,
+    pub(crate) cap: u32,
+}
+
 /// The items of a list, tuple, set or frozenset: a range of its [`Graph`](super::Graph)'s item
 /// arena, read with [`Graph::items`](super::Graph::items).
 ///
@@ -25,50 +34,33 @@ impl NodeId {
 /// Two `Items` are equal when they are the same range, not when their contents are equal
 /// (compare values with [`Graph::same_value`](super::Graph::same_value)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Items {
-    pub(crate) start: u32,
-    pub(crate) len: u32,
-    /// Slots owned from `start` on: appends fill them before the range must move.
-    pub(crate) cap: u32,
-}
-
-impl Items {
-    /// Number of items.
-    #[inline]
-    pub fn len(self) -> usize {
-        self.len as usize
-    }
-
-    /// True when there are no items.
-    #[inline]
-    pub fn is_empty(self) -> bool {
-        self.len == 0
-    }
-}
+pub struct Items(pub(crate) Slots);
 
 /// The `(key, value)` pairs of a dict, in insertion order: a range of its
 /// [`Graph`](super::Graph)'s pair arena, read with [`Graph::pairs`](super::Graph::pairs).
 /// Equality compares ranges, like [`Items`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Pairs {
-    pub(crate) start: u32,
-    pub(crate) len: u32,
-    pub(crate) cap: u32,
-}
+pub struct Pairs(pub(crate) Slots);
 
-impl Pairs {
-    /// Number of pairs.
-    #[inline]
-    pub fn len(self) -> usize {
-        self.len as usize
-    }
+macro_rules! range_len {
+    ($t:ty, $what:literal) => {
+        impl $t {
+            #[doc = concat!("Number of ", $what, ".")]
+            #[inline]
+            pub fn len(self) -> usize {
+                self.0.len as usize
+            }
 
-    /// True when there are no pairs.
-    #[inline]
-    pub fn is_empty(self) -> bool {
-        self.len == 0
-    }
+            #[doc = concat!("True when there are no ", $what, ".")]
+            #[inline]
+            pub fn is_empty(self) -> bool {
+                self.0.len == 0
+            }
+        }
+    };
 }
+range_len!(Items, "items");
+range_len!(Pairs, "pairs");
 
 /// One Python value. Containers hold [`NodeId`]s (in the graph's arenas, see [`Items`]), never
 /// values, so sharing and cycles are free.
