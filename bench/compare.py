@@ -12,7 +12,9 @@ times CPython `pickle.loads` / `pickle.dumps` in-process (gc disabled while timi
 batches) and brine's timing programs on the same files: graph decode and encode, decode of a
 memory-mapped file, serde-pickle's decode and encode of its own value type
 (`examples/bench_compare.rs`), and typed (serde) decode / encode into Rust types with
-serde-pickle's typed decode beside it (`examples/bench_typed.rs`). Prints Markdown tables of
+serde-pickle's typed decode beside it (`examples/bench_typed.rs`, and again with mimalloc as the
+global allocator: `examples/bench_typed_mimalloc.rs`), both into the std types (owned text,
+SipHash maps) and into lean ones (borrowed text, Fx-hashed int-keyed maps). Prints Markdown tables of
 medians over rounds and ratios (CPython time / brine time: > 1 means brine is faster), and
 each graph decode's peak memory growth over the pickle's size (one process per file).
 `--quick` shrinks every workload about 10x.
@@ -185,26 +187,29 @@ def main():
         work[path] = (value, data)
         names[path] = name
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "brine", "--example", "bench_compare",
-                    "--example", "bench_typed"], cwd=root, check=True)
+                    "--example", "bench_typed", "--example", "bench_typed_mimalloc"], cwd=root,
+                   check=True)
     env = dict(os.environ)
     if "--preload" in sys.argv:
         env["LD_PRELOAD"] = sys.argv[sys.argv.index("--preload") + 1]
     exe = os.path.join(root, "target", "release", "examples", "bench_compare")
     typed_exe = os.path.join(root, "target", "release", "examples", "bench_typed")
+    typed_mi_exe = os.path.join(root, "target", "release", "examples", "bench_typed_mimalloc")
     paths = list(work)
     # CPython and brine take turns, round after round, so that load from other processes on a
     # shared machine falls on both sides alike; each round's ratio is CPython / brine.
-    cpy_rounds, brine_rounds, typed_rounds = [], [], []
+    cpy_rounds, brine_rounds, typed_rounds, typed_mi_rounds = [], [], [], []
     for r in range(rounds):
         cpy_rounds.append(time_cpython(work))
         if not typed_only:
             brine_rounds.append(time_brine(exe, paths, env))
         typed_rounds.append(time_brine(typed_exe, paths, env))
+        typed_mi_rounds.append(time_brine(typed_mi_exe, paths, env))
         print(f"round {r + 1}/{rounds} done", file=sys.stderr)
     if not typed_only:
         graph_table(exe, env, paths, work, names, rounds, cpy_rounds, brine_rounds)
         print()
-    typed_table(paths, names, cpy_rounds, typed_rounds)
+    typed_table(paths, names, cpy_rounds, typed_rounds, typed_mi_rounds)
 
 
 def graph_table(exe, env, paths, work, names, rounds, cpy_rounds, brine_rounds):
@@ -246,37 +251,61 @@ def graph_table(exe, env, paths, work, names, rounds, cpy_rounds, brine_rounds):
               f" | {cell(spe)} | {peaks[path] / size:.2f} | {same} |")
 
 
-def typed_table(paths, names, cpy_rounds, typed_rounds):
+def typed_table(paths, names, cpy_rounds, typed_rounds, typed_mi_rounds):
     med = statistics.median
 
     def rng(rs):
-        return f"{med(rs):.2f}× [{min(rs):.2f}–{max(rs):.2f}]"
+        return f"{med(rs):.2f}× [{min(rs):.2f}–{max(rs):.2f}]" if rs else "fails"
 
     def cell(xs):
         xs = [x for x in xs if x is not None]
         return fmt(med(xs)) if xs else "fails"
 
-    print("Typed (serde) decode into Rust types and encode from them (`examples/bench_typed.rs`);"
-          " 'borrowed' reads `&str` fields (zero-copy); ratios against CPython and serde-pickle's"
-          " typed decode of the same types, medians over rounds [min–max]\n")
-    print("| workload | CPython loads | typed decode | ratio | borrowed decode | ratio"
-          " | serde-pickle typed decode | brine vs serde-pickle | CPython dumps | typed encode | ratio |")
-    print("|---|---:|---:|---|---:|---|---:|---|---:|---:|---|")
+    def vs(num, den):
+        return [a / b for a, b in zip(num, den) if a is not None and b is not None]
+
+    print("Typed (serde) decode into Rust types and encode from them (`examples/bench_typed.rs`,"
+          " and `examples/bench_typed_mimalloc.rs`: the same program with mimalloc as the global"
+          " allocator). The std types own their text and use std's SipHash maps; serde-pickle"
+          " decodes the same type in the same process. Ratios are CPython or serde-pickle time /"
+          " brine time, medians over rounds [min–max]\n")
+    print("| workload | CPython loads | typed decode | vs CPython | serde-pickle | vs serde-pickle"
+          " | typed decode, mimalloc | vs CPython | serde-pickle, mimalloc | vs serde-pickle"
+          " | CPython dumps | typed encode | ratio |")
+    print("|---|---:|---:|---|---:|---|---:|---|---:|---|---:|---:|---|")
     for path in paths:
         if path not in typed_rounds[0]:
             continue
         loads = [c[path][0] for c in cpy_rounds]
         dumps = [c[path][1] for c in cpy_rounds]
         dec = [t[path]["decode"] for t in typed_rounds]
-        bor = [t[path]["decode_borrowed"] for t in typed_rounds]
-        enc = [t[path]["encode"] for t in typed_rounds]
         sp = [t[path].get("sp_decode") for t in typed_rounds]
-        vs_sp = [a / b for a, b in zip(sp, dec) if a is not None]
-        print(f"| {names[path]} | {fmt(med(loads))} | {fmt(med(dec))}"
-              f" | {rng([c / b for c, b in zip(loads, dec)])} | {fmt(med(bor))}"
-              f" | {rng([c / b for c, b in zip(loads, bor)])} | {cell(sp)}"
-              f" | {rng(vs_sp) if vs_sp else 'fails'} | {fmt(med(dumps))} | {fmt(med(enc))}"
-              f" | {rng([c / b for c, b in zip(dumps, enc)])} |")
+        mdec = [t[path]["decode"] for t in typed_mi_rounds]
+        msp = [t[path].get("sp_decode") for t in typed_mi_rounds]
+        enc = [t[path]["encode"] for t in typed_rounds]
+        print(f"| {names[path]} | {fmt(med(loads))} | {fmt(med(dec))} | {rng(vs(loads, dec))}"
+              f" | {cell(sp)} | {rng(vs(sp, dec))} | {fmt(med(mdec))} | {rng(vs(loads, mdec))}"
+              f" | {cell(msp)} | {rng(vs(msp, mdec))} | {fmt(med(dumps))} | {fmt(med(enc))}"
+              f" | {rng(vs(dumps, enc))} |")
+    print()
+    print("Lean types (`benches/workloads/mod.rs`): text borrowed from the input (`&str`, zero-copy)"
+          " and int-keyed maps with the Fx hasher (CPython's `hash(int)` is the int itself); the"
+          " std type where there is nothing to borrow or hash. serde-pickle cannot lend its input,"
+          " so it fails the borrowed types\n")
+    print("| workload | CPython loads | lean decode | vs CPython | serde-pickle | vs serde-pickle"
+          " | lean decode, mimalloc | vs CPython | serde-pickle, mimalloc | vs serde-pickle |")
+    print("|---|---:|---:|---|---:|---|---:|---|---:|---|")
+    for path in paths:
+        if path not in typed_rounds[0]:
+            continue
+        loads = [c[path][0] for c in cpy_rounds]
+        dec = [t[path]["decode_lean"] for t in typed_rounds]
+        sp = [t[path].get("sp_decode_lean") for t in typed_rounds]
+        mdec = [t[path]["decode_lean"] for t in typed_mi_rounds]
+        msp = [t[path].get("sp_decode_lean") for t in typed_mi_rounds]
+        print(f"| {names[path]} | {fmt(med(loads))} | {fmt(med(dec))} | {rng(vs(loads, dec))}"
+              f" | {cell(sp)} | {rng(vs(sp, dec))} | {fmt(med(mdec))} | {rng(vs(loads, mdec))}"
+              f" | {cell(msp)} | {rng(vs(msp, mdec))} |")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[path = "../benches/workloads/mod.rs"]
 mod workloads;
@@ -50,6 +50,24 @@ fn time<T: DeserializeOwned + Serialize>(
     Ok((decode, encode, sp_decode))
 }
 
+/// Decode median of a type that may borrow from `data`, and serde-pickle's decode of it
+/// (`None` when it cannot: it never lends its input).
+fn time_lean<'a, T: Deserialize<'a>>(data: &'a [u8]) -> Result<(f64, Option<f64>), brine::Error> {
+    brine::from_slice::<T>(data)?;
+    let decode = median_secs(|| {
+        std::hint::black_box(brine::from_slice::<T>(std::hint::black_box(data)).unwrap());
+    });
+    let de = serde_pickle::DeOptions::new;
+    let sp = serde_pickle::from_slice::<T>(data, de()).ok().map(|_| {
+        median_secs(|| {
+            std::hint::black_box(
+                serde_pickle::from_slice::<T>(std::hint::black_box(data), de()).unwrap(),
+            );
+        })
+    });
+    Ok((decode, sp))
+}
+
 /// `brine::to_vec`, or with `BRINE_ENCODE_GRAPH` set the graph path (value graph, then the
 /// pickler: what `brine::serde::Serializer` does), to compare the two writers' costs.
 fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, brine::Error> {
@@ -64,7 +82,14 @@ fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, brine::Error> {
     Ok(out)
 }
 
+#[allow(dead_code)] // Used when this file is its own example, not bench_typed_mimalloc's module.
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    run("system")
+}
+
+/// Times the files named on the command line (or profiles, with `BRINE_PROFILE`); `alloc`
+/// names the global allocator in the JSON lines.
+pub fn run(alloc: &str) -> Result<(), Box<dyn std::error::Error>> {
     // `BRINE_PROFILE=N`: only decode the records file N times (for perf / callgrind).
     if let Ok(n) = std::env::var("BRINE_PROFILE") {
         let path = std::env::args().nth(1).unwrap_or_default();
@@ -184,19 +209,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "floats_1m" => time::<Vec<f64>>(&data)?,
             _ => continue,
         };
-        let borrowed = if name == "records_100k" {
-            let d = &data;
-            median_secs(|| {
-                std::hint::black_box(
-                    brine::from_slice::<Vec<RecordRef>>(std::hint::black_box(d)).unwrap(),
-                );
-            })
-        } else {
-            decode
+        // The lean types: text borrowed from the input, int-keyed maps with the Fx hasher;
+        // the same type as above where there is nothing to borrow or hash.
+        let (lean, sp_lean) = match name {
+            "pyperf_unpickle_unit" => time_lean::<UnitRef>(&data)?,
+            "pyperf_micro_dict" => time_lean::<MicroDictFx>(&data)?,
+            "records_100k" => time_lean::<Vec<RecordRef>>(&data)?,
+            "strings_200k" => time_lean::<Vec<&str>>(&data)?,
+            _ => (decode, sp_decode),
         };
+        let num = |x: Option<f64>| x.map_or("null".to_string(), |x| format!("{x:e}"));
         println!(
-            "{{\"file\": {path:?}, \"decode\": {decode:e}, \"decode_borrowed\": {borrowed:e}, \"encode\": {encode:e}, \"sp_decode\": {}}}",
-            sp_decode.map_or("null".to_string(), |x| format!("{x:e}"))
+            "{{\"file\": {path:?}, \"alloc\": {alloc:?}, \"decode\": {decode:e}, \"decode_lean\": {lean:e}, \"encode\": {encode:e}, \"sp_decode\": {}, \"sp_decode_lean\": {}}}",
+            num(sp_decode),
+            num(sp_lean),
         );
     }
     Ok(())
