@@ -14,7 +14,7 @@ memory-mapped file, serde-pickle's decode and encode of its own value type
 (`examples/bench_compare.rs`), and typed (serde) decode / encode into Rust types with
 serde-pickle's typed decode beside it (`examples/bench_typed.rs`, and again with mimalloc as the
 global allocator: `examples/bench_typed_mimalloc.rs`), both into the std types (owned text,
-SipHash maps) and into lean ones (borrowed text, Fx-hashed int-keyed maps). Prints Markdown tables of
+SipHash maps) and into lean ones (borrowed text, Fx-hashed maps). Prints Markdown tables of
 medians over rounds and ratios (CPython time / brine time: > 1 means brine is faster), and
 each graph decode's peak memory growth over the pickle's size (one process per file).
 `--quick` shrinks every workload about 10x.
@@ -289,7 +289,8 @@ def typed_table(paths, names, cpy_rounds, typed_rounds, typed_mi_rounds):
               f" | {rng(vs(dumps, enc))} |")
     print()
     print("Lean types (`benches/workloads/mod.rs`): text borrowed from the input (`&str`, zero-copy)"
-          " and int-keyed maps with the Fx hasher (CPython's `hash(int)` is the int itself); the"
+          " and maps with the Fx hasher (CPython's `hash(int)` is the int itself, and it hashes a str"
+          " once per object); the"
           " std type where there is nothing to borrow or hash. serde-pickle cannot lend its input,"
           " so it fails the borrowed types\n")
     print("| workload | CPython loads | lean decode | vs CPython | serde-pickle | vs serde-pickle"

@@ -8,7 +8,7 @@
 //! parts (graph decode, walk, clone of the records); with `BRINE_PROFILE_ONLY=1` (borrowed
 //! records), `owned` (owned records), `unit` (the pyperformance unit from that file), `encode` or
 //! `encode_unit` (`BRINE_ENCODE_GRAPH=1`: by the graph path), `micro` (the MICRO_DICT type),
-//! `list` (the LIST type), `strings` (`Vec<String>`, for `strings_200k.pickle`),
+//! `micro_fx` (with the Fx hasher), `unit_ref` (the unit's lean type), `list` (the LIST type), `strings` (`Vec<String>`, for `strings_200k.pickle`),
 //! `sp_micro` / `sp_owned` (serde-pickle's decode of those) it only runs that, for
 //! `perf record` or `valgrind --tool=callgrind`.
 
@@ -104,6 +104,18 @@ pub fn run(alloc: &str) -> Result<(), Box<dyn std::error::Error>> {
         if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("unit") {
             for _ in 0..n {
                 std::hint::black_box(brine::from_slice::<Unit>(&data)?);
+            }
+            return Ok(());
+        }
+        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("unit_ref") {
+            for _ in 0..n {
+                std::hint::black_box(brine::from_slice::<UnitRef>(&data)?);
+            }
+            return Ok(());
+        }
+        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("micro_fx") {
+            for _ in 0..n {
+                std::hint::black_box(brine::from_slice::<MicroDictFx>(&data)?);
             }
             return Ok(());
         }
@@ -209,7 +221,7 @@ pub fn run(alloc: &str) -> Result<(), Box<dyn std::error::Error>> {
             "floats_1m" => time::<Vec<f64>>(&data)?,
             _ => continue,
         };
-        // The lean types: text borrowed from the input, int-keyed maps with the Fx hasher;
+        // The lean types: text borrowed from the input, maps with the Fx hasher;
         // the same type as above where there is nothing to borrow or hash.
         let (lean, sp_lean) = match name {
             "pyperf_unpickle_unit" => time_lean::<UnitRef>(&data)?,

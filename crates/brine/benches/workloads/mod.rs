@@ -66,8 +66,9 @@ pub type List = Vec<Vec<Vec<i64>>>;
 /// bm_pickle's `MICRO_DICT`: `{k: dict.fromkeys(range(10))}` for 100 keys.
 pub type MicroDict = HashMap<i64, HashMap<i64, Option<i64>>>;
 
-/// A `HashMap` with rustc's Fx hasher: a multiply per word, the strength of CPython's own
-/// `hash(int)` (the identity), where std's default SipHash-1-3 resists hash flooding.
+/// A `HashMap` with rustc's Fx hasher: a multiply per word, for trusted data. std's default
+/// SipHash-1-3 resists hash flooding; CPython's `hash(int)` is the int itself, and CPython
+/// hashes a `str` once and caches it in the object (a memoized key is hashed once per pickle).
 pub type FxMap<K, V> = HashMap<K, V, FxBuildHasher>;
 
 /// MICRO_DICT with the Fx hasher: the type a program that decodes trusted int-keyed data for
@@ -118,8 +119,8 @@ pub struct DictRef<'a> {
     pub zip: &'a str,
 }
 
-/// The pyperformance unit with its text borrowed from the input (zero-copy).
-pub type UnitRef<'a> = (DictRef<'a>, Tuple, Vec<HashMap<&'a str, &'a str>>);
+/// The pyperformance unit with its text borrowed from the input (zero-copy) and Fx-hashed maps.
+pub type UnitRef<'a> = (DictRef<'a>, Tuple, Vec<FxMap<&'a str, &'a str>>);
 
 /// One of the 100k records.
 #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
