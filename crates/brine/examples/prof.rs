@@ -1,4 +1,11 @@
 //! Profiling loop: decodes (and encodes) one file many times.
+//!
+//! Modes: `dec` / `enc` (mean per iteration), `decoder` (the instruction decoder alone),
+//! `split` (median decode and median drop apart), `med` (the median decode-and-drop of
+//! `bench_compare`'s timing rule, for A/B runs against CPython).
+
+#[path = "../benches/timing.rs"]
+mod timing;
 fn main() {
     let path = std::env::args().nth(1).unwrap();
     let what = std::env::args().nth(2).unwrap_or_else(|| "dec".into());
@@ -9,6 +16,17 @@ fn main() {
     let data = std::fs::read(path).unwrap();
     if what == "decoder" {
         decoder_only(&data, n);
+        return;
+    }
+    if what == "med" {
+        let secs = timing::median_secs(|| {
+            std::hint::black_box(brine::loads(std::hint::black_box(&data)).unwrap());
+        });
+        println!("{secs:e}");
+        return;
+    }
+    if what == "split" {
+        split(&data, n);
         return;
     }
     let g = brine::loads(&data).unwrap();
@@ -45,5 +63,25 @@ fn decoder_only(data: &[u8], n: usize) {
     eprintln!(
         "decoder only: {:?} per iteration ({count})",
         t.elapsed() / n as u32
+    );
+}
+
+/// Median decode and median drop times, apart: which of the two a change moved.
+fn split(data: &[u8], n: usize) {
+    let (mut dec, mut drop) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for _ in 0..n {
+        let t = std::time::Instant::now();
+        let g = brine::loads(std::hint::black_box(data)).unwrap();
+        dec.push(t.elapsed());
+        let t = std::time::Instant::now();
+        std::mem::drop(std::hint::black_box(g));
+        drop.push(t.elapsed());
+    }
+    dec.sort();
+    drop.sort();
+    eprintln!(
+        "decode {:?} drop {:?} (medians of {n})",
+        dec[n / 2],
+        drop[n / 2]
     );
 }

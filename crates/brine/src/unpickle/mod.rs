@@ -20,7 +20,7 @@ use num_bigint::BigInt;
 use crate::options::LoadOptions;
 use crate::value::{
     Blob, Buffer, Global, Graph, Items, Node, NodeId, Object, ObjectKind, Pairs, PyStr,
-    SharedSource, Window, WindowSource, BYTES_INLINE, STR_INLINE,
+    SharedSource, WindowSource, BYTES_INLINE, STR_INLINE,
 };
 
 use memo::Memo;
@@ -626,16 +626,15 @@ impl Machine {
         self.share.is_none() && inline < n && n <= WINDOW_MAX
     }
 
-    /// A handle to the current input window and the offset of `data[start..start + n]` in
-    /// it, copying a new window first when the current one does not hold it. The range was
-    /// checked against `data` by the caller. The handle comes from the window's batch of
-    /// references counted in advance: no atomic operation per payload.
+    /// The offset of `data[start..start + n]` in the current input window, copying a new
+    /// window first when the current one does not hold it. The range was checked against
+    /// `data` by the caller.
     #[inline(always)]
-    fn window_at(&mut self, data: &[u8], start: usize, n: usize) -> Result<(Window, usize)> {
-        if let Some((w, at)) = &mut self.window {
+    fn window_at(&mut self, data: &[u8], start: usize, n: usize) -> Result<usize> {
+        if let Some((w, at)) = &self.window {
             let (off, len) = (start.wrapping_sub(*at), w.bytes().len());
             if start >= *at && off <= len && n <= len - off {
-                return Ok((w.handle(), off));
+                return Ok(off);
             }
         }
         self.new_window(data, start, n)
@@ -643,7 +642,7 @@ impl Machine {
 
     #[cold]
     #[inline(never)]
-    fn new_window(&mut self, data: &[u8], start: usize, n: usize) -> Result<(Window, usize)> {
+    fn new_window(&mut self, data: &[u8], start: usize, n: usize) -> Result<usize> {
         let end = (start + WINDOW).min(data.len()).max(start + n);
         let Some(bytes) = data.get(start..end) else {
             return Err(Error::msg(
@@ -657,11 +656,31 @@ impl Machine {
         // size, plus an opcode and a length), so that handing them out never touches the
         // shared count.
         let expect = bytes.len() / (BYTES_INLINE + 3) + 1;
-        let mut w = WindowSource::new(bytes.into(), expect);
-        let handle = w.handle();
-        self.graph.windowed = true;
-        self.window = Some((w, start));
-        Ok((handle, 0))
+        self.window = Some((WindowSource::new(bytes.into(), expect), start));
+        Ok(0)
+    }
+
+    /// Pushes a node `add` makes of `data[start..start + n]` in the current input window
+    /// (copied first when needed); the range was checked against `data` by the caller. The
+    /// node's handle comes from the window's batch of references counted in advance (no
+    /// atomic operation per payload) and is counted in the graph's ledger.
+    #[inline(always)]
+    fn push_windowed(
+        &mut self,
+        data: &[u8],
+        start: usize,
+        n: usize,
+        add: impl FnOnce(&mut Graph, &mut WindowSource, usize) -> NodeId,
+    ) -> Result<()> {
+        if self.graph.len() >= self.max_nodes {
+            return Err(limit(LimitKind::Nodes));
+        }
+        let off = self.window_at(data, start, n)?;
+        let Some((src, _)) = &mut self.window else {
+            return Err(Error::data("no input window"));
+        };
+        let id = add(&mut self.graph, src, off);
+        self.push(id)
     }
 
     /// The payload of a BINUNICODE-family opcode, `data[start..start + payload.len()]`.
@@ -695,8 +714,9 @@ impl Machine {
         // ASCII (most text) is UTF-8: a pass of 16-byte words instead of a full validation,
         // which costs a call and a byte loop over the tail.
         let utf8 = crate::value::is_ascii(payload) || text::check_utf8_surrogatepass(payload)?;
-        let (w, off) = self.window_at(data, start, n)?;
-        self.push_with(|| Node::Str(PyStr::from_window(w, off, n, utf8)))
+        self.push_windowed(data, start, n, |g, src, off| {
+            g.add_window_str(src, off, n, utf8)
+        })
     }
 
     /// A bytes payload, `data[start..start + payload.len()]`, in a window when it fits one.
@@ -706,8 +726,9 @@ impl Machine {
             return self.push_bytes(payload);
         }
         self.charge(n)?;
-        let (w, off) = self.window_at(data, start, n)?;
-        self.push_with(|| Node::Bytes(Blob::from_window(w, off, n)))
+        self.push_windowed(data, start, n, |g, src, off| {
+            g.add_window_bytes(src, off, n)
+        })
     }
 
     /// A BINUNICODE payload; large ones that lie in the shared input are not copied.
