@@ -660,27 +660,26 @@ impl Machine {
         Ok(0)
     }
 
-    /// Pushes a node `add` makes of `data[start..start + n]` in the current input window
-    /// (copied first when needed); the range was checked against `data` by the caller. The
-    /// node's handle comes from the window's batch of references counted in advance (no
-    /// atomic operation per payload) and is counted in the graph's ledger.
+    /// The source of the input window holding `data[start..start + n]` (copied first when
+    /// needed) and the offset of that range in it, after checking that the node limit lets
+    /// one more node in; the range was checked against `data` by the caller. Handles taken
+    /// from the source come from its batch of references counted in advance: no atomic
+    /// operation per payload.
     #[inline(always)]
-    fn push_windowed(
+    fn window_for(
         &mut self,
         data: &[u8],
         start: usize,
         n: usize,
-        add: impl FnOnce(&mut Graph, &mut WindowSource, usize) -> NodeId,
-    ) -> Result<()> {
+    ) -> Result<(&mut Graph, &mut WindowSource, usize)> {
         if self.graph.len() >= self.max_nodes {
             return Err(limit(LimitKind::Nodes));
         }
         let off = self.window_at(data, start, n)?;
-        let Some((src, _)) = &mut self.window else {
-            return Err(Error::data("no input window"));
-        };
-        let id = add(&mut self.graph, src, off);
-        self.push(id)
+        match &mut self.window {
+            Some((src, _)) => Ok((&mut self.graph, src, off)),
+            None => Err(Error::data("no input window")),
+        }
     }
 
     /// The payload of a BINUNICODE-family opcode, `data[start..start + payload.len()]`.
@@ -714,9 +713,9 @@ impl Machine {
         // ASCII (most text) is UTF-8: a pass of 16-byte words instead of a full validation,
         // which costs a call and a byte loop over the tail.
         let utf8 = crate::value::is_ascii(payload) || text::check_utf8_surrogatepass(payload)?;
-        self.push_windowed(data, start, n, |g, src, off| {
-            g.add_window_str(src, off, n, utf8)
-        })
+        let (g, src, off) = self.window_for(data, start, n)?;
+        let id = g.add_window_str(src, off, n, utf8);
+        self.push(id)
     }
 
     /// A bytes payload, `data[start..start + payload.len()]`, in a window when it fits one.
@@ -726,9 +725,9 @@ impl Machine {
             return self.push_bytes(payload);
         }
         self.charge(n)?;
-        self.push_windowed(data, start, n, |g, src, off| {
-            g.add_window_bytes(src, off, n)
-        })
+        let (g, src, off) = self.window_for(data, start, n)?;
+        let id = g.add_window_bytes(src, off, n);
+        self.push(id)
     }
 
     /// A BINUNICODE payload; large ones that lie in the shared input are not copied.
@@ -827,9 +826,7 @@ impl Machine {
     #[inline(always)]
     fn fast_put(&mut self, idx: u64) -> bool {
         match self.stack.last() {
-            Some(&top) if self.stack.len() > self.fence => {
-                self.memo.try_put_next(idx, top, &self.opts.limits)
-            }
+            Some(&top) if self.stack.len() > self.fence => self.memo.try_put_next(idx, top),
             _ => false,
         }
     }
