@@ -73,6 +73,9 @@ struct Machine {
     share: Option<SharedSource>,
     /// The current window of the input that mid-sized payloads point into, and its offset.
     window: Option<(WindowSource, usize)>,
+    /// The input range the current window holds, `start..end` (empty when there is none):
+    /// kept beside it so that the per-payload check reads no window.
+    win_range: (usize, usize),
     /// Where the payloads of str / bytes nodes lie in a slice input, for typed decoding
     /// that borrows them (`None`: not recorded, the usual case).
     spans: Option<Spans>,
@@ -156,6 +159,7 @@ impl<'de, R: Read<'de>> Unpickler<'de, R> {
                 atoms: [NO_ATOM; ATOMS],
                 share: None,
                 window: None,
+                win_range: (0, 0),
                 spans: None,
             },
         }
@@ -631,11 +635,9 @@ impl Machine {
     /// `data` by the caller.
     #[inline(always)]
     fn window_at(&mut self, data: &[u8], start: usize, n: usize) -> Result<usize> {
-        if let Some((w, at)) = &self.window {
-            let (off, len) = (start.wrapping_sub(*at), w.bytes().len());
-            if start >= *at && off <= len && n <= len - off {
-                return Ok(off);
-            }
+        let (lo, hi) = self.win_range;
+        if lo <= start && start <= hi && n <= hi - start {
+            return Ok(start - lo);
         }
         self.new_window(data, start, n)
     }
@@ -657,6 +659,8 @@ impl Machine {
         // shared count.
         let expect = bytes.len() / (BYTES_INLINE + 3) + 1;
         self.window = Some((WindowSource::new(bytes.into(), expect), start));
+        self.win_range = (start, end);
+        self.graph.windowed = true;
         Ok(0)
     }
 

@@ -66,13 +66,13 @@ fn owns(node: &Node) -> bool {
 }
 
 /// Writes the node `make` builds into `nodes`' next slot, building it only once room for it is
-/// there, so that it is written in place; returns its id and the node.
+/// there, so that it is written in place; returns its id and whether it [`owns`] anything.
 ///
 /// # Panics
 /// When `nodes` already holds `u32::MAX` nodes (before `make` runs).
 #[inline(always)]
 #[allow(unsafe_code)]
-fn push_node(nodes: &mut Vec<Node>, make: impl FnOnce() -> Node) -> (NodeId, &Node) {
+fn push_node(nodes: &mut Vec<Node>, make: impl FnOnce() -> Node) -> (NodeId, bool) {
     let len = nodes.len();
     let id = NodeId(u32::try_from(len).expect("graph holds at most u32::MAX nodes"));
     // Why not `push(make())`: rustc builds the node in a stack temporary that must live
@@ -85,11 +85,15 @@ fn push_node(nodes: &mut Vec<Node>, make: impl FnOnce() -> Node) -> (NodeId, &No
     if len == nodes.capacity() {
         grow(nodes);
     }
-    nodes.spare_capacity_mut()[0].write(make());
+    // Read back through the reference `write` gives, not the vector: the compiler then sees
+    // the stored variant (known at compile time for most callers) and drops the check. Taken
+    // from the value before the write instead, the node was built in a stack temporary and
+    // copied (the stall above); read back through the vector, it cost a dispatch per node.
+    let owning = owns(nodes.spare_capacity_mut()[0].write(make()));
     // SAFETY: `grow` guarantees capacity > len, so slot `len` exists, and it was just
     // initialized by `write`; every slot below `len` was initialized before.
     unsafe { nodes.set_len(len + 1) };
-    (id, &nodes[len])
+    (id, owning)
 }
 
 #[cold]
@@ -290,9 +294,8 @@ impl Graph {
     /// written in place.
     #[inline(always)]
     pub(crate) fn add_with(&mut self, make: impl FnOnce() -> Node) -> NodeId {
-        let (id, node) = push_node(&mut self.nodes, make);
-        // Known at compile time for most callers (the variant is in `make`).
-        if owns(node) {
+        let (id, owning) = push_node(&mut self.nodes, make);
+        if owning {
             self.owning = true;
         }
         id
@@ -300,7 +303,8 @@ impl Graph {
 
     /// Adds a str node of `src[start..start + len]` (checked by the caller to lie in the
     /// window and to be surrogatepass UTF-8; `utf8` as for [`PyStr`]), its handle counted in
-    /// the ledger so that dropping the graph need not visit it.
+    /// the ledger so that dropping the graph need not visit it. The caller sets
+    /// [`windowed`](Self::windowed) once per window.
     #[inline(always)]
     pub(crate) fn add_window_str(
         &mut self,
@@ -315,7 +319,6 @@ impl Graph {
         let (id, _) = push_node(&mut self.nodes, || {
             Node::Str(PyStr::from_window(ledger.handle(src), start, len, utf8))
         });
-        self.windowed = true;
         id
     }
 
@@ -331,7 +334,6 @@ impl Graph {
         let (id, _) = push_node(&mut self.nodes, || {
             Node::Bytes(Blob::from_window(ledger.handle(src), start, len))
         });
-        self.windowed = true;
         id
     }
 

@@ -147,13 +147,6 @@ mod window {
             }
         }
 
-        /// The window's bytes.
-        #[inline]
-        pub(crate) fn bytes(&self) -> &[u8] {
-            // SAFETY: the source owns references, so `Inner` is alive while it is borrowed.
-            unsafe { &self.inner.as_ref().bytes }
-        }
-
         /// A handle to the window, taken from the batch.
         #[inline]
         pub(crate) fn handle(&mut self) -> Window {
