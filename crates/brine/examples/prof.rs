@@ -2,7 +2,8 @@
 //!
 //! Modes: `dec` / `enc` (mean per iteration), `decoder` (the instruction decoder alone),
 //! `split` (median decode and median drop apart), `med` (the median decode-and-drop of
-//! `bench_compare`'s timing rule, for A/B runs against CPython).
+//! `bench_compare`'s timing rule, for A/B runs against CPython), `shared` / `mapped` (the
+//! same for `loads_shared` and `load_file_mapped`).
 
 #[path = "../benches/timing.rs"]
 mod timing;
@@ -13,7 +14,7 @@ fn main() {
         .nth(3)
         .map(|s| s.parse().unwrap())
         .unwrap_or(1000);
-    let data = std::fs::read(path).unwrap();
+    let data = std::fs::read(&path).unwrap();
     if what == "decoder" {
         decoder_only(&data, n);
         return;
@@ -21,6 +22,26 @@ fn main() {
     if what == "med" {
         let secs = timing::median_secs(|| {
             std::hint::black_box(brine::loads(std::hint::black_box(&data)).unwrap());
+        });
+        println!("{secs:e}");
+        return;
+    }
+    if what == "shared" {
+        // The input handed over once; each decode shares it (no copy of the input timed).
+        let src: brine::value::SharedSource = std::sync::Arc::new(data.clone());
+        let secs = timing::median_secs(|| {
+            let g = brine::loads_shared(src.clone(), brine::LoadOptions::new()).unwrap();
+            std::hint::black_box(g);
+        });
+        println!("{secs:e}");
+        return;
+    }
+    if what == "mapped" {
+        // As `bench_compare`: open, map, decode, per iteration.
+        let secs = timing::median_secs(|| {
+            std::hint::black_box(
+                brine::load_file_mapped(&path, brine::LoadOptions::new()).unwrap(),
+            );
         });
         println!("{secs:e}");
         return;

@@ -99,6 +99,10 @@ const WINDOW: usize = 64 * 1024;
 /// Payloads longer than this get their own allocation instead of a window range.
 const WINDOW_MAX: usize = 1024;
 
+/// The input a window over a shared input covers: as much as its `u32` offsets reach (one
+/// window for most inputs), since it costs no copy.
+const SHARED_WINDOW: usize = 1 << 31;
+
 /// Below this size a copy is cheaper than the shared range's own allocation.
 const SHARE_MIN: usize = 4096;
 
@@ -310,9 +314,11 @@ pub fn loads_with(data: &[u8], opts: LoadOptions) -> Result<Graph> {
 
 /// Reads one pickle from bytes the graph may keep: `bytes`, `bytearray` and `str` payloads of
 /// 4 KiB or more become ranges of `src` instead of copies, so decoding a pickle that is mostly
-/// one large payload costs the same whatever the payload's size. The graph holds `src` alive
-/// while any such node exists. [`load_file_mapped`](crate::load_file_mapped) does this over a
-/// memory-mapped file.
+/// one large payload costs the same whatever the payload's size; `str` and `bytes` payloads
+/// too long to be stored inside their node (over 30 and 22 bytes) but under 4 KiB become
+/// ranges of it too, through a window of `src` they share (no copy, no allocation each). The
+/// graph holds `src` alive while any such node exists.
+/// [`load_file_mapped`](crate::load_file_mapped) does this over a memory-mapped file.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -623,11 +629,26 @@ impl Machine {
     }
 
     /// True when a payload of `n` bytes goes into an input window: longer than `inline`
-    /// (the size stored inside a node), short enough that its own allocation would cost more
-    /// than sharing, and no shared input to point into instead.
+    /// (the size stored inside a node) and short enough that its own allocation (a copy, or
+    /// the boxed range of a shared input) would cost more than sharing a window's.
     #[inline(always)]
     fn windowed(&self, n: usize, inline: usize) -> bool {
-        self.share.is_none() && inline < n && n <= WINDOW_MAX
+        let max = if self.share.is_some() {
+            SHARE_MIN - 1
+        } else {
+            WINDOW_MAX
+        };
+        inline < n && n <= max
+    }
+
+    /// Charges a windowed payload of `n` bytes to `Limits::max_alloc`: a copy, unless the
+    /// window is a range of a shared input (which, like any shared payload, costs nothing).
+    #[inline(always)]
+    fn charge_windowed(&mut self, n: usize) -> Result<()> {
+        if self.share.is_some() {
+            return Ok(());
+        }
+        self.charge(n)
     }
 
     /// The offset of `data[start..start + n]` in the current input window, copying a new
@@ -645,6 +666,21 @@ impl Machine {
     #[cold]
     #[inline(never)]
     fn new_window(&mut self, data: &[u8], start: usize, n: usize) -> Result<usize> {
+        if let Some(src) = &self.share {
+            // Over a shared input the window is a range of it: nothing copied. As long as
+            // window offsets fit their `u32`s, and only when the input is that source.
+            let all: &[u8] = AsRef::<[u8]>::as_ref(&**src);
+            if std::ptr::eq(all, data) {
+                let end = (start + SHARED_WINDOW).min(data.len()).max(start + n);
+                let len = end - start;
+                if let Some(w) = WindowSource::shared(src, start, len, len / (STR_INLINE + 3)) {
+                    self.window = Some((w, start));
+                    self.win_range = (start, end);
+                    self.graph.windowed = true;
+                    return Ok(0);
+                }
+            }
+        }
         let end = (start + WINDOW).min(data.len()).max(start + n);
         let Some(bytes) = data.get(start..end) else {
             return Err(Error::msg(
@@ -713,7 +749,7 @@ impl Machine {
         if !self.windowed(n, STR_INLINE) {
             return self.binunicode(payload);
         }
-        self.charge(n)?;
+        self.charge_windowed(n)?;
         // ASCII (most text) is UTF-8: a pass of 16-byte words instead of a full validation,
         // which costs a call and a byte loop over the tail.
         let utf8 = crate::value::is_ascii(payload) || text::check_utf8_surrogatepass(payload)?;
@@ -728,7 +764,7 @@ impl Machine {
         if !self.windowed(n, BYTES_INLINE) {
             return self.push_bytes(payload);
         }
-        self.charge(n)?;
+        self.charge_windowed(n)?;
         let (g, src, off) = self.window_for(data, start, n)?;
         let id = g.add_window_bytes(src, off, n);
         self.push(id)
@@ -1291,6 +1327,26 @@ impl Machine {
                         return Ok(Fast::Fallback);
                     };
                     let r = self.str_payload(data, at + 5, payload).map(|_| 5 + n);
+                    if r.is_ok() {
+                        self.note_span(payload);
+                    }
+                    r
+                }
+                b'B' => {
+                    let Some(v) = rest.get(..4) else {
+                        return Ok(Fast::Fallback);
+                    };
+                    let n = u32::from_le_bytes([v[0], v[1], v[2], v[3]]) as usize;
+                    let Some(payload) = rest.get(4..4 + n) else {
+                        return Ok(Fast::Fallback);
+                    };
+                    // Here rather than on the general path so that mid-sized payloads can go
+                    // into a window (over a shared input, one that copies nothing).
+                    let r = if n > BYTES_INLINE {
+                        self.bytes_at(data, at + 5, payload).map(|_| 5 + n)
+                    } else {
+                        self.push_bytes(payload).map(|_| 5 + n)
+                    };
                     if r.is_ok() {
                         self.note_span(payload);
                     }

@@ -965,6 +965,23 @@ mod tests {
     }
 
     #[test]
+    fn windows_over_a_shared_input_are_counted_alike() {
+        let before = live();
+        let data = windowed_list(3000, b"", b".");
+        let src: crate::value::SharedSource = std::sync::Arc::new(data.clone());
+        let g = crate::loads_shared(src.clone(), LoadOptions::new()).unwrap();
+        assert!(!g.owning);
+        assert_eq!(live() - before, 1, "one window over the whole input");
+        assert_eq!(payloads(&g), payloads(&crate::loads(&data).unwrap()));
+        let kept: Vec<Node> = g.nodes().map(|(_, n)| n.clone()).collect();
+        drop(g);
+        drop(src);
+        assert_eq!(kept.len(), 3001);
+        drop(kept);
+        assert_eq!(live(), before);
+    }
+
+    #[test]
     fn one_graph_of_several_pickles_counts_every_window() {
         let before = live();
         let one = windowed_list(2000, b"", b".");

@@ -40,11 +40,38 @@ mod window {
     use std::ptr::NonNull;
     use std::sync::atomic::{fence, AtomicUsize, Ordering};
 
+    use super::SharedSource;
+
     /// The shared part: the bytes and how many references exist (handles, plus the source's
     /// batch while the source is alive).
     struct Inner {
         refs: AtomicUsize,
-        bytes: Box<[u8]>,
+        bytes: Bytes,
+    }
+
+    /// A window's bytes: a copy of part of the input, or a range of an input the caller
+    /// shared (no copy at all: `loads_shared`, `load_file_mapped`).
+    enum Bytes {
+        Copied(Box<[u8]>),
+        Shared {
+            src: SharedSource,
+            start: usize,
+            len: usize,
+        },
+    }
+
+    impl Bytes {
+        #[inline]
+        fn get(&self) -> &[u8] {
+            match self {
+                Bytes::Copied(b) => b,
+                Bytes::Shared { src, start, len } => {
+                    let all: &[u8] = AsRef::<[u8]>::as_ref(&**src);
+                    // The range was checked against the source when the window was made.
+                    all.get(*start..*start + *len).unwrap_or(&[])
+                }
+            }
+        }
     }
 
     /// Beyond this many references the count could wrap (as `Arc`, which aborts likewise).
@@ -82,8 +109,9 @@ mod window {
     /// One counted reference to a window's bytes.
     pub(crate) struct Window(NonNull<Inner>);
 
-    // SAFETY: the bytes are never written after the window is made and the count is atomic,
-    // so sharing and sending handles is as safe as for `Arc<Box<[u8]>>`.
+    // SAFETY: the bytes are never written after the window is made (a copy, or a shared
+    // source, itself `Send + Sync`) and the count is atomic, so sharing and sending handles is
+    // as safe as for an `Arc` of them.
     unsafe impl Send for Window {}
     // SAFETY: as above.
     unsafe impl Sync for Window {}
@@ -93,7 +121,14 @@ mod window {
         #[inline]
         pub(crate) fn bytes(&self) -> &[u8] {
             // SAFETY: this handle owns a reference, so `Inner` is alive while it is borrowed.
-            unsafe { &self.0.as_ref().bytes }
+            unsafe { self.0.as_ref().bytes.get() }
+        }
+
+        /// True when the window is a range of a shared input, not a copy.
+        #[inline]
+        pub(crate) fn is_shared(&self) -> bool {
+            // SAFETY: as in `bytes`.
+            matches!(unsafe { &self.0.as_ref().bytes }, Bytes::Shared { .. })
         }
     }
 
@@ -134,6 +169,28 @@ mod window {
         /// A window over `bytes`, with room for `expect` handles before the count is touched
         /// again (a guess from the window's size; more are taken in batches when it runs out).
         pub(crate) fn new(bytes: Box<[u8]>, expect: usize) -> WindowSource {
+            WindowSource::with(Bytes::Copied(bytes), expect)
+        }
+
+        /// A window over `src[start..start + len]` without a copy, or `None` when that range
+        /// is not in `src`; `expect` as for [`new`](Self::new).
+        pub(crate) fn shared(
+            src: &SharedSource,
+            start: usize,
+            len: usize,
+            expect: usize,
+        ) -> Option<WindowSource> {
+            let all: &[u8] = AsRef::<[u8]>::as_ref(&**src);
+            all.get(start..start.checked_add(len)?)?;
+            let bytes = Bytes::Shared {
+                src: src.clone(),
+                start,
+                len,
+            };
+            Some(WindowSource::with(bytes, expect))
+        }
+
+        fn with(bytes: Bytes, expect: usize) -> WindowSource {
             let held = expect.clamp(1, MAX_REFS / 2) + 1;
             let inner = Box::new(Inner {
                 refs: AtomicUsize::new(held),
@@ -321,6 +378,15 @@ enum Store<const N: usize> {
 }
 
 impl<const N: usize> Store<N> {
+    /// True when the payload is a range of a shared input (alone or in a shared window).
+    fn is_shared(&self) -> bool {
+        match self {
+            Store::Shared { .. } => true,
+            Store::Window { win, .. } => win.is_shared(),
+            Store::Inline { .. } | Store::Heap { .. } => false,
+        }
+    }
+
     /// True when the payload is stored inside (the store owns no memory).
     #[inline(always)]
     fn is_inline(&self) -> bool {
@@ -462,7 +528,7 @@ impl Blob {
 
     /// True when the bytes are a range of the input the graph was decoded from, not a copy.
     pub fn is_shared(&self) -> bool {
-        matches!(self.0, Store::Shared { .. })
+        self.0.is_shared()
     }
 
     /// True when the bytes are stored inside the blob (it owns no memory).
@@ -690,7 +756,7 @@ impl PyStr {
 
     /// True when the text is a range of the input the graph was decoded from, not a copy.
     pub fn is_shared(&self) -> bool {
-        matches!(self.data, Store::Shared { .. })
+        self.data.is_shared()
     }
 
     /// True when the text is stored inside the str (it owns no memory).
