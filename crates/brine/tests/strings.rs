@@ -352,3 +352,110 @@ fn a_graph_dropped_in_runs_leaves_other_owners_intact() {
         }
     }
 }
+
+/// Every str / bytes payload of `g`, with whether it is shared, in node order.
+fn payloads_of(g: &Graph) -> Vec<(Vec<u8>, bool)> {
+    g.nodes()
+        .filter_map(|(_, n)| match n {
+            Node::Str(s) => Some((s.as_bytes().to_vec(), s.is_shared())),
+            Node::Bytes(b) => Some((b.as_bytes().to_vec(), b.is_shared())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn mid_sized_payloads_of_a_shared_input_are_ranges_of_it() {
+    // Lengths around every storage boundary: inline (30 / 22), copied window (1024), shared
+    // window, boxed shared range (4096); str and bytes, ASCII and not.
+    let mut lens: Vec<usize> = (0..40).collect();
+    lens.extend([1023, 1024, 1025, 1500, 4094, 4095, 4096, 4097, 9000]);
+    let mut data = b"\x80\x04](".to_vec();
+    let mut want = Vec::new();
+    for (i, &len) in lens.iter().enumerate() {
+        let mut p = ascii(len, i);
+        if i % 5 == 1 && len >= 2 {
+            p[len / 2..len / 2 + 2].copy_from_slice("é".as_bytes());
+        }
+        let bytes = i % 3 == 0;
+        match (bytes, len) {
+            (true, 0..=255) => data.extend_from_slice(&[b'C', len as u8]),
+            (true, _) => {
+                data.push(b'B');
+                data.extend_from_slice(&(len as u32).to_le_bytes());
+            }
+            (false, 0..=255) => data.extend_from_slice(&[0x8c, len as u8]),
+            (false, _) => {
+                data.push(b'X');
+                data.extend_from_slice(&(len as u32).to_le_bytes());
+            }
+        }
+        data.extend_from_slice(&p);
+        data.push(0x94);
+        let inline = if bytes { 22 } else { 30 };
+        want.push((p, len > inline));
+    }
+    data.extend_from_slice(b"e.");
+    let copied = brine::loads(&data).unwrap();
+    let src = std::sync::Arc::new(data.clone());
+    let shared = brine::loads_shared(src.clone(), LoadOptions::new()).unwrap();
+    assert!(copied == shared);
+    assert_eq!(payloads_of(&shared), want);
+    assert!(payloads_of(&copied).iter().all(|(_, s)| !s));
+    // Encoded byte for byte as the copying decode's graph.
+    let enc = |g: &Graph| brine::dumps_with(g, brine::DumpOptions::new().protocol(4)).unwrap();
+    assert_eq!(enc(&shared), enc(&copied));
+    // The graph holds the source; the source is given back with the graph and its clones.
+    assert!(std::sync::Arc::strong_count(&src) > 1);
+    let copy = shared.clone();
+    drop(shared);
+    assert_eq!(payloads_of(&copy), want);
+    drop(copy);
+    assert_eq!(std::sync::Arc::strong_count(&src), 1);
+}
+
+#[test]
+fn shared_windows_keep_text_and_flags_exactly() {
+    // Non-ASCII, surrogates and invalid bytes at every position class, in windowed lengths
+    // (both the copied-window and the shared-only range), over several of the copying
+    // decoder's windows.
+    let payloads: Vec<Vec<u8>> = (0..6000)
+        .map(|i| {
+            let mut p = ascii(31 + (i * 7) % 1500, i);
+            let ins = INSERTS[i % INSERTS.len()];
+            let at = (i * 13) % (p.len() - ins.len());
+            p[at..at + ins.len()].copy_from_slice(ins);
+            p
+        })
+        .collect();
+    // Invalid payloads fail both decodes alike; keep the valid ones.
+    let valid: Vec<Vec<u8>> = payloads
+        .into_iter()
+        .filter(|p| brine::loads(&str_list(std::slice::from_ref(p), b"")).is_ok())
+        .collect();
+    assert!(valid.len() > 3000);
+    let data = str_list(&valid, b"");
+    let copied = same_both_ways(&data, LoadOptions::new, "shared windows").unwrap();
+    let shared =
+        brine::loads_shared(std::sync::Arc::new(data.clone()), LoadOptions::new()).unwrap();
+    assert!(copied == shared);
+    let flags = |g: &Graph| -> Vec<(bool, bool)> {
+        g.nodes()
+            .filter_map(|(_, n)| match n {
+                Node::Str(s) => Some((s.is_utf8(), s.as_str().is_some())),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(flags(&copied), flags(&shared));
+    assert!(flags(&shared).iter().any(|f| !f.0), "some lone surrogates");
+    let shared_count = payloads_of(&shared).iter().filter(|p| p.1).count();
+    assert_eq!(shared_count, valid.len());
+    // Errors in shared windows are the copying decode's, at the same offsets.
+    let mut bad = valid[..50].to_vec();
+    bad.push(b"\xffxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx".to_vec());
+    let data = str_list(&bad, b"");
+    let e1 = brine::loads(&data).unwrap_err();
+    let e2 = brine::loads_shared(std::sync::Arc::new(data), LoadOptions::new()).unwrap_err();
+    assert_eq!(e1.to_string(), e2.to_string());
+}

@@ -20,6 +20,11 @@ pub(crate) struct Memo {
     sparse: HashMap<u64, NodeId>,
     /// Entries set (CPython's `memo_len`, which MEMOIZE uses as the next index).
     count: usize,
+    /// While `count` is below this, a put of index `count` is a plain push onto `dense`: the
+    /// dense part is full up to `count`, nothing is sparse, the push needs no growth and no
+    /// limit is reached. Recomputed by every [`put`](Self::put) (0: take `put`), so the fast
+    /// path is one comparison instead of six.
+    fast_end: usize,
 }
 
 impl Memo {
@@ -49,15 +54,9 @@ impl Memo {
     /// and no limit error (the common MEMOIZE / BINPUT): false when `put` must run instead.
     /// Same result as `put` whenever it returns true.
     #[inline(always)]
-    pub(crate) fn try_put_next(&mut self, idx: u64, id: NodeId, limits: &Limits) -> bool {
+    pub(crate) fn try_put_next(&mut self, idx: u64, id: NodeId) -> bool {
         let n = self.count;
-        if idx == n as u64
-            && n == self.dense.len()
-            && n < self.dense.capacity()
-            && n < limits.max_memo_entries
-            && idx <= limits.max_memo_index
-            && self.sparse.is_empty()
-        {
+        if idx == n as u64 && n < self.fast_end {
             self.dense.push(id.0);
             self.count = n + 1;
             true
@@ -81,6 +80,22 @@ impl Memo {
 
     #[inline]
     pub(crate) fn put(&mut self, idx: u64, id: NodeId, limits: &Limits) -> Result<()> {
+        let r = self.put_inner(idx, id, limits);
+        self.fast_end = if self.sparse.is_empty() && self.dense.len() == self.count {
+            let index_end =
+                usize::try_from(limits.max_memo_index.saturating_add(1)).unwrap_or(usize::MAX);
+            self.dense
+                .capacity()
+                .min(limits.max_memo_entries)
+                .min(index_end)
+        } else {
+            0
+        };
+        r
+    }
+
+    #[inline]
+    fn put_inner(&mut self, idx: u64, id: NodeId, limits: &Limits) -> Result<()> {
         let len = self.dense.len() as u64;
         if idx < len {
             if self.dense[idx as usize] == EMPTY
@@ -145,5 +160,48 @@ mod tests {
         };
         let e = m.put(2, NodeId(1), &tight).unwrap_err();
         assert_eq!(e.limit_kind(), Some(LimitKind::MemoEntries));
+    }
+
+    #[test]
+    fn the_fast_put_stops_where_put_would_differ() {
+        // Entries limit: the fast path takes entries 1 and 2 only; `put` then refuses.
+        let tight = Limits {
+            max_memo_entries: 3,
+            ..Limits::default()
+        };
+        let mut m = Memo::with_capacity(64);
+        assert!(
+            !m.try_put_next(0, NodeId(0)),
+            "nothing known before the first put"
+        );
+        m.put(0, NodeId(0), &tight).unwrap();
+        assert!(m.try_put_next(1, NodeId(1)));
+        assert!(!m.try_put_next(3, NodeId(3)), "not the next index");
+        assert!(m.try_put_next(2, NodeId(2)));
+        assert!(!m.try_put_next(3, NodeId(3)));
+        let e = m.put(3, NodeId(3), &tight).unwrap_err();
+        assert_eq!(e.limit_kind(), Some(LimitKind::MemoEntries));
+        assert_eq!(m.get(2), Some(NodeId(2)));
+        // Index limit.
+        let low = Limits {
+            max_memo_index: 1,
+            ..Limits::default()
+        };
+        let mut m = Memo::with_capacity(64);
+        m.put(0, NodeId(0), &low).unwrap();
+        assert!(m.try_put_next(1, NodeId(1)));
+        assert!(!m.try_put_next(2, NodeId(2)));
+        // Capacity: the fast path never grows the dense part.
+        let l = Limits::default();
+        let mut m = Memo::with_capacity(2);
+        m.put(0, NodeId(0), &l).unwrap();
+        let cap = m.dense.capacity();
+        while m.try_put_next(m.len() as u64, NodeId(9)) {}
+        assert_eq!(m.len(), cap);
+        assert_eq!(m.dense.capacity(), cap);
+        // A sparse entry sends every put to `put`.
+        m.put(1 << 20, NodeId(5), &l).unwrap();
+        assert!(!m.try_put_next(m.len() as u64, NodeId(6)));
+        assert_eq!(m.get(1 << 20), Some(NodeId(5)));
     }
 }

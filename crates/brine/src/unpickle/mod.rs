@@ -20,7 +20,7 @@ use num_bigint::BigInt;
 use crate::options::LoadOptions;
 use crate::value::{
     Blob, Buffer, Global, Graph, Items, Node, NodeId, Object, ObjectKind, Pairs, PyStr,
-    SharedSource, Window, WindowSource, BYTES_INLINE, STR_INLINE,
+    SharedSource, WindowSource, BYTES_INLINE, STR_INLINE,
 };
 
 use memo::Memo;
@@ -73,6 +73,9 @@ struct Machine {
     share: Option<SharedSource>,
     /// The current window of the input that mid-sized payloads point into, and its offset.
     window: Option<(WindowSource, usize)>,
+    /// The input range the current window holds, `start..end` (empty when there is none):
+    /// kept beside it so that the per-payload check reads no window.
+    win_range: (usize, usize),
     /// Where the payloads of str / bytes nodes lie in a slice input, for typed decoding
     /// that borrows them (`None`: not recorded, the usual case).
     spans: Option<Spans>,
@@ -95,6 +98,10 @@ const WINDOW: usize = 64 * 1024;
 
 /// Payloads longer than this get their own allocation instead of a window range.
 const WINDOW_MAX: usize = 1024;
+
+/// The input a window over a shared input covers: as much as its `u32` offsets reach (one
+/// window for most inputs), since it costs no copy.
+const SHARED_WINDOW: usize = 1 << 31;
 
 /// Below this size a copy is cheaper than the shared range's own allocation.
 const SHARE_MIN: usize = 4096;
@@ -156,6 +163,7 @@ impl<'de, R: Read<'de>> Unpickler<'de, R> {
                 atoms: [NO_ATOM; ATOMS],
                 share: None,
                 window: None,
+                win_range: (0, 0),
                 spans: None,
             },
         }
@@ -306,9 +314,11 @@ pub fn loads_with(data: &[u8], opts: LoadOptions) -> Result<Graph> {
 
 /// Reads one pickle from bytes the graph may keep: `bytes`, `bytearray` and `str` payloads of
 /// 4 KiB or more become ranges of `src` instead of copies, so decoding a pickle that is mostly
-/// one large payload costs the same whatever the payload's size. The graph holds `src` alive
-/// while any such node exists. [`load_file_mapped`](crate::load_file_mapped) does this over a
-/// memory-mapped file.
+/// one large payload costs the same whatever the payload's size; `str` and `bytes` payloads
+/// too long to be stored inside their node (over 30 and 22 bytes) but under 4 KiB become
+/// ranges of it too, through a window of `src` they share (no copy, no allocation each). The
+/// graph holds `src` alive while any such node exists.
+/// [`load_file_mapped`](crate::load_file_mapped) does this over a memory-mapped file.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -619,31 +629,58 @@ impl Machine {
     }
 
     /// True when a payload of `n` bytes goes into an input window: longer than `inline`
-    /// (the size stored inside a node), short enough that its own allocation would cost more
-    /// than sharing, and no shared input to point into instead.
+    /// (the size stored inside a node) and short enough that its own allocation (a copy, or
+    /// the boxed range of a shared input) would cost more than sharing a window's.
     #[inline(always)]
     fn windowed(&self, n: usize, inline: usize) -> bool {
-        self.share.is_none() && inline < n && n <= WINDOW_MAX
+        let max = if self.share.is_some() {
+            SHARE_MIN - 1
+        } else {
+            WINDOW_MAX
+        };
+        inline < n && n <= max
     }
 
-    /// A handle to the current input window and the offset of `data[start..start + n]` in
-    /// it, copying a new window first when the current one does not hold it. The range was
-    /// checked against `data` by the caller. The handle comes from the window's batch of
-    /// references counted in advance: no atomic operation per payload.
+    /// Charges a windowed payload of `n` bytes to `Limits::max_alloc`: a copy, unless the
+    /// window is a range of a shared input (which, like any shared payload, costs nothing).
     #[inline(always)]
-    fn window_at(&mut self, data: &[u8], start: usize, n: usize) -> Result<(Window, usize)> {
-        if let Some((w, at)) = &mut self.window {
-            let (off, len) = (start.wrapping_sub(*at), w.bytes().len());
-            if start >= *at && off <= len && n <= len - off {
-                return Ok((w.handle(), off));
-            }
+    fn charge_windowed(&mut self, n: usize) -> Result<()> {
+        if self.share.is_some() {
+            return Ok(());
+        }
+        self.charge(n)
+    }
+
+    /// The offset of `data[start..start + n]` in the current input window, copying a new
+    /// window first when the current one does not hold it. The range was checked against
+    /// `data` by the caller.
+    #[inline(always)]
+    fn window_at(&mut self, data: &[u8], start: usize, n: usize) -> Result<usize> {
+        let (lo, hi) = self.win_range;
+        if lo <= start && start <= hi && n <= hi - start {
+            return Ok(start - lo);
         }
         self.new_window(data, start, n)
     }
 
     #[cold]
     #[inline(never)]
-    fn new_window(&mut self, data: &[u8], start: usize, n: usize) -> Result<(Window, usize)> {
+    fn new_window(&mut self, data: &[u8], start: usize, n: usize) -> Result<usize> {
+        if let Some(src) = &self.share {
+            // Over a shared input the window is a range of it: nothing copied. As long as
+            // window offsets fit their `u32`s, and only when the input is that source.
+            let all: &[u8] = AsRef::<[u8]>::as_ref(&**src);
+            if std::ptr::eq(all, data) {
+                let end = (start + SHARED_WINDOW).min(data.len()).max(start + n);
+                let len = end - start;
+                if let Some(w) = WindowSource::shared(src, start, len, len / (STR_INLINE + 3)) {
+                    self.window = Some((w, start));
+                    self.win_range = (start, end);
+                    self.graph.windowed = true;
+                    return Ok(0);
+                }
+            }
+        }
         let end = (start + WINDOW).min(data.len()).max(start + n);
         let Some(bytes) = data.get(start..end) else {
             return Err(Error::msg(
@@ -657,11 +694,32 @@ impl Machine {
         // size, plus an opcode and a length), so that handing them out never touches the
         // shared count.
         let expect = bytes.len() / (BYTES_INLINE + 3) + 1;
-        let mut w = WindowSource::new(bytes.into(), expect);
-        let handle = w.handle();
+        self.window = Some((WindowSource::new(bytes.into(), expect), start));
+        self.win_range = (start, end);
         self.graph.windowed = true;
-        self.window = Some((w, start));
-        Ok((handle, 0))
+        Ok(0)
+    }
+
+    /// The source of the input window holding `data[start..start + n]` (copied first when
+    /// needed) and the offset of that range in it, after checking that the node limit lets
+    /// one more node in; the range was checked against `data` by the caller. Handles taken
+    /// from the source come from its batch of references counted in advance: no atomic
+    /// operation per payload.
+    #[inline(always)]
+    fn window_for(
+        &mut self,
+        data: &[u8],
+        start: usize,
+        n: usize,
+    ) -> Result<(&mut Graph, &mut WindowSource, usize)> {
+        if self.graph.len() >= self.max_nodes {
+            return Err(limit(LimitKind::Nodes));
+        }
+        let off = self.window_at(data, start, n)?;
+        match &mut self.window {
+            Some((src, _)) => Ok((&mut self.graph, src, off)),
+            None => Err(Error::data("no input window")),
+        }
     }
 
     /// The payload of a BINUNICODE-family opcode, `data[start..start + payload.len()]`.
@@ -691,12 +749,13 @@ impl Machine {
         if !self.windowed(n, STR_INLINE) {
             return self.binunicode(payload);
         }
-        self.charge(n)?;
+        self.charge_windowed(n)?;
         // ASCII (most text) is UTF-8: a pass of 16-byte words instead of a full validation,
         // which costs a call and a byte loop over the tail.
         let utf8 = crate::value::is_ascii(payload) || text::check_utf8_surrogatepass(payload)?;
-        let (w, off) = self.window_at(data, start, n)?;
-        self.push_with(|| Node::Str(PyStr::from_window(w, off, n, utf8)))
+        let (g, src, off) = self.window_for(data, start, n)?;
+        let id = g.add_window_str(src, off, n, utf8);
+        self.push(id)
     }
 
     /// A bytes payload, `data[start..start + payload.len()]`, in a window when it fits one.
@@ -705,9 +764,10 @@ impl Machine {
         if !self.windowed(n, BYTES_INLINE) {
             return self.push_bytes(payload);
         }
-        self.charge(n)?;
-        let (w, off) = self.window_at(data, start, n)?;
-        self.push_with(|| Node::Bytes(Blob::from_window(w, off, n)))
+        self.charge_windowed(n)?;
+        let (g, src, off) = self.window_for(data, start, n)?;
+        let id = g.add_window_bytes(src, off, n);
+        self.push(id)
     }
 
     /// A BINUNICODE payload; large ones that lie in the shared input are not copied.
@@ -806,9 +866,7 @@ impl Machine {
     #[inline(always)]
     fn fast_put(&mut self, idx: u64) -> bool {
         match self.stack.last() {
-            Some(&top) if self.stack.len() > self.fence => {
-                self.memo.try_put_next(idx, top, &self.opts.limits)
-            }
+            Some(&top) if self.stack.len() > self.fence => self.memo.try_put_next(idx, top),
             _ => false,
         }
     }
@@ -1269,6 +1327,26 @@ impl Machine {
                         return Ok(Fast::Fallback);
                     };
                     let r = self.str_payload(data, at + 5, payload).map(|_| 5 + n);
+                    if r.is_ok() {
+                        self.note_span(payload);
+                    }
+                    r
+                }
+                b'B' => {
+                    let Some(v) = rest.get(..4) else {
+                        return Ok(Fast::Fallback);
+                    };
+                    let n = u32::from_le_bytes([v[0], v[1], v[2], v[3]]) as usize;
+                    let Some(payload) = rest.get(4..4 + n) else {
+                        return Ok(Fast::Fallback);
+                    };
+                    // Here rather than on the general path so that mid-sized payloads can go
+                    // into a window (over a shared input, one that copies nothing).
+                    let r = if n > BYTES_INLINE {
+                        self.bytes_at(data, at + 5, payload).map(|_| 5 + n)
+                    } else {
+                        self.push_bytes(payload).map(|_| 5 + n)
+                    };
                     if r.is_ok() {
                         self.note_span(payload);
                     }

@@ -7,7 +7,7 @@ use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
 use super::node::{Global, Items, Node, NodeId, Object, Pairs, Slots};
-use super::pystr::{Blob, PyStr};
+use super::pystr::{Blob, Ledger, PyStr, WindowSource};
 
 /// An arena of [`Node`]s and the root of the last pickle read into it.
 ///
@@ -33,28 +33,120 @@ pub struct Graph {
     /// Some node's payload lies in a shared input window (set by the decoder): dropping then
     /// gives the windows' references up in runs (see [`Drop`]).
     pub(crate) windowed: bool,
+    /// Some node may own memory or a reference that `ledger` does not count, so dropping must
+    /// visit every node. False while every node was added by this module's own paths and
+    /// owns nothing but the window handles `ledger` counts: then no node was ever handed out
+    /// mutably ([`get_mut`](Self::get_mut) sets it), so each of those handles is still where
+    /// it was put.
+    owning: bool,
+    /// The window handles the nodes added by [`add_window_str`](Self::add_window_str) and
+    /// [`add_window_bytes`](Self::add_window_bytes) hold.
+    ledger: Ledger,
+}
+
+/// True when dropping `node` has work to do: it owns memory or a reference.
+#[inline(always)]
+fn owns(node: &Node) -> bool {
+    match node {
+        Node::Str(s) => !s.is_inline(),
+        Node::Bytes(b) | Node::ByteArray(b) => !b.is_inline(),
+        Node::BigInt(_) | Node::Global(_) | Node::Object(_) | Node::Buffer(_) => true,
+        Node::None
+        | Node::Bool(_)
+        | Node::Int(_)
+        | Node::Float(_)
+        | Node::List(_)
+        | Node::Tuple(_)
+        | Node::Dict(_)
+        | Node::Set(_)
+        | Node::FrozenSet(_)
+        | Node::PersId(_)
+        | Node::Ext(_) => false,
+    }
+}
+
+/// Writes the node `make` builds into `nodes`' next slot, building it only once room for it is
+/// there, so that it is written in place; returns its id and whether it [`owns`] anything.
+///
+/// # Panics
+/// When `nodes` already holds `u32::MAX` nodes (before `make` runs).
+#[inline(always)]
+#[allow(unsafe_code)]
+fn push_node(nodes: &mut Vec<Node>, make: impl FnOnce() -> Node) -> (NodeId, bool) {
+    let len = nodes.len();
+    let id = NodeId(u32::try_from(len).expect("graph holds at most u32::MAX nodes"));
+    // Why not `push(make())`: rustc builds the node in a stack temporary that must live
+    // across `push`'s possible reallocation, then copies it with 16-byte loads right over
+    // the narrow stores that built it: a store-forwarding stall on every node, measured at
+    // 35-40 % of decode time (`perf record` of `examples/prof.rs` on pyperformance's LIST;
+    // no safe formulation we tried — push after an explicit reserve, resize_with, assigning
+    // into a pushed placeholder — avoids it). Reserving first and writing straight into the
+    // spare slot leaves no call between building and storing.
+    if len == nodes.capacity() {
+        grow(nodes);
+    }
+    // Read back through the reference `write` gives, not the vector: the compiler then sees
+    // the stored variant (known at compile time for most callers) and drops the check. Taken
+    // from the value before the write instead, the node was built in a stack temporary and
+    // copied (the stall above); read back through the vector, it cost a dispatch per node.
+    let owning = owns(nodes.spare_capacity_mut()[0].write(make()));
+    // SAFETY: `grow` guarantees capacity > len, so slot `len` exists, and it was just
+    // initialized by `write`; every slot below `len` was initialized before.
+    unsafe { nodes.set_len(len + 1) };
+    (id, owning)
+}
+
+#[cold]
+#[inline(never)]
+fn grow(nodes: &mut Vec<Node>) {
+    nodes.reserve(nodes.len().max(16));
 }
 
 impl Drop for Graph {
-    /// Strings and bytes that lie in one input window give up their references in one atomic
-    /// operation per run instead of one each: on 200k short strings the per-node decrement was
-    /// a fifth of a decode-and-drop.
+    /// A graph whose nodes own nothing but counted window handles (most decoded graphs of
+    /// scalars, containers and short or mid-sized text) gives everything up without visiting
+    /// a node: on 200k strings, reading every node back was most of the drop. Otherwise
+    /// strings and bytes that lie in one input window give up their references in one atomic
+    /// operation per run instead of one each.
+    #[allow(unsafe_code)]
     fn drop(&mut self) {
+        if !self.owning {
+            // SAFETY: a length of zero is always in bounds, and forgetting values is sound.
+            // Nothing leaks: no node owns memory or a reference but the window handles the
+            // ledger counts (`owning` is false), given up next.
+            unsafe { self.nodes.set_len(0) };
+            // SAFETY: the handles the ledger recorded were each stored in a node by
+            // `add_window_str` / `add_window_bytes` (or cloned with the graph, each clone
+            // taking its own reference) and have not left it: a node is only handed out
+            // mutably by `get_mut`, which sets `owning`. Those nodes were just forgotten.
+            unsafe { self.ledger.release_all() };
+            return;
+        }
         if !self.windowed {
             return;
         }
         let mut runs = super::Releaser::default();
         // One pass that also drops each node, rather than a pass for the windows and then the
         // vector's own: the nodes of a large graph are out of cache by now (measured: the
-        // second walk was half of a 200k-string graph's drop).
-        for mut node in self.nodes.drain(..) {
-            let win = match &mut node {
-                Node::Str(s) => s.take_window(),
-                Node::Bytes(b) | Node::ByteArray(b) => b.take_window(),
-                _ => None,
-            };
-            if let Some(w) = win {
-                runs.add(w);
+        // second walk was half of a 200k-string graph's drop). Nodes that own nothing are
+        // matched out by name so that they cost no call into the drop glue. The ledger's
+        // handles are among the nodes' and are given up with them.
+        for node in self.nodes.drain(..) {
+            match node {
+                Node::Str(s) => s.release_into(&mut runs),
+                Node::Bytes(b) | Node::ByteArray(b) => b.release_into(&mut runs),
+                Node::None
+                | Node::Bool(_)
+                | Node::Int(_)
+                | Node::Float(_)
+                | Node::List(_)
+                | Node::Tuple(_)
+                | Node::Dict(_)
+                | Node::Set(_)
+                | Node::FrozenSet(_)
+                | Node::PersId(_)
+                | Node::Ext(_) => {}
+                other => drop(other),
             }
         }
     }
@@ -183,6 +275,8 @@ impl Graph {
             pairs: Vec::with_capacity(pairs),
             root: None,
             windowed: false,
+            owning: false,
+            ledger: Ledger::default(),
         }
     }
 
@@ -199,31 +293,48 @@ impl Graph {
     /// Adds the node `make` builds, building it only once room for it is there, so that it is
     /// written in place.
     #[inline(always)]
-    #[allow(unsafe_code)]
     pub(crate) fn add_with(&mut self, make: impl FnOnce() -> Node) -> NodeId {
-        let len = self.nodes.len();
-        let id = NodeId(u32::try_from(len).expect("graph holds at most u32::MAX nodes"));
-        // Why not `push(make())`: rustc builds the node in a stack temporary that must live
-        // across `push`'s possible reallocation, then copies it with 16-byte loads right over
-        // the narrow stores that built it: a store-forwarding stall on every node, measured at
-        // 35-40 % of decode time (`perf record` of `examples/prof.rs` on pyperformance's LIST;
-        // no safe formulation we tried — push after an explicit reserve, resize_with, assigning
-        // into a pushed placeholder — avoids it). Reserving first and writing straight into the
-        // spare slot leaves no call between building and storing.
-        if len == self.nodes.capacity() {
-            self.grow();
+        let (id, owning) = push_node(&mut self.nodes, make);
+        if owning {
+            self.owning = true;
         }
-        self.nodes.spare_capacity_mut()[0].write(make());
-        // SAFETY: `grow` guarantees capacity > len, so slot `len` exists, and it was just
-        // initialized by `write`; every slot below `len` was initialized before.
-        unsafe { self.nodes.set_len(len + 1) };
         id
     }
 
-    #[cold]
-    #[inline(never)]
-    fn grow(&mut self) {
-        self.nodes.reserve(self.nodes.len().max(16));
+    /// Adds a str node of `src[start..start + len]` (checked by the caller to lie in the
+    /// window and to be surrogatepass UTF-8; `utf8` as for [`PyStr`]), its handle counted in
+    /// the ledger so that dropping the graph need not visit it. The caller sets
+    /// [`windowed`](Self::windowed) once per window.
+    #[inline(always)]
+    pub(crate) fn add_window_str(
+        &mut self,
+        src: &mut WindowSource,
+        start: usize,
+        len: usize,
+        utf8: bool,
+    ) -> NodeId {
+        let ledger = &mut self.ledger;
+        // The handle is taken inside `make`, after the one check that can panic, so that a
+        // recorded handle is always in a node.
+        let (id, _) = push_node(&mut self.nodes, || {
+            Node::Str(PyStr::from_window(ledger.handle(src), start, len, utf8))
+        });
+        id
+    }
+
+    /// [`add_window_str`](Self::add_window_str) for a bytes node.
+    #[inline(always)]
+    pub(crate) fn add_window_bytes(
+        &mut self,
+        src: &mut WindowSource,
+        start: usize,
+        len: usize,
+    ) -> NodeId {
+        let ledger = &mut self.ledger;
+        let (id, _) = push_node(&mut self.nodes, || {
+            Node::Bytes(Blob::from_window(ledger.handle(src), start, len))
+        });
+        id
     }
 
     /// The node with this id.
@@ -244,6 +355,8 @@ impl Graph {
     /// The node with this id, mutably.
     #[inline]
     pub fn get_mut(&mut self, id: NodeId) -> &mut Node {
+        // The node may be replaced or its payload moved out: dropping must visit every node.
+        self.owning = true;
         &mut self.nodes[id.index()]
     }
 
@@ -713,5 +826,174 @@ impl fmt::Debug for Graph {
 impl fmt::Debug for NodeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "#{}", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::pystr::LIVE;
+    use crate::{Limits, LoadOptions};
+
+    fn live() -> isize {
+        LIVE.with(|l| l.get())
+    }
+
+    /// A protocol-4 list of `n` strings and bytes of 31..=130 bytes (all windowed), each
+    /// memoized, with `extra` before APPENDS and `end` after it.
+    fn windowed_list(n: usize, extra: &[u8], end: &[u8]) -> Vec<u8> {
+        let mut p = b"\x80\x04]\x94(".to_vec();
+        for i in 0..n {
+            let len = 31 + i % 100;
+            p.push(if i % 4 == 0 { b'C' } else { 0x8c });
+            p.push(len as u8);
+            p.extend((0..len).map(|j| b'a' + ((i + j) % 26) as u8));
+            p.push(0x94);
+        }
+        p.extend_from_slice(extra);
+        p.push(b'e');
+        p.extend_from_slice(end);
+        p
+    }
+
+    fn payloads(g: &Graph) -> Vec<Vec<u8>> {
+        g.nodes()
+            .filter_map(|(_, n)| match n {
+                Node::Str(s) => Some(s.as_bytes().to_vec()),
+                Node::Bytes(b) => Some(b.as_bytes().to_vec()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_graph_of_counted_windows_gives_each_up_once_without_a_walk() {
+        let before = live();
+        // 6000 payloads of about 80 bytes: several windows.
+        let data = windowed_list(6000, b"", b".");
+        let g = crate::loads(&data).unwrap();
+        assert!(!g.owning, "nothing but counted window handles");
+        assert!(live() - before >= 5, "{} windows", live() - before);
+        let want = payloads(&g);
+        assert_eq!(want.len(), 6000);
+        // Strings cloned out of the graph keep their windows alive after the graph's drop.
+        let kept: Vec<Node> = g.nodes().step_by(7).map(|(_, n)| n.clone()).collect();
+        drop(g);
+        assert!(live() > before);
+        for n in &kept {
+            match n {
+                Node::Str(s) => assert!(want.contains(&s.as_bytes().to_vec())),
+                Node::Bytes(b) => assert!(want.contains(&b.as_bytes().to_vec())),
+                _ => {}
+            }
+        }
+        drop(kept);
+        assert_eq!(live(), before);
+    }
+
+    #[test]
+    fn a_clone_of_a_counted_graph_outlives_it() {
+        let before = live();
+        let data = windowed_list(3000, b"", b".");
+        let g = crate::loads(&data).unwrap();
+        let want = payloads(&g);
+        let copy = g.clone();
+        assert!(!copy.owning);
+        drop(g);
+        assert_eq!(payloads(&copy), want);
+        let again = copy.clone();
+        drop(copy);
+        assert_eq!(payloads(&again), want);
+        drop(again);
+        assert_eq!(live(), before);
+    }
+
+    #[test]
+    fn a_payload_moved_out_through_get_mut_makes_the_drop_walk() {
+        let before = live();
+        let data = windowed_list(3000, b"", b".");
+        let mut g = crate::loads(&data).unwrap();
+        let want = payloads(&g);
+        let id = g
+            .nodes()
+            .find(|(_, n)| matches!(n, Node::Str(_)))
+            .map(|(id, _)| id)
+            .unwrap();
+        let Node::Str(s) = std::mem::replace(g.get_mut(id), Node::None) else {
+            unreachable!()
+        };
+        assert!(g.owning);
+        drop(g);
+        assert!(want.contains(&s.as_bytes().to_vec()));
+        drop(s);
+        assert_eq!(live(), before);
+    }
+
+    #[test]
+    fn owning_nodes_beside_counted_windows_are_dropped_too() {
+        let before = live();
+        // A big int and a 2000-byte str (its own allocation) among windowed payloads.
+        let mut extra = b"\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01".to_vec();
+        extra.push(b'X');
+        extra.extend_from_slice(&2000u32.to_le_bytes());
+        extra.extend(std::iter::repeat_n(b'z', 2000));
+        let data = windowed_list(3000, &extra, b".");
+        let g = crate::loads(&data).unwrap();
+        assert!(g.owning);
+        assert_eq!(payloads(&g).len(), 3001);
+        drop(g);
+        assert_eq!(live(), before);
+    }
+
+    #[test]
+    fn failed_decodes_give_every_window_up() {
+        let before = live();
+        // Truncated after the windows were made.
+        let data = windowed_list(3000, b"", b"");
+        assert!(crate::loads(&data).is_err());
+        assert!(crate::loads(&data[..data.len() / 2]).is_err());
+        // The node limit reached at a windowed payload.
+        let data = windowed_list(3000, b"", b".");
+        for max_nodes in [1, 2, 100, 2999] {
+            let opts = LoadOptions::new().limits(Limits {
+                max_nodes,
+                ..Limits::default()
+            });
+            assert!(crate::loads_with(&data, opts).is_err(), "{max_nodes}");
+        }
+        assert_eq!(live(), before);
+    }
+
+    #[test]
+    fn windows_over_a_shared_input_are_counted_alike() {
+        let before = live();
+        let data = windowed_list(3000, b"", b".");
+        let src: crate::value::SharedSource = std::sync::Arc::new(data.clone());
+        let g = crate::loads_shared(src.clone(), LoadOptions::new()).unwrap();
+        assert!(!g.owning);
+        assert_eq!(live() - before, 1, "one window over the whole input");
+        assert_eq!(payloads(&g), payloads(&crate::loads(&data).unwrap()));
+        let kept: Vec<Node> = g.nodes().map(|(_, n)| n.clone()).collect();
+        drop(g);
+        drop(src);
+        assert_eq!(kept.len(), 3001);
+        drop(kept);
+        assert_eq!(live(), before);
+    }
+
+    #[test]
+    fn one_graph_of_several_pickles_counts_every_window() {
+        let before = live();
+        let one = windowed_list(2000, b"", b".");
+        let stream: Vec<u8> = one.iter().chain(&one).chain(&one).copied().collect();
+        let mut u = crate::Unpickler::new(&stream, LoadOptions::new());
+        while u.load_next().unwrap().is_some() {
+            u.clear_memo();
+        }
+        let g = u.into_graph();
+        assert!(!g.owning);
+        assert_eq!(payloads(&g).len(), 6000);
+        drop(g);
+        assert_eq!(live(), before);
     }
 }

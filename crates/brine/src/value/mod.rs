@@ -11,5 +11,5 @@ mod pystr;
 
 pub use graph::Graph;
 pub use node::{Buffer, Global, Items, Node, NodeId, Object, ObjectKind, Pairs};
-pub(crate) use pystr::{is_ascii, Releaser, Window, WindowSource, BYTES_INLINE, STR_INLINE};
+pub(crate) use pystr::{is_ascii, Releaser, WindowSource, BYTES_INLINE, STR_INLINE};
 pub use pystr::{Blob, PyStr, SharedSource};
