@@ -36,11 +36,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let graph = brine::loads(&data)?;
             let after = peak_rss().unwrap_or(0);
             println!(
-                "{{\"file\": {:?}, \"bytes\": {}, \"graph_peak\": {}, \"nodes\": {}}}",
+                "{{\"file\": {:?}, \"bytes\": {}, \"graph_peak\": {}, \"nodes\": {}, \"node_capacity\": {}, \"arena_bytes\": {}}}",
                 path,
                 data.len(),
                 after.saturating_sub(before),
-                graph.len()
+                graph.len(),
+                graph.node_capacity(),
+                graph.arena_bytes()
             );
             continue;
         }
