@@ -69,6 +69,9 @@ enum Item<'de> {
     Other,
 }
 
+/// [`Item::Other`] in memory that is never written (see [`Direct::pushed_other`]).
+static OTHER: Item<'static> = Item::Other;
+
 /// Memo indices beyond the entries so far plus this go to the graph path (sparse memos).
 const MEMO_SLACK: usize = 1024;
 
@@ -132,6 +135,9 @@ static RUN_LEN: [u8; 256] = {
     t[b'J' as usize] = 5;
     t[b'j' as usize] = 5;
     t[b'G' as usize] = 9;
+    // BINGET / LONG_BINGET push one item (a shared str, say).
+    t[b'h' as usize] = 2;
+    t[b'j' as usize] = 5;
     t[0x94] = NOT_ITEM | 1;
     t[b'q' as usize] = NOT_ITEM | 2;
     t[b'r' as usize] = NOT_ITEM | 5;
@@ -324,13 +330,48 @@ impl<'de> Direct<'de> {
                     self.memo.push(item);
                     self.count += 1;
                     return match self.data.get(self.pos) {
-                        Some(&b) if CLASS[b as usize] & MEMO != 0 => self.memo_ops(item),
+                        Some(&b) if CLASS[b as usize] & MEMO != 0 => self.memo_ops_again(),
                         _ => Ok(()),
                     };
                 }
                 self.memo_ops(item)
             }
             _ => Ok(()),
+        }
+    }
+
+    /// [`Self::pushed`] of a container ([`Item::Other`]), written out so that the memo entry
+    /// is copied from a static rather than from a stack temporary just built by narrower
+    /// stores (a store-forwarding stall: most of `container_any`'s time on LIST).
+    #[inline(always)]
+    fn pushed_other(&mut self) -> Result<()> {
+        match self.data.get(self.pos) {
+            Some(&0x94)
+                if self.count == self.memo.len() && self.count as u64 <= self.max_memo_index =>
+            {
+                self.pos += 1;
+                self.memo.push(OTHER);
+                self.count += 1;
+                match self.data.get(self.pos) {
+                    Some(&b) if CLASS[b as usize] & MEMO != 0 => self.memo_ops(Item::Other),
+                    _ => Ok(()),
+                }
+            }
+            Some(&b) if CLASS[b as usize] & MEMO != 0 => self.memo_ops(Item::Other),
+            _ => Ok(()),
+        }
+    }
+
+    /// [`Self::memo_ops`] for the item just memoized (the memo's last entry). Taking the
+    /// item from there, not as an argument, keeps [`Self::pushed`] from building it on the
+    /// stack and copying it into the memo with a wider load than the stores that built it
+    /// (a store-forwarding stall: half of `container_any`'s time on LIST).
+    #[cold]
+    #[inline(never)]
+    fn memo_ops_again(&mut self) -> Result<()> {
+        match self.memo.last() {
+            Some(&item) => self.memo_ops(item),
+            None => Err(Declined),
         }
     }
 
@@ -408,15 +449,30 @@ impl<'de> Direct<'de> {
     /// position, consumed with its memo ops; `None` (nothing read) for anything else.
     #[inline(always)]
     fn small_int(&mut self) -> Result<Option<i64>> {
-        let (x, n) = match *self.here() {
-            [b'K', a, ..] => (a as i64, 2),
-            [b'M', a, b, ..] => (u16::from_le_bytes([a, b]) as i64, 3),
-            [b'J', a, b, c, d, ..] => (i32::from_le_bytes([a, b, c, d]) as i64, 5),
-            _ => return Ok(None),
+        let (d, p) = (self.data, self.pos);
+        // BININT1 first: the ints of most lists and dict keys.
+        let (x, n) = if let Some(&[b'K', a]) = d.get(p..p + 2) {
+            (a as i64, 2)
+        } else if let Some(&[b'J', a, b, c, e]) = d.get(p..p + 5) {
+            (i32::from_le_bytes([a, b, c, e]) as i64, 5)
+        } else if let Some(&[b'M', a, b]) = d.get(p..p + 3) {
+            (u16::from_le_bytes([a, b]) as i64, 3)
+        } else {
+            return Ok(None);
         };
-        self.pos += n;
-        self.pushed(Item::Int(x))?;
+        self.pos = p + n;
+        self.pushed_scalar(Item::Int(x))?;
         Ok(Some(x))
+    }
+
+    /// [`Self::pushed`] for the scalars CPython never memoizes (ints, floats, bools, None):
+    /// a memo op after one takes the out-of-line path.
+    #[inline(always)]
+    fn pushed_scalar(&mut self, item: Item<'de>) -> Result<()> {
+        match self.data.get(self.pos) {
+            Some(&b) if CLASS[b as usize] & MEMO != 0 => self.memo_ops(item),
+            _ => Ok(()),
+        }
     }
 
     /// The str of SHORT_BINUNICODE or a BINGET of a str (dict keys, field names, most text)
@@ -436,8 +492,36 @@ impl<'de> Direct<'de> {
             _ => return Ok(None),
         };
         self.pos += n;
-        self.pushed(Item::Str(s))?;
+        self.pushed_str(s)?;
         Ok(Some(s))
+    }
+
+    /// [`Self::pushed`] of a str, written out so that the memo entry is stored from the
+    /// registers holding the str, not copied from a stack temporary just built by narrower
+    /// stores (a store-forwarding stall: 40% of `&str`'s deserialize on the records).
+    #[inline(always)]
+    fn pushed_str(&mut self, s: &'de str) -> Result<()> {
+        match self.data.get(self.pos) {
+            Some(&0x94)
+                if self.count == self.memo.len() && self.count as u64 <= self.max_memo_index =>
+            {
+                self.pos += 1;
+                self.memo.push(Item::Str(s));
+                self.count += 1;
+                match self.data.get(self.pos) {
+                    Some(&b) if CLASS[b as usize] & MEMO != 0 => self.memo_ops_again(),
+                    _ => Ok(()),
+                }
+            }
+            Some(&b) if CLASS[b as usize] & MEMO != 0 => self.memo_ops_str(s),
+            _ => Ok(()),
+        }
+    }
+
+    /// [`Self::memo_ops`] of a str, taking it in registers (see [`Self::pushed_str`]).
+    #[inline(never)]
+    fn memo_ops_str(&mut self, s: &'de str) -> Result<()> {
+        self.memo_ops(Item::Str(s))
     }
 
     /// Reads the scalar whose opcode `b` is at the read position (and the memo ops after it);
@@ -547,7 +631,7 @@ impl<'de> Direct<'de> {
     #[inline]
     fn open(&mut self) -> Result<()> {
         self.pos += 1;
-        self.pushed(Item::Other)?;
+        self.pushed_other()?;
         self.enter()
     }
 
@@ -655,14 +739,59 @@ impl<'de> Direct<'de> {
     }
 
     /// A size hint for the MARK run (batch or MARK sequence) starting at `p`: the number of
-    /// scalar items (with their memo ops) it starts with, at most `cap`. That is the
-    /// run's length when it holds only scalars (`list(range(10))`, `dict.fromkeys(...)`, a
-    /// batch of strs) and a lower bound when a container follows, which is not walked: the
-    /// look-ahead stays cheaper than the reallocations it saves. Never trusted: serde caps
-    /// it again, and the walk checks everything.
-    fn run_len(&self, mut p: usize, cap: usize) -> usize {
+    /// scalar items (with their memo ops) it starts with, at most `cap`, and whether another
+    /// item (a container, say) follows them. The count is the run's length when it holds only
+    /// scalars (`list(range(10))`, `dict.fromkeys(...)`, a batch of strs) and a lower bound
+    /// when a container follows, which is not walked: the look-ahead stays cheaper than the
+    /// reallocations it saves. Never trusted: serde caps it again, and the walk checks
+    /// everything.
+    fn run_len(&self, mut p: usize, cap: usize) -> (usize, bool) {
         let d = self.data;
         let mut n = 0;
+        // Runs that repeat one short fixed-length opcode (`list(range(10))` is BININT1s) or
+        // a pair of them (`dict.fromkeys(range(10))` is BININT1, NONE pairs) are checked a
+        // word (several items) at a time: the opcode bytes of the patterns in it masked and
+        // compared at once, instead of a table load and an add for each item.
+        if let Some(w) = word_at(d, p) {
+            let (b0, l0) = ((w & 0xff) as u8, RUN_LEN[(w & 0xff) as usize] as usize);
+            // `l0 <= 4`: within the word, and not a memo op or FRAME (flagged, so larger).
+            if (1..=4).contains(&l0) {
+                let b1 = (w >> (8 * l0)) as u8;
+                let l1 = RUN_LEN[b1 as usize] as usize;
+                let (period, items, want) = if l1 == 0 {
+                    (usize::MAX, 0, 0)
+                } else if b1 == b0 {
+                    (l0, 1, u64::from(b0))
+                } else {
+                    (l0 + l1, 2, u64::from(b0) | u64::from(b1) << (8 * l0))
+                };
+                if period <= 4 {
+                    let opcodes = if items == 1 {
+                        0xff
+                    } else {
+                        0xff | 0xff << (8 * l0)
+                    };
+                    // One bit at the start of each pattern in a word.
+                    let starts = [0, 0x0101_0101_0101_0101, 0x0001_0001_0001_0001, 0x0100_0001]
+                        .get(period)
+                        .copied()
+                        .unwrap_or(0x0000_0001_0000_0001u64);
+                    let (mask, want) = (opcodes * starts, want * starts);
+                    let reps = [0, 8, 4, 2, 2][period];
+                    let (step, k) = (period * reps, items * reps);
+                    while n + k <= cap {
+                        let Some(w) = word_at(d, p) else {
+                            break;
+                        };
+                        if w & mask != want {
+                            break;
+                        }
+                        n += k;
+                        p += step;
+                    }
+                }
+            }
+        }
         while n < cap {
             let Some(&b) = d.get(p) else {
                 break;
@@ -682,12 +811,13 @@ impl<'de> Direct<'de> {
                     Some(k) => 5 + u32::from_le_bytes([k[0], k[1], k[2], k[3]]) as usize,
                     None => break,
                 },
+                b if starts_value(b) || b == b'(' => return (n, true),
                 _ => break,
             };
             n += 1;
             p = p.saturating_add(len);
         }
-        n
+        (n, false)
     }
 
     /// How many postfix tuples (TUPLE1 / TUPLE2 / TUPLE3) start with the container at `q`
@@ -966,6 +1096,13 @@ fn op_len(data: &[u8], p: usize) -> Option<usize> {
     (n <= data.len() - p).then_some(n)
 }
 
+/// The 8 bytes at `p` as a little-endian word, if there are 8.
+#[inline(always)]
+fn word_at(d: &[u8], p: usize) -> Option<u64> {
+    let w: [u8; 8] = d.get(p..p.checked_add(8)?)?.try_into().ok()?;
+    Some(u64::from_le_bytes(w))
+}
+
 /// The text of a str payload. Lone surrogates (CPython's surrogatepass) fail here: the graph
 /// path keeps them.
 #[inline(always)]
@@ -1142,6 +1279,31 @@ impl<'de> SeqAcc<'_, 'de> {
     }
 }
 
+impl SeqAcc<'_, '_> {
+    /// The size hint for the run starting at `p`: its scalars counted, and where another
+    /// item (a container, which is not walked) follows them, at least one more, and at
+    /// least 4 in a list's or set's batch: what a `Vec` allocates at its first push anyway
+    /// (the batch is not empty), so a list of lists allocates no more than without a hint,
+    /// but once, without the growth path.
+    fn hint(&self, p: usize) -> usize {
+        match self.de.run_len(p, HINT_ITEMS) {
+            (n, false) => n,
+            (n, true) if self.kind == SeqKind::Mark => (n + 1).min(HINT_ITEMS),
+            (n, true) => (n + 1).clamp(4, HINT_ITEMS),
+        }
+    }
+}
+
+/// [`SeqAcc::hint`] of a dict's batch, in pairs: at least 2 where a container follows the
+/// scalars counted (CPython writes a dict of one pair by SETITEM, so a batch it writes holds
+/// two or more; a hash map allocates as much for 2 as at its first insert).
+fn map_hint(de: &Direct<'_>, p: usize) -> usize {
+    match de.run_len(p, HINT_MAP_ITEMS) {
+        (n, false) => n / 2,
+        (n, true) => (n / 2 + 1).clamp(2, HINT_MAP_ITEMS / 2),
+    }
+}
+
 impl<'de> de::SeqAccess<'de> for SeqAcc<'_, 'de> {
     type Error = Declined;
 
@@ -1162,10 +1324,10 @@ impl<'de> de::SeqAccess<'de> for SeqAcc<'_, 'de> {
         } else if self.single {
             Some(1)
         } else if self.stop != 0 {
-            Some(de.run_len(de.pos, HINT_ITEMS))
+            Some(self.hint(de.pos))
         } else if matches!(self.kind, SeqKind::List | SeqKind::Set) {
             let p = de.past_frames(de.pos);
-            (de.data.get(p) == Some(&b'(')).then(|| de.run_len(p + 1, HINT_ITEMS))
+            (de.data.get(p) == Some(&b'(')).then(|| self.hint(p + 1))
         } else {
             None
         }
@@ -1261,10 +1423,10 @@ impl<'de> de::MapAccess<'de> for MapAcc<'_, 'de> {
         } else if self.single {
             Some(1)
         } else if self.batch {
-            Some(de.run_len(de.pos, HINT_MAP_ITEMS) / 2)
+            Some(map_hint(de, de.pos))
         } else {
             let p = de.past_frames(de.pos);
-            (de.data.get(p) == Some(&b'(')).then(|| de.run_len(p + 1, HINT_MAP_ITEMS) / 2)
+            (de.data.get(p) == Some(&b'(')).then(|| map_hint(de, p + 1))
         }
     }
 }
@@ -1359,17 +1521,51 @@ impl<'de> Direct<'de> {
 }
 
 /// `deserialize_*` of the integer types: ints by the fast path, anything else as
-/// `deserialize_any` (which is what the graph path does for them).
+/// `deserialize_any` (which is what the graph path does for them), out of line so that the
+/// fast path inlines into the collection visitors' loops.
 macro_rules! ints {
     ($($name:ident)*) => {$(
-        #[inline]
+        #[inline(always)]
         fn $name<V: Visitor<'de>>(self, v: V) -> Result<V::Value> {
             match self.small_int()? {
                 Some(x) => v.visit_i64(x),
-                None => self.deserialize_any(v),
+                None => self.any_out_of_line(v),
             }
         }
     )*};
+}
+
+impl<'de> Direct<'de> {
+    /// `deserialize_any`, not inlined: the slow path of the typed fast paths.
+    #[inline(never)]
+    fn any_out_of_line<V: Visitor<'de>>(&mut self, v: V) -> Result<V::Value> {
+        let b = self.peek()?;
+        self.any(b, v)
+    }
+
+    /// `deserialize_string` of anything but a short str: a str visited as one (not
+    /// borrowed), anything else as `deserialize_any`.
+    #[inline(never)]
+    fn string_slow<V: Visitor<'de>>(&mut self, v: V) -> Result<V::Value> {
+        let b = self.peek()?;
+        match self.scalar(b)? {
+            Some(Item::Str(s)) => v.visit_str(s),
+            Some(item) => visit_item(item, v),
+            None => self.container_any(b, v),
+        }
+    }
+
+    /// `deserialize_option` after anything but NONE and the start of a plain value: FRAMEs
+    /// and memo GETs (of None, or of the value).
+    #[inline(never)]
+    fn option_slow<V: Visitor<'de>>(&mut self, v: V) -> Result<V::Value> {
+        let b = self.peek()?;
+        if b == b'N' || matches!(self.peek_get(b)?, Some(Item::None)) {
+            self.scalar(b)?;
+            return v.visit_none();
+        }
+        v.visit_some(self)
+    }
 }
 
 impl<'de> de::Deserializer<'de> for &mut Direct<'de> {
@@ -1391,10 +1587,10 @@ impl<'de> de::Deserializer<'de> for &mut Direct<'de> {
         if let [b'G', a, b, c, d, e, f, g, h, ..] = *self.here() {
             let x = f64::from_be_bytes([a, b, c, d, e, f, g, h]);
             self.pos += 9;
-            self.pushed(Item::Float(x))?;
+            self.pushed_scalar(Item::Float(x))?;
             return v.visit_f64(x);
         }
-        self.deserialize_any(v)
+        self.any_out_of_line(v)
     }
 
     #[inline]
@@ -1406,17 +1602,17 @@ impl<'de> de::Deserializer<'de> for &mut Direct<'de> {
     fn deserialize_bool<V: Visitor<'de>>(self, v: V) -> Result<V::Value> {
         if let [b @ (0x88 | 0x89), ..] = *self.here() {
             self.pos += 1;
-            self.pushed(Item::Bool(b == 0x88))?;
+            self.pushed_scalar(Item::Bool(b == 0x88))?;
             return v.visit_bool(b == 0x88);
         }
-        self.deserialize_any(v)
+        self.any_out_of_line(v)
     }
 
     #[inline]
     fn deserialize_str<V: Visitor<'de>>(self, v: V) -> Result<V::Value> {
         match self.short_str()? {
             Some(s) => v.visit_borrowed_str(s),
-            None => self.deserialize_any(v),
+            None => self.any_out_of_line(v),
         }
     }
 
@@ -1425,12 +1621,7 @@ impl<'de> de::Deserializer<'de> for &mut Direct<'de> {
         if let Some(s) = self.short_str()? {
             return v.visit_str(s);
         }
-        let b = self.peek()?;
-        match self.scalar(b)? {
-            Some(Item::Str(s)) => v.visit_str(s),
-            Some(item) => visit_item(item, v),
-            None => self.container_any(b, v),
-        }
+        self.string_slow(v)
     }
 
     #[inline]
@@ -1447,19 +1638,17 @@ impl<'de> de::Deserializer<'de> for &mut Direct<'de> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value> {
-        if let [b'N', ..] = self.here() {
-            self.pos += 1;
-            self.pushed(Item::None)?;
-            return v.visit_none();
+        match self.data.get(self.pos) {
+            Some(b'N') => {
+                self.pos += 1;
+                self.pushed_scalar(Item::None)?;
+                v.visit_none()
+            }
+            Some(&b) if !matches!(b, 0x95 | b'h' | b'j') => v.visit_some(self),
+            _ => self.option_slow(v),
         }
-        let b = self.peek()?;
-        if b == b'N' || matches!(self.peek_get(b)?, Some(Item::None)) {
-            self.scalar(b)?;
-            return v.visit_none();
-        }
-        v.visit_some(self)
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -1718,6 +1907,122 @@ mod tests {
         B(i32),
         C(u8, u8),
         D { x: i64 },
+    }
+
+    /// A sequence or map read as its first size hint and its items, to check the hints.
+    #[derive(Debug, PartialEq)]
+    struct Hinted<T>(Option<usize>, Vec<T>);
+
+    struct HintVisitor<T>(std::marker::PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for HintVisitor<T> {
+        type Value = Hinted<T>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a sequence or map")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut a: A,
+        ) -> Result<Self::Value, A::Error> {
+            let hint = a.size_hint();
+            let mut v = Vec::new();
+            while let Some(x) = a.next_element()? {
+                v.push(x);
+            }
+            Ok(Hinted(hint, v))
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut a: A,
+        ) -> Result<Self::Value, A::Error> {
+            let hint = a.size_hint();
+            let mut v = Vec::new();
+            while let Some((k, x)) = a.next_entry::<serde::de::IgnoredAny, T>()? {
+                let _ = k;
+                v.push(x);
+            }
+            Ok(Hinted(hint, v))
+        }
+    }
+
+    impl<'de, T: Deserialize<'de>> Deserialize<'de> for Hinted<T> {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(HintVisitor(std::marker::PhantomData))
+        }
+    }
+
+    /// The direct reader's size hint for the list or dict `v` is written as, at protocol `p`.
+    #[track_caller]
+    fn hint_of<T, V>(v: &V, p: u8) -> Option<usize>
+    where
+        T: for<'a> Deserialize<'a> + Debug,
+        V: serde::Serialize + ?Sized,
+    {
+        let data = crate::to_vec_with(v, crate::DumpOptions::new().protocol(p)).unwrap();
+        let got = from_slice::<Hinted<T>>(&data, 256, u64::MAX);
+        got.unwrap_or_else(|_| panic!("declined {data:?}")).0
+    }
+
+    /// The look-ahead's size hints: exact for runs of scalars (whatever their mix, length
+    /// and memo ops, counted a word at a time or one by one), capped, and a lower bound (or a
+    /// list's first allocation) where a container follows.
+    #[test]
+    fn size_hints_of_runs() {
+        for p in 2..=5u8 {
+            for n in 0..45i64 {
+                // One item is written by APPEND / SETITEM, none by nothing: no batch to count.
+                let want = (n >= 2).then_some((n as usize).min(super::HINT_ITEMS));
+                let small: Vec<i64> = (0..n).collect();
+                assert_eq!(hint_of::<i64, _>(&small, p), want, "K run {n}");
+                let wide: Vec<i64> = (0..n).map(|i| i * 1000 - 7).collect();
+                assert_eq!(hint_of::<i64, _>(&wide, p), want, "mixed ints {n}");
+                let opt: Vec<Option<i64>> = (0..n).map(|i| (i % 3 == 0).then_some(i)).collect();
+                assert_eq!(hint_of::<Option<i64>, _>(&opt, p), want, "K, N {n}");
+                let bools: Vec<bool> = (0..n).map(|i| i % 5 == 0).collect();
+                assert_eq!(hint_of::<bool, _>(&bools, p), want, "bools {n}");
+                let floats: Vec<f64> = (0..n).map(|i| i as f64).collect();
+                assert_eq!(hint_of::<f64, _>(&floats, p), want, "floats {n}");
+                let strs: Vec<String> = (0..n).map(|i| format!("s{}", i % 4)).collect();
+                assert_eq!(hint_of::<String, _>(&strs, p), want, "strs {n}");
+                // `dict.fromkeys(range(n))` and an int-to-int dict, in pairs.
+                let want = (n >= 2).then_some(n as usize);
+                let keys: BTreeMap<i64, Option<i64>> = (0..n).map(|i| (i, None)).collect();
+                assert_eq!(hint_of::<Option<i64>, _>(&keys, p), want, "fromkeys {n}");
+                let ints: BTreeMap<i64, i64> = (0..n).map(|i| (i, i << 20)).collect();
+                assert_eq!(hint_of::<i64, _>(&ints, p), want, "ints {n}");
+            }
+            let big: BTreeMap<i64, i64> = (0..300).map(|i| (i, i)).collect();
+            assert_eq!(hint_of::<i64, _>(&big, p), Some(super::HINT_MAP_ITEMS / 2));
+            // Containers after the scalars: a lower bound, or a list's first allocation.
+            let lists: Vec<Vec<i64>> = vec![vec![1], vec![2, 3]];
+            assert_eq!(hint_of::<Vec<i64>, _>(&lists, p), Some(4));
+            let mixed = serde_json::json!([1, 2, 3, 4, 5, [6]]);
+            assert_eq!(hint_of::<serde_json::Value, _>(&mixed, p), Some(6));
+            let nested: BTreeMap<i64, Vec<i64>> = (0..9).map(|i| (i, vec![i])).collect();
+            assert_eq!(hint_of::<Vec<i64>, _>(&nested, p), Some(2));
+        }
+        // Cut short, and hostile bytes: hints stay within the caps, and nothing panics.
+        let data = crate::to_vec(&(0..40i64).collect::<Vec<_>>()).unwrap();
+        for end in 0..data.len() {
+            let _ = from_slice::<Hinted<i64>>(&data[..end], 256, u64::MAX);
+        }
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..2000 {
+            let mut m = b"\x80\x04](".to_vec();
+            for _ in 0..24 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                m.push([b'K', b'N', b'M', 0x94, 0x88, b'e', b'h', 0x95][seed as usize % 8]);
+                m.push((seed >> 8) as u8);
+            }
+            if let Ok(Hinted(h, _)) = from_slice::<Hinted<serde::de::IgnoredAny>>(&m, 256, 99) {
+                assert!(h.is_some_and(|h| h <= super::HINT_ITEMS), "{m:?}");
+            }
+        }
     }
 
     #[test]
