@@ -21,6 +21,9 @@
 //! memo PUTs record scalars (a later GET re-reads them without a second UTF-8 check).
 //! Sequences and maps give serde a size hint counted by a bounded look-ahead over the batch
 //! (so `Vec` and `HashMap` allocate once), never a length read from the input.
+//! A batch that holds only ints, floats, bools and None up to its end is checked once when
+//! it opens (a validated run: the same look-ahead) and its items are then read without the
+//! per-item checks.
 
 use std::fmt;
 
@@ -1209,56 +1212,61 @@ fn visit_item<'de, V: Visitor<'de>>(item: Item<'de>, v: V) -> Result<V::Value> {
 }
 
 /// The validated run (see [`Direct::lean_run`]) of the batch a [`SeqAcc`] or [`MapAcc`] is
-/// in: its items are read straight from these bytes, without the checks each item otherwise
-/// costs (the opcode among those a value may start with, the memo ops and FRAMEs after it,
-/// the end of the batch), and handed to serde as [`Lean`] values. While a run is read, the
-/// reader's position is not kept: [`Run::pos`] is the true one, and the accessors set it
-/// whenever the reader is used again (the run read out, the visitor done, a size hint).
-struct Run<'de> {
-    /// The items not read yet; empty when there is no run.
-    rest: &'de [u8],
-    /// Where the run ends in the input.
-    end: usize,
-    /// Where it starts and how many items it holds: the size hint, while none is read.
+/// in: while the read position is inside it, the item there is read by [`Direct::lean_item`]
+/// without the checks each item otherwise costs (the memo ops and FRAMEs after it, the end of
+/// the batch), and handed to serde as a [`Lean`] value. The position only moves by whole
+/// items, so it stays on the run's item boundaries whatever the visitor asks for.
+#[derive(Clone, Copy)]
+struct Run {
+    /// Where the run starts and ends in the input (equal: no run).
     start: usize,
+    end: usize,
+    /// The items in it: the size hint, while none is read.
     n: usize,
 }
 
-impl<'de> Run<'de> {
-    const NONE: Run<'de> = Run {
-        rest: &[],
-        end: 0,
+impl Run {
+    const NONE: Run = Run {
         start: 0,
+        end: 0,
         n: 0,
     };
 
     /// The run at the read position, in a batch or MARK sequence that ends at an opcode of
-    /// the [`CLASS`] bits `end` (none: [`Run::NONE`]'s empty one).
+    /// the [`CLASS`] bits `end` (none: an empty one).
     #[inline]
-    fn at(de: &Direct<'de>, end: u8) -> Run<'de> {
+    fn at(de: &Direct<'_>, end: u8) -> Run {
         let p = de.pos;
         let (q, n) = de.lean_run(p, end);
         Run {
-            rest: de.data.get(p..q).unwrap_or_default(),
-            end: q,
             start: p,
+            end: q,
             n,
         }
     }
+}
 
-    /// The read position the reader would have: after the items read.
+impl<'de> Direct<'de> {
+    /// The [`LEAN`] scalar at the read position, consumed (no memo ops to record: inside a
+    /// validated run there are none); `None` (nothing read) for any other opcode.
     #[inline(always)]
-    fn pos(&self) -> usize {
-        self.end - self.rest.len()
+    fn lean_item(&mut self) -> Option<Item<'de>> {
+        let (d, p) = (self.data, self.pos);
+        if let Some(&[b'K', x]) = d.get(p..p + 2) {
+            self.pos = p + 2;
+            return Some(Item::Int(x.into()));
+        }
+        if d.get(p) == Some(&b'N') {
+            self.pos = p + 1;
+            return Some(Item::None);
+        }
+        self.lean_item_wide()
     }
 
-    /// The next item, consumed. `None` only where the run is empty (validated, it holds
-    /// whole [`LEAN`] items).
-    #[inline(always)]
-    fn next(&mut self) -> Option<Item<'de>> {
-        let (item, n) = match *self.rest {
-            [b'K', x, ..] => (Item::Int(x.into()), 2),
-            [b'N', ..] => (Item::None, 1),
+    /// [`Self::lean_item`] of the other lean opcodes.
+    #[inline(never)]
+    fn lean_item_wide(&mut self) -> Option<Item<'de>> {
+        let (item, n) = match *self.here() {
             [b'J', a, b, c, e, ..] => (Item::Int(i32::from_le_bytes([a, b, c, e]).into()), 5),
             [b'M', a, b, ..] => (Item::Int(u16::from_le_bytes([a, b]).into()), 3),
             [0x88, ..] => (Item::Bool(true), 1),
@@ -1268,7 +1276,7 @@ impl<'de> Run<'de> {
             }
             _ => return None,
         };
-        self.rest = self.rest.get(n..).unwrap_or_default();
+        self.pos += n;
         Some(item)
     }
 }
@@ -1382,7 +1390,7 @@ struct SeqAcc<'a, 'de> {
     /// The next item is the one of `x APPEND`.
     single: bool,
     done: bool,
-    run: Run<'de>,
+    run: Run,
 }
 
 impl<'de> SeqAcc<'_, 'de> {
@@ -1401,6 +1409,19 @@ impl<'de> SeqAcc<'_, 'de> {
 
     /// [`Self::more`] at the opcodes that open or end batches and sequences (and FRAMEs).
     fn more_slow(&mut self) -> Result<bool> {
+        // The usual end first: a list's batch closed by APPENDS, with no other batch (nor a
+        // FRAME, which the general path looks past) after it.
+        if self.stop == END_APPENDS {
+            let (d, p) = (self.de.data, self.de.pos);
+            if let Some(&[b'e', n]) = d.get(p..p + 2) {
+                if n != b'(' && n != 0x95 {
+                    self.de.pos = p + 1;
+                    self.stop = 0;
+                    self.done = true;
+                    return Ok(false);
+                }
+            }
+        }
         if self.done {
             return Ok(false);
         }
@@ -1478,14 +1499,6 @@ impl<'de> SeqAcc<'_, 'de> {
 }
 
 impl SeqAcc<'_, '_> {
-    /// Sets the reader's position after a visitor that may have left a run unread.
-    fn leave_run(&mut self) {
-        if !self.run.rest.is_empty() {
-            self.de.pos = self.run.pos();
-            self.run = Run::NONE;
-        }
-    }
-
     /// The size hint for the run starting at `p`: its scalars counted, and where another
     /// item (a container, which is not walked) follows them, at least one more, and at
     /// least 4 in a list's or set's batch: what a `Vec` allocates at its first push anyway
@@ -1515,21 +1528,17 @@ impl<'de> de::SeqAccess<'de> for SeqAcc<'_, 'de> {
 
     #[inline(always)]
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
-        if self.run.rest.is_empty() {
-            if !self.more()? {
-                return Ok(None);
-            }
-            if self.run.rest.is_empty() {
-                let x = seed.deserialize(&mut *self.de)?;
-                self.count += 1;
-                return Ok(Some(x));
+        if self.de.pos < self.run.end {
+            if let Some(item) = self.de.lean_item() {
+                return seed.deserialize(Lean(item)).map(Some);
             }
         }
-        let item = need(self.run.next())?;
-        if self.run.rest.is_empty() {
-            self.de.pos = self.run.end;
+        if !self.more()? {
+            return Ok(None);
         }
-        seed.deserialize(Lean(item)).map(Some)
+        let x = seed.deserialize(&mut *self.de)?;
+        self.count += 1;
+        Ok(Some(x))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -1538,14 +1547,9 @@ impl<'de> de::SeqAccess<'de> for SeqAcc<'_, 'de> {
             Some(0)
         } else if self.single {
             Some(1)
-        } else if !self.run.rest.is_empty() {
-            // A run followed by the batch's end: counted already, while none of it is read.
-            let p = self.run.pos();
-            Some(if p == self.run.start {
-                self.run.n.min(HINT_ITEMS)
-            } else {
-                self.hint(p)
-            })
+        } else if de.pos == self.run.start && self.run.n > 0 {
+            // A run followed by the batch's end: counted already.
+            Some(self.run.n.min(HINT_ITEMS))
         } else if self.stop != 0 {
             Some(self.hint(de.pos))
         } else if matches!(self.kind, SeqKind::List | SeqKind::Set) {
@@ -1566,7 +1570,7 @@ struct MapAcc<'a, 'de> {
     done: bool,
     /// Pairs read outside validated runs (see [`SeqAcc::count`]).
     count: usize,
-    run: Run<'de>,
+    run: Run,
 }
 
 impl MapAcc<'_, '_> {
@@ -1583,6 +1587,18 @@ impl MapAcc<'_, '_> {
     }
 
     fn more_slow(&mut self) -> Result<bool> {
+        // The usual end first (see [`SeqAcc::more_slow`]): SETITEMS, and no other batch.
+        if self.batch {
+            let (d, p) = (self.de.data, self.de.pos);
+            if let Some(&[b'u', n]) = d.get(p..p + 2) {
+                if n != b'(' && n != 0x95 {
+                    self.de.pos = p + 1;
+                    self.batch = false;
+                    self.done = true;
+                    return Ok(false);
+                }
+            }
+        }
         if self.done {
             return Ok(false);
         }
@@ -1625,50 +1641,32 @@ impl MapAcc<'_, '_> {
     }
 }
 
-impl<'de> MapAcc<'_, 'de> {
-    /// The next key or value, from the validated run (not empty).
-    #[inline(always)]
-    fn run_item<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value> {
-        let item = need(self.run.next())?;
-        if self.run.rest.is_empty() {
-            self.de.pos = self.run.end;
-        }
-        seed.deserialize(Lean(item))
-    }
-
-    /// Sets the reader's position after a visitor that may have left a run unread.
-    fn leave_run(&mut self) {
-        if !self.run.rest.is_empty() {
-            self.de.pos = self.run.pos();
-            self.run = Run::NONE;
-        }
-    }
-}
-
 impl<'de> de::MapAccess<'de> for MapAcc<'_, 'de> {
     type Error = Declined;
 
     #[inline(always)]
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
-        if self.run.rest.is_empty() {
-            if !self.more()? {
-                return Ok(None);
-            }
-            if self.run.rest.is_empty() {
-                return seed.deserialize(&mut *self.de).map(Some);
+        if self.de.pos < self.run.end {
+            if let Some(item) = self.de.lean_item() {
+                return seed.deserialize(Lean(item)).map(Some);
             }
         }
-        self.run_item(seed).map(Some)
+        if !self.more()? {
+            return Ok(None);
+        }
+        seed.deserialize(&mut *self.de).map(Some)
     }
 
     #[inline(always)]
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
-        if self.run.rest.is_empty() {
-            let x = seed.deserialize(&mut *self.de)?;
-            self.count += 1;
-            return Ok(x);
+        if self.de.pos < self.run.end {
+            if let Some(item) = self.de.lean_item() {
+                return seed.deserialize(Lean(item));
+            }
         }
-        self.run_item(seed)
+        let x = seed.deserialize(&mut *self.de)?;
+        self.count += 1;
+        Ok(x)
     }
 
     /// Written out (serde's default is the same two calls) so that it inlines into the map
@@ -1699,14 +1697,9 @@ impl<'de> de::MapAccess<'de> for MapAcc<'_, 'de> {
             Some(0)
         } else if self.single {
             Some(1)
-        } else if !self.run.rest.is_empty() {
+        } else if de.pos == self.run.start && self.run.n > 0 {
             // As [`SeqAcc::size_hint`], in pairs.
-            let p = self.run.pos();
-            Some(if p == self.run.start {
-                self.run.n.min(HINT_MAP_ITEMS) / 2
-            } else {
-                map_hint(de, p)
-            })
+            Some(self.run.n.min(HINT_MAP_ITEMS) / 2)
         } else if self.batch {
             Some(map_hint(de, de.pos))
         } else {
@@ -1747,7 +1740,8 @@ impl<'de> de::MapAccess<'de> for Entries<'_, '_, 'de> {
     fn next_entry<K: de::Deserialize<'de>, V: de::Deserialize<'de>>(
         &mut self,
     ) -> Result<Option<(K, V)>> {
-        self.0.next_entry_seed(std::marker::PhantomData, std::marker::PhantomData)
+        self.0
+            .next_entry_seed(std::marker::PhantomData, std::marker::PhantomData)
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -1783,7 +1777,6 @@ impl<'de> Direct<'de> {
             run,
         };
         let out = v.visit_seq(&mut acc)?;
-        acc.leave_run();
         if !acc.done && acc.more()? {
             return Err(Declined);
         }
@@ -1812,7 +1805,6 @@ impl<'de> Direct<'de> {
             run,
         };
         let out = v.visit_map(Entries(&mut acc))?;
-        acc.leave_run();
         if !acc.done && acc.more()? {
             return Err(Declined);
         }
@@ -2361,6 +2353,158 @@ mod tests {
                 assert!(h.is_some_and(|h| h <= super::HINT_ITEMS), "{m:?}");
             }
         }
+    }
+
+    /// Validated runs (batches of ints, floats, bools and None read without per-item checks):
+    /// the same values as the graph path at every length around CPython's 1000-item batches,
+    /// and for anything a run may not hold (a memo op, a GET, a FRAME, a str, a cut) a
+    /// reading without the run or a decline, never another value.
+    #[test]
+    fn validated_runs() {
+        use std::collections::HashMap;
+        for p in 2..=5u8 {
+            let opts = || crate::DumpOptions::new().protocol(p);
+            for n in [
+                0usize, 1, 2, 3, 7, 8, 9, 10, 999, 1000, 1001, 1999, 2000, 2001,
+            ] {
+                let ints: Vec<i64> = (0..n as i64)
+                    .map(|i| [i % 256, i * 977, -i][i as usize % 3])
+                    .collect();
+                let data = crate::to_vec_with(&ints, opts()).unwrap();
+                assert_eq!(reads::<Vec<i64>>(&data), ints, "ints {n}");
+                let k: Vec<u8> = (0..n).map(|i| i as u8).collect();
+                let data = crate::to_vec_with(&k, opts()).unwrap();
+                assert_eq!(reads::<Vec<u8>>(&data), k, "K run {n}");
+                let opt: Vec<Option<i64>> =
+                    (0..n as i64).map(|i| (i % 2 == 0).then_some(i)).collect();
+                let data = crate::to_vec_with(&opt, opts()).unwrap();
+                assert_eq!(reads::<Vec<Option<i64>>>(&data), opt, "K, N {n}");
+                let fl: Vec<(f64, bool)> = (0..n).map(|i| (i as f64 / 3.0, i % 3 == 0)).collect();
+                let data = crate::to_vec_with(&fl, opts()).unwrap();
+                assert_eq!(reads::<Vec<(f64, bool)>>(&data), fl, "pairs {n}");
+                let keys: BTreeMap<i64, Option<i64>> = (0..n as i64).map(|i| (i, None)).collect();
+                let data = crate::to_vec_with(&keys, opts()).unwrap();
+                let got = reads::<HashMap<i64, Option<i64>>>(&data);
+                assert_eq!(
+                    got.into_iter().collect::<BTreeMap<_, _>>(),
+                    keys,
+                    "fromkeys {n}"
+                );
+                // A type that does not fit the run, at its start, midway or after it.
+                if n >= 2 {
+                    declines::<Vec<String>>(&crate::to_vec_with(&k, opts()).unwrap());
+                    declines::<Vec<(u8, u8)>>(&crate::to_vec_with(&k, opts()).unwrap());
+                    declines::<[u8; 1]>(&crate::to_vec_with(&k, opts()).unwrap());
+                    let mut mid = ints.clone();
+                    mid[n / 2] = i64::MAX;
+                    declines::<Vec<i32>>(&crate::to_vec_with(&mid, opts()).unwrap());
+                    declines::<BTreeMap<i64, i64>>(&crate::to_vec_with(&keys, opts()).unwrap());
+                }
+            }
+        }
+        // `('s', [0, 1, .., 9])` with an opcode spliced in before each item and the APPENDS:
+        // read as the graph path reads it (never declined: the run just stops there), or
+        // failed by both.
+        let base =
+            b"\x80\x04\x8c\x01s\x94](K\x00K\x01K\x02K\x03K\x04K\x05K\x06K\x07K\x08K\x09e\x86.";
+        let inserts: [&[u8]; 8] = [
+            b"\x94",
+            b"q\x05",
+            b"r\x05\x00\x00\x00",
+            b"h\x00",
+            b"\x95\x00\x00\x00\x00\x00\x00\x00\x00",
+            b"\x8c\x01x",
+            b"N",
+            b"J\x00\x00\x01\x00",
+        ];
+        type T<'a> = (&'a str, Vec<serde_json::Value>);
+        let mut spliced = 0;
+        for at in (8..=28).step_by(2) {
+            for ins in inserts {
+                let mut m = base.to_vec();
+                m.splice(at..at, ins.iter().copied());
+                match graph::<T>(&m) {
+                    Ok(want) => {
+                        assert_eq!(reads::<T>(&m), want, "{m:?}");
+                        spliced += 1;
+                    }
+                    Err(_) => assert!(from_slice::<T>(&m, 256, u64::MAX).is_err(), "{m:?}"),
+                }
+            }
+        }
+        assert!(spliced >= 70, "only {spliced} spliced pickles read");
+        // Cut anywhere: a decline (the graph path fails too), no panic.
+        let list = [&base[..2], &base[6..base.len() - 2], b"."].concat();
+        assert_eq!(reads::<Vec<i64>>(&list), (0..10).collect::<Vec<_>>());
+        for end in 0..list.len() {
+            assert!(from_slice::<Vec<i64>>(&list[..end], 256, u64::MAX).is_err());
+        }
+        // A second batch after the first, and a FRAME between them.
+        let two = b"\x80\x04](K\x01K\x02e(K\x03K\x04e.";
+        assert_eq!(reads::<Vec<i64>>(two), [1, 2, 3, 4]);
+        let framed = b"\x80\x04](K\x01K\x02e\x95\x00\x00\x00\x00\x00\x00\x00\x00(K\x03e.";
+        assert_eq!(reads::<Vec<i64>>(framed), [1, 2, 3]);
+        let maps = b"\x80\x04}(K\x01NK\x02Nu(K\x03Nu.";
+        assert_eq!(reads::<BTreeMap<i64, Option<u8>>>(maps).len(), 3);
+        // A memo GET of an int inside what would be a run.
+        let get = b"\x80\x04](K\x07\x94K\x01h\x00K\x02e.";
+        assert_eq!(reads::<Vec<i64>>(get), [7, 1, 7, 2]);
+
+        // Mutated runs (seeded), against the graph path.
+        let mut seed = 0x1234_5678_9abc_def1u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let lists: Vec<Vec<Option<i64>>> = (0..4)
+            .map(|i| {
+                (0..12)
+                    .map(|j| (j % 3 != 0).then_some(j * [1, 300, -5, 70000][i]))
+                    .collect()
+            })
+            .collect();
+        let fromkeys: BTreeMap<i64, Option<i64>> = (0..12).map(|i| (i, None)).collect();
+        let bases = [
+            crate::to_vec(&lists).unwrap(),
+            crate::to_vec(&fromkeys).unwrap(),
+        ];
+        let mut direct_ok = 0;
+        for base in &bases {
+            for _ in 0..3000 {
+                let m = mutant(base, &mut next);
+                for any in [false, true] {
+                    let (d, g) = if any {
+                        (
+                            from_slice::<serde_json::Value>(&m, 256, u64::MAX)
+                                .map(|v| format!("{v:?}")),
+                            graph::<serde_json::Value>(&m).map(|v| format!("{v:?}")),
+                        )
+                    } else if base == &bases[0] {
+                        (
+                            from_slice::<Vec<Vec<Option<i64>>>>(&m, 256, u64::MAX)
+                                .map(|v| format!("{v:?}")),
+                            graph::<Vec<Vec<Option<i64>>>>(&m).map(|v| format!("{v:?}")),
+                        )
+                    } else {
+                        (
+                            from_slice::<HashMap<i64, Option<i64>>>(&m, 256, u64::MAX).map(|v| {
+                                format!("{:?}", v.into_iter().collect::<BTreeMap<_, _>>())
+                            }),
+                            graph::<HashMap<i64, Option<i64>>>(&m).map(|v| {
+                                format!("{:?}", v.into_iter().collect::<BTreeMap<_, _>>())
+                            }),
+                        )
+                    };
+                    if let Ok(a) = d {
+                        assert_eq!(Ok(a), g.map_err(|e| e.to_string()), "{m:?}");
+                        direct_ok += 1;
+                    }
+                }
+            }
+        }
+        assert!(direct_ok > 1000, "only {direct_ok} mutants read directly");
     }
 
     #[test]
