@@ -8,7 +8,8 @@
 //! parts (graph decode, walk, clone of the records); with `BRINE_PROFILE_ONLY=1` (borrowed
 //! records), `owned` (owned records), `unit` (the pyperformance unit from that file), `encode` or
 //! `encode_unit` (`BRINE_ENCODE_GRAPH=1`: by the graph path), `micro` (the MICRO_DICT type),
-//! `micro_fx` (with the Fx hasher), `unit_ref` (the unit's lean type), `list` (the LIST type), `strings` (`Vec<String>`, for `strings_200k.pickle`),
+//! `micro_fx` (with the Fx hasher), `unit_ref` (the unit's lean type), `list` (the LIST type), `strings` (`Vec<String>`, for `strings_200k.pickle`), `ints` / `floats` (`Vec<i64>` /
+//! `Vec<f64>`),
 //! `sp_micro` / `sp_owned` (serde-pickle's decode of those) it only runs that, for
 //! `perf record` or `valgrind --tool=callgrind`.
 
@@ -116,6 +117,18 @@ pub fn run(alloc: &str) -> Result<(), Box<dyn std::error::Error>> {
         if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("micro_fx") {
             for _ in 0..n {
                 std::hint::black_box(brine::from_slice::<MicroDictFx>(&data)?);
+            }
+            return Ok(());
+        }
+        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("ints") {
+            for _ in 0..n {
+                std::hint::black_box(brine::from_slice::<Vec<i64>>(&data)?);
+            }
+            return Ok(());
+        }
+        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("floats") {
+            for _ in 0..n {
+                std::hint::black_box(brine::from_slice::<Vec<f64>>(&data)?);
             }
             return Ok(());
         }

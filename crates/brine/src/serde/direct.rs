@@ -158,8 +158,9 @@ static LEAN: [u8; 256] = {
     t[0x89] = 1;
     t[b'K' as usize] = 2;
     t[b'M' as usize] = 3;
-    t[b'J' as usize] = 5;
-    t[b'G' as usize] = 9;
+    // Not BININT and BINFLOAT: a run of them (1M ints or floats) reads faster by the general
+    // path, whose per-item checks cost less than the run's item passed through memory
+    // (measured: 1M floats 2.8 ms that way, 8.3 ms as a run).
     t
 };
 
