@@ -69,6 +69,32 @@ fn time_lean<'a, T: Deserialize<'a>>(data: &'a [u8]) -> Result<(f64, Option<f64>
     Ok((decode, sp))
 }
 
+/// `n` typed decodes of `data` into `T`, for profiling.
+fn repeat<'a, T: Deserialize<'a>>(data: &'a [u8], n: u32) -> Result<(), brine::Error> {
+    for _ in 0..n {
+        std::hint::black_box(brine::from_slice::<T>(data)?);
+    }
+    Ok(())
+}
+
+/// `n` serde-pickle decodes of `data` into `T`, for profiling.
+fn repeat_sp<T: DeserializeOwned>(data: &[u8], n: u32) -> Result<(), serde_pickle::Error> {
+    for _ in 0..n {
+        let de = serde_pickle::DeOptions::new();
+        std::hint::black_box(serde_pickle::from_slice::<T>(data, de)?);
+    }
+    Ok(())
+}
+
+/// `n` encodes of the `T` decoded from `data` (see [`encode`]), for profiling.
+fn repeat_encode<T: DeserializeOwned + Serialize>(data: &[u8], n: u32) -> Result<(), brine::Error> {
+    let v: T = brine::from_slice(data)?;
+    for _ in 0..n {
+        std::hint::black_box(encode(&v)?);
+    }
+    Ok(())
+}
+
 /// `brine::to_vec`, or with `BRINE_ENCODE_GRAPH` set the graph path (value graph, then the
 /// pickler: what `brine::serde::Serializer` does), to compare the two writers' costs.
 fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, brine::Error> {
@@ -96,91 +122,23 @@ pub fn run(alloc: &str) -> Result<(), Box<dyn std::error::Error>> {
         let path = std::env::args().nth(1).unwrap_or_default();
         let data = std::fs::read(path)?;
         let n: u32 = n.parse()?;
-        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("owned") {
-            for _ in 0..n {
-                std::hint::black_box(brine::from_slice::<Vec<Record>>(&data)?);
-            }
-            return Ok(());
-        }
-        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("unit") {
-            for _ in 0..n {
-                std::hint::black_box(brine::from_slice::<Unit>(&data)?);
-            }
-            return Ok(());
-        }
-        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("unit_ref") {
-            for _ in 0..n {
-                std::hint::black_box(brine::from_slice::<UnitRef>(&data)?);
-            }
-            return Ok(());
-        }
-        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("micro_fx") {
-            for _ in 0..n {
-                std::hint::black_box(brine::from_slice::<MicroDictFx>(&data)?);
-            }
-            return Ok(());
-        }
-        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("ints") {
-            for _ in 0..n {
-                std::hint::black_box(brine::from_slice::<Vec<i64>>(&data)?);
-            }
-            return Ok(());
-        }
-        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("floats") {
-            for _ in 0..n {
-                std::hint::black_box(brine::from_slice::<Vec<f64>>(&data)?);
-            }
-            return Ok(());
-        }
-        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("list") {
-            for _ in 0..n {
-                std::hint::black_box(brine::from_slice::<List>(&data)?);
-            }
-            return Ok(());
-        }
-        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("strings") {
-            for _ in 0..n {
-                std::hint::black_box(brine::from_slice::<Vec<String>>(&data)?);
-            }
-            return Ok(());
-        }
-        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("micro") {
-            for _ in 0..n {
-                std::hint::black_box(brine::from_slice::<MicroDict>(&data)?);
-            }
-            return Ok(());
-        }
-        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("sp_micro") {
-            for _ in 0..n {
-                let de = serde_pickle::DeOptions::new();
-                std::hint::black_box(serde_pickle::from_slice::<MicroDict>(&data, de)?);
-            }
-            return Ok(());
-        }
-        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("sp_owned") {
-            for _ in 0..n {
-                let de = serde_pickle::DeOptions::new();
-                std::hint::black_box(serde_pickle::from_slice::<Vec<Record>>(&data, de)?);
-            }
-            return Ok(());
-        }
-        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("encode") {
-            let v: Vec<Record> = brine::from_slice(&data)?;
-            for _ in 0..n {
-                std::hint::black_box(encode(&v)?);
-            }
-            return Ok(());
-        }
-        if std::env::var("BRINE_PROFILE_ONLY").as_deref() == Ok("encode_unit") {
-            let v: Unit = brine::from_slice(&data)?;
-            for _ in 0..n {
-                std::hint::black_box(encode(&v)?);
-            }
-            return Ok(());
-        }
-        if std::env::var("BRINE_PROFILE_ONLY").is_ok() {
-            for _ in 0..n {
-                std::hint::black_box(brine::from_slice::<Vec<RecordRef>>(&data)?);
+        if let Ok(only) = std::env::var("BRINE_PROFILE_ONLY") {
+            let d = &data;
+            match only.as_str() {
+                "owned" => repeat::<Vec<Record>>(d, n)?,
+                "unit" => repeat::<Unit>(d, n)?,
+                "unit_ref" => repeat::<UnitRef>(d, n)?,
+                "micro" => repeat::<MicroDict>(d, n)?,
+                "micro_fx" => repeat::<MicroDictFx>(d, n)?,
+                "list" => repeat::<List>(d, n)?,
+                "strings" => repeat::<Vec<String>>(d, n)?,
+                "ints" => repeat::<Vec<i64>>(d, n)?,
+                "floats" => repeat::<Vec<f64>>(d, n)?,
+                "sp_micro" => repeat_sp::<MicroDict>(d, n)?,
+                "sp_owned" => repeat_sp::<Vec<Record>>(d, n)?,
+                "encode" => repeat_encode::<Vec<Record>>(d, n)?,
+                "encode_unit" => repeat_encode::<Unit>(d, n)?,
+                _ => repeat::<Vec<RecordRef>>(d, n)?,
             }
             return Ok(());
         }
