@@ -137,7 +137,7 @@ impl<'de, R: Read<'de>> Unpickler<'de, R> {
         // and page rounding included; exactly 1 << 20 nodes missed it and every later decode
         // faulted its windows and arena afresh (strings_200k: 210k -> 14k page faults).
         let input = read.remaining().unwrap_or(0);
-        let guess = (input / 8).clamp(16, (1 << 20) - 1024) as usize;
+        let guess = (input / 8).clamp(16, crate::value::NODES_UNDER_MMAP as u64) as usize;
         Unpickler {
             dec: Decoder::with_read(read, limits),
             m: Machine {

@@ -10,6 +10,7 @@ mod node;
 mod pystr;
 
 pub use graph::Graph;
+pub(crate) use graph::NODES_UNDER_MMAP;
 pub use node::{Buffer, Global, Items, Node, NodeId, Object, ObjectKind, Pairs};
 pub(crate) use pystr::{is_ascii, Releaser, WindowSource, BYTES_INLINE, STR_INLINE};
 pub use pystr::{Blob, PyStr, SharedSource};
