@@ -33,20 +33,10 @@ use timing::median_secs;
 fn time<T: DeserializeOwned + Serialize>(
     data: &[u8],
 ) -> Result<(f64, f64, Option<f64>), brine::Error> {
+    let (decode, sp_decode) = time_lean::<T>(data)?;
     let value: T = brine::from_slice(data)?;
-    let decode = median_secs(|| {
-        std::hint::black_box(brine::from_slice::<T>(std::hint::black_box(data)).unwrap());
-    });
     let encode = median_secs(|| {
         std::hint::black_box(brine::to_vec(std::hint::black_box(&value)).unwrap());
-    });
-    let de = serde_pickle::DeOptions::new;
-    let sp_decode = serde_pickle::from_slice::<T>(data, de()).ok().map(|_| {
-        median_secs(|| {
-            std::hint::black_box(
-                serde_pickle::from_slice::<T>(std::hint::black_box(data), de()).unwrap(),
-            );
-        })
     });
     Ok((decode, encode, sp_decode))
 }
