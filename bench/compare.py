@@ -172,8 +172,8 @@ def main():
                 f.write(pickle.dumps(value, 4))
         return
     typed_only = "--typed" in sys.argv
-    typed_names = ("pyperf_unpickle_unit", "pyperf_list", "pyperf_micro_dict", "records_100k",
-                   "strings_200k", "ints_1m", "floats_1m")
+    typed_names = ("pyperf_unpickle_unit", "pyperf_list", "pyperf_micro_dict", "mix_10mb",
+                   "records_100k", "strings_200k", "ints_1m", "floats_1m")
     tmp = tempfile.mkdtemp(prefix="brine-bench-")
     work = {}
     names = {}

@@ -4,7 +4,8 @@
 //! `cargo bench -p brine --bench typed` writes the workloads with `python3 bench/compare.py
 //! --write DIR` (or reads them from `BRINE_BENCH_DIR`), runs criterion on each, then prints a
 //! summary of medians and ratios (serde-pickle time / brine time) measured in this run.
-//! serde-pickle cannot read some workloads (`datetime.date` in DICT); those rows say so.
+//! serde-pickle reads `datetime.date` (in DICT) as its argument tuple, as brine does, with
+//! `DeOptions::keep_restore_state` ([`workloads::sp_options`]); a row it cannot read says so.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -44,7 +45,7 @@ fn data_dir() -> PathBuf {
 /// One workload: criterion groups for decode and encode, and the summary line.
 fn bench<T: DeserializeOwned + Serialize>(c: &mut Criterion, name: &str, data: &[u8]) -> String {
     let value: T = brine::from_slice(data).expect("brine reads the workload");
-    let sp_ok = serde_pickle::from_slice::<T>(data, serde_pickle::DeOptions::new());
+    let sp_ok = serde_pickle::from_slice::<T>(data, sp_options());
     if let Err(e) = &sp_ok {
         eprintln!("{name}: serde-pickle cannot read it: {e}");
     }
@@ -54,10 +55,7 @@ fn bench<T: DeserializeOwned + Serialize>(c: &mut Criterion, name: &str, data: &
     });
     if sp_ok.is_ok() {
         g.bench_function("serde-pickle", |b| {
-            b.iter(|| {
-                serde_pickle::from_slice::<T>(black_box(data), serde_pickle::DeOptions::new())
-                    .unwrap()
-            })
+            b.iter(|| serde_pickle::from_slice::<T>(black_box(data), sp_options()).unwrap())
         });
     }
     g.finish();
@@ -83,10 +81,7 @@ fn bench<T: DeserializeOwned + Serialize>(c: &mut Criterion, name: &str, data: &
     });
     let dec = if sp_ok.is_ok() {
         let sd = median_secs(|| {
-            black_box(
-                serde_pickle::from_slice::<T>(black_box(data), serde_pickle::DeOptions::new())
-                    .unwrap(),
-            );
+            black_box(serde_pickle::from_slice::<T>(black_box(data), sp_options()).unwrap());
         });
         format!("{:>10.1}us {:>10.1}us {:>6.2}", sd * 1e6, bd * 1e6, sd / bd)
     } else {
@@ -122,11 +117,6 @@ fn main() {
     // MICRO_DICT with the Fx hasher too: std's SipHash is half of that decode's work.
     let data = read("pyperf_micro_dict");
     lines.push(bench::<MicroDictFx>(&mut c, "pyperf_micro_dict_fx", &data));
-    // DICT without its datetime field, so serde-pickle has a pyperformance dict it can read.
-    let dg = read("pyperf_unpickle_unit");
-    let (_, _, group): Unit = brine::from_slice(&dg).expect("unit");
-    let data = brine::to_vec(&group).expect("dict group");
-    lines.push(bench::<DictGroup>(&mut c, "pyperf_dict_group", &data));
     c.final_summary();
     println!("\nmedians of 7 in this run; ratio = serde-pickle time / brine time");
     println!(

@@ -9,8 +9,8 @@
 //! records), `owned` (owned records), `unit` (the pyperformance unit from that file), `encode` or
 //! `encode_unit` (`BRINE_ENCODE_GRAPH=1`: by the graph path), `micro` (the MICRO_DICT type),
 //! `micro_fx` (with the Fx hasher), `unit_ref` (the unit's lean type), `list` (the LIST type), `strings` (`Vec<String>`, for `strings_200k.pickle`), `ints` / `floats` (`Vec<i64>` /
-//! `Vec<f64>`),
-//! `sp_micro` / `sp_owned` (serde-pickle's decode of those) it only runs that, for
+//! `Vec<f64>`), `mix` / `mix_ref` (the 10 MB mix into the std / lean types),
+//! `sp_micro` / `sp_owned` / `sp_unit` / `sp_mix` (serde-pickle's decode of those) it only runs that, for
 //! `perf record` or `valgrind --tool=callgrind`.
 
 use std::path::Path;
@@ -30,9 +30,9 @@ use timing::median_secs;
 
 /// Decode and encode medians of `T` on `data`, and serde-pickle's decode of the same `T`
 /// (`None` when it cannot read the file).
-fn time<T: DeserializeOwned + Serialize>(
+fn time<T: DeserializeOwned + Serialize + PartialEq>(
     data: &[u8],
-) -> Result<(f64, f64, Option<f64>), brine::Error> {
+) -> Result<(f64, f64, Option<f64>), Box<dyn std::error::Error>> {
     let (decode, sp_decode) = time_lean::<T>(data)?;
     let value: T = brine::from_slice(data)?;
     let encode = median_secs(|| {
@@ -42,20 +42,26 @@ fn time<T: DeserializeOwned + Serialize>(
 }
 
 /// Decode median of a type that may borrow from `data`, and serde-pickle's decode of it
-/// (`None` when it cannot: it never lends its input).
-fn time_lean<'a, T: Deserialize<'a>>(data: &'a [u8]) -> Result<(f64, Option<f64>), brine::Error> {
-    brine::from_slice::<T>(data)?;
+/// (`None` when it cannot: it never lends its input). Where both read the file, their values
+/// must be equal, or the comparison would not be of the same work.
+fn time_lean<'a, T: Deserialize<'a> + PartialEq>(
+    data: &'a [u8],
+) -> Result<(f64, Option<f64>), Box<dyn std::error::Error>> {
+    let ours = brine::from_slice::<T>(data)?;
     let decode = median_secs(|| {
         std::hint::black_box(brine::from_slice::<T>(std::hint::black_box(data)).unwrap());
     });
-    let de = serde_pickle::DeOptions::new;
-    let sp = serde_pickle::from_slice::<T>(data, de()).ok().map(|_| {
-        median_secs(|| {
+    let sp = match serde_pickle::from_slice::<T>(data, sp_options()) {
+        Ok(theirs) if theirs != ours => {
+            return Err("serde-pickle and brine read different values".into());
+        }
+        Ok(_) => Some(median_secs(|| {
             std::hint::black_box(
-                serde_pickle::from_slice::<T>(std::hint::black_box(data), de()).unwrap(),
+                serde_pickle::from_slice::<T>(std::hint::black_box(data), sp_options()).unwrap(),
             );
-        })
-    });
+        })),
+        Err(_) => None,
+    };
     Ok((decode, sp))
 }
 
@@ -70,8 +76,7 @@ fn repeat<'a, T: Deserialize<'a>>(data: &'a [u8], n: u32) -> Result<(), brine::E
 /// `n` serde-pickle decodes of `data` into `T`, for profiling.
 fn repeat_sp<T: DeserializeOwned>(data: &[u8], n: u32) -> Result<(), serde_pickle::Error> {
     for _ in 0..n {
-        let de = serde_pickle::DeOptions::new();
-        std::hint::black_box(serde_pickle::from_slice::<T>(data, de)?);
+        std::hint::black_box(serde_pickle::from_slice::<T>(data, sp_options())?);
     }
     Ok(())
 }
@@ -124,6 +129,10 @@ pub fn run(alloc: &str) -> Result<(), Box<dyn std::error::Error>> {
                 "strings" => repeat::<Vec<String>>(d, n)?,
                 "ints" => repeat::<Vec<i64>>(d, n)?,
                 "floats" => repeat::<Vec<f64>>(d, n)?,
+                "mix" => repeat::<MixStd>(d, n)?,
+                "mix_ref" => repeat::<MixRef>(d, n)?,
+                "sp_mix" => repeat_sp::<MixStd>(d, n)?,
+                "sp_unit" => repeat_sp::<Unit>(d, n)?,
                 "sp_micro" => repeat_sp::<MicroDict>(d, n)?,
                 "sp_owned" => repeat_sp::<Vec<Record>>(d, n)?,
                 "encode" => repeat_encode::<Vec<Record>>(d, n)?,
@@ -180,6 +189,7 @@ pub fn run(alloc: &str) -> Result<(), Box<dyn std::error::Error>> {
             "strings_200k" => time::<Vec<String>>(&data)?,
             "ints_1m" => time::<Vec<i64>>(&data)?,
             "floats_1m" => time::<Vec<f64>>(&data)?,
+            "mix_10mb" => time::<MixStd>(&data)?,
             _ => continue,
         };
         // The lean types: text borrowed from the input, maps with the Fx hasher;
@@ -189,6 +199,7 @@ pub fn run(alloc: &str) -> Result<(), Box<dyn std::error::Error>> {
             "pyperf_micro_dict" => time_lean::<MicroDictFx>(&data)?,
             "records_100k" => time_lean::<Vec<RecordRef>>(&data)?,
             "strings_200k" => time_lean::<Vec<&str>>(&data)?,
+            "mix_10mb" => time_lean::<MixRef>(&data)?,
             _ => (decode, sp_decode),
         };
         let num = |x: Option<f64>| x.map_or("null".to_string(), |x| format!("{x:e}"));

@@ -7,11 +7,20 @@ use std::collections::HashMap;
 
 use rustc_hash::FxBuildHasher;
 
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 
-/// `datetime.date`: pickled as `date(b'\x07\xbc\x05\x07')`; read as its one argument.
-#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
-pub struct Date(#[serde(with = "serde_bytes")] pub Vec<u8>);
+/// serde-pickle's options for every workload: `keep_restore_state` makes it read a REDUCE
+/// (`datetime.date` in DICT) as its arguments, as brine does, instead of failing.
+pub fn sp_options() -> serde_pickle::DeOptions {
+    serde_pickle::DeOptions::new().keep_restore_state()
+}
+
+/// `datetime.date`: pickled as `date(b'\x07\xbc\x05\x07')`, a REDUCE of its argument tuple,
+/// read as that tuple. brine reads any REDUCE into a tuple type as its arguments; serde-pickle
+/// does with `DeOptions::keep_restore_state` (see [`sp_options`]), so both read this type.
+pub type Date = (serde_bytes::ByteBuf,);
 
 /// bm_pickle's `DICT`.
 #[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
@@ -75,9 +84,8 @@ pub type FxMap<K, V> = HashMap<K, V, FxBuildHasher>;
 /// speed would choose.
 pub type MicroDictFx = FxMap<i64, FxMap<i64, Option<i64>>>;
 
-/// `datetime.date`'s one argument, borrowed from the input.
-#[derive(Deserialize, Debug, PartialEq)]
-pub struct DateRef<'a>(#[serde(borrow, with = "serde_bytes")] pub &'a [u8]);
+/// [`Date`] with its argument borrowed from the input.
+pub type DateRef<'a> = (&'a serde_bytes::Bytes,);
 
 /// bm_pickle's `DICT` with its text borrowed from the input (zero-copy).
 #[derive(Deserialize, Debug, PartialEq)]
@@ -142,6 +150,82 @@ pub struct RecordRef<'a> {
     pub score: f64,
     pub active: bool,
     pub tags: Vec<&'a str>,
+}
+
+/// The ~10 MB mix of `bench/compare.py`: bm_pickle's five objects, deep-copied in turn into
+/// one flat list `[DICT, TUPLE, DICT_GROUP, LIST, MICRO_DICT, DICT, ...]`, read five items at a
+/// time (a custom visitor, as a program with such a list would write).
+#[derive(Debug, PartialEq)]
+pub struct Mix<A, B, C, D, E>(pub Vec<(A, B, C, D, E)>);
+
+/// The mix into the std types.
+pub type MixStd = Mix<Dict, Tuple, DictGroup, List, MicroDict>;
+
+/// The mix into the lean types: text borrowed, maps Fx-hashed.
+pub type MixRef<'a> = Mix<DictRef<'a>, Tuple, Vec<FxMap<&'a str, &'a str>>, List, MicroDictFx>;
+
+impl<'de, A, B, C, D, E> Deserialize<'de> for Mix<A, B, C, D, E>
+where
+    A: Deserialize<'de>,
+    B: Deserialize<'de>,
+    C: Deserialize<'de>,
+    D: Deserialize<'de>,
+    E: Deserialize<'de>,
+{
+    fn deserialize<De: Deserializer<'de>>(d: De) -> Result<Self, De::Error> {
+        struct Fives<T>(std::marker::PhantomData<T>);
+        impl<'de, A, B, C, D, E> Visitor<'de> for Fives<(A, B, C, D, E)>
+        where
+            A: Deserialize<'de>,
+            B: Deserialize<'de>,
+            C: Deserialize<'de>,
+            D: Deserialize<'de>,
+            E: Deserialize<'de>,
+        {
+            type Value = Mix<A, B, C, D, E>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of DICT, TUPLE, DICT_GROUP, LIST, MICRO_DICT repeated")
+            }
+
+            fn visit_seq<S: SeqAccess<'de>>(self, mut s: S) -> Result<Self::Value, S::Error> {
+                fn next<'de, T: Deserialize<'de>, S: SeqAccess<'de>>(
+                    s: &mut S,
+                    i: usize,
+                ) -> Result<T, S::Error> {
+                    s.next_element()?
+                        .ok_or_else(|| de::Error::invalid_length(i, &"a multiple of five items"))
+                }
+                let mut out = Vec::with_capacity(s.size_hint().unwrap_or(0).min(4096) / 5);
+                while let Some(a) = s.next_element()? {
+                    let i = out.len() * 5;
+                    let b = next(&mut s, i + 1)?;
+                    let c = next(&mut s, i + 2)?;
+                    let d = next(&mut s, i + 3)?;
+                    let e = next(&mut s, i + 4)?;
+                    out.push((a, b, c, d, e));
+                }
+                Ok(Mix(out))
+            }
+        }
+        d.deserialize_seq(Fives(std::marker::PhantomData))
+    }
+}
+
+impl<A: Serialize, B: Serialize, C: Serialize, D: Serialize, E: Serialize> Serialize
+    for Mix<A, B, C, D, E>
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len() * 5))?;
+        for (a, b, c, d, e) in &self.0 {
+            seq.serialize_element(a)?;
+            seq.serialize_element(b)?;
+            seq.serialize_element(c)?;
+            seq.serialize_element(d)?;
+            seq.serialize_element(e)?;
+        }
+        seq.end()
+    }
 }
 
 /// The workload names of `bench/compare.py --write` with a typed reader.

@@ -11,11 +11,12 @@
 //! the graph path, which gives its exact result or error. So this path only ever succeeds
 //! with the value the graph path would give.
 //!
-//! One kind of call is read here: `module.name(x)` (`STACK_GLOBAL`, a one-item argument
-//! tuple, `REDUCE`, as CPython writes `datetime.date`) where the Rust type is a newtype
-//! struct, which the graph path reads as `x` (a one-field tuple struct of a class). Globals
-//! the graph path turns into other values (`builtins`, `_codecs`, `copyreg`) and protocols
-//! below 3 (where it renames Python 2 globals) are left to it.
+//! One kind of call is read here: `module.name(x1, ...)` (`STACK_GLOBAL`, or a memo GET of
+//! the class the second time, an argument tuple, `REDUCE`, as CPython writes `datetime.date`)
+//! where the Rust type is a newtype struct, which the graph path reads as `x1` (a one-field
+//! tuple struct of a class), or a tuple, which it reads as the arguments. Globals the graph
+//! path turns into other values (`builtins`, `_codecs`, `copyreg`) and protocols below 3
+//! (where it renames Python 2 globals) are left to it.
 //!
 //! Nesting is bounded by the typed depth limit (serde's visitors recurse once per level);
 //! memo PUTs record scalars (a later GET re-reads them without a second UTF-8 check).
@@ -70,6 +71,10 @@ enum Item<'de> {
     ByteArray(&'de [u8]),
     /// A container (or anything not a scalar): a GET of it falls back.
     Other,
+    /// A global that [`Direct::global_call`] read (none of the modules the graph path turns
+    /// into other values): a GET of it may start another call, as CPython writes the second
+    /// `datetime.date` of a pickle; anywhere else it falls back, like [`Item::Other`].
+    Callable,
 }
 
 /// [`Item::Other`] in memory that is never written (see [`Direct::pushed_other`]).
@@ -190,14 +195,27 @@ pub(crate) struct Direct<'de> {
     /// input (nested tuple types, each starting with a container) makes them cost more
     /// than a few reads of it. Spent, the guess is "not wrapped".
     scan_budget: usize,
+    /// The most items a MARK run (a batch, or a MARK sequence) may hold: unbounded when the
+    /// input is no longer than the graph path's stack limit, else that limit shared out over
+    /// the nesting levels (see [`from_slice`]).
+    batch_cap: usize,
 }
 
 /// Reads a `T` from the pickle in `data`, or fails with [`Declined`] (see the module docs):
 /// the caller then uses the graph path.
+///
+/// `max_stack` is the graph path's stack limit. The graph path's stack holds, at each open
+/// nesting level, the container and the items of its current MARK run (or up to three of a
+/// postfix tuple, or a call's callable and arguments). So when no MARK run holds more than
+/// `max_stack / (max_depth + 2) - 4` items, its stack stays within `max_stack` on any input
+/// this reader accepts; runs longer than that are declined. The length of the input bounds
+/// the stack as well (an item takes a byte at least), so inputs no longer than `max_stack`
+/// are not counted at all.
 pub(crate) fn from_slice<'de, T: de::Deserialize<'de>>(
     data: &'de [u8],
     max_depth: usize,
     max_memo_index: u64,
+    max_stack: usize,
 ) -> Result<T> {
     let mut d = Direct {
         data,
@@ -214,6 +232,11 @@ pub(crate) fn from_slice<'de, T: de::Deserialize<'de>>(
         wraps_at: 0,
         scan_open: Vec::new(),
         scan_budget: data.len().saturating_mul(4).saturating_add(WRAP_OPS),
+        batch_cap: if data.len() <= max_stack {
+            usize::MAX
+        } else {
+            (max_stack / max_depth.saturating_add(2)).saturating_sub(4)
+        },
     };
     // PROTO (CPython writes it first from protocol 2 on).
     if data.first() == Some(&0x80) {
@@ -631,7 +654,7 @@ impl<'de> Direct<'de> {
     #[inline]
     fn get(&self, i: usize) -> Result<Item<'de>> {
         match self.memo.get(i) {
-            Some(Item::Empty | Item::Other) | None => Err(Declined),
+            Some(Item::Empty | Item::Other | Item::Callable) | None => Err(Declined),
             Some(&item) => Ok(item),
         }
     }
@@ -969,9 +992,14 @@ impl<'de> Direct<'de> {
     }
 
     /// Whether the opcodes at the read position are `module name STACK_GLOBAL` (each with
-    /// any memo ops): the start of a call of a global.
+    /// any memo ops), or a GET of a global read so before: the start of a call of a global.
     fn global_follows(&self) -> bool {
         let mut p = self.pos;
+        if let Some(i) = self.get_index(p) {
+            if matches!(self.memo.get(i), Some(Item::Callable)) {
+                return true;
+            }
+        }
         for _ in 0..2 {
             match self.data.get(p) {
                 Some(&b) if pushes_text(b) => {}
@@ -999,31 +1027,54 @@ impl<'de> Direct<'de> {
         }
     }
 
-    /// `module.name(x)` (see [`Self::global_follows`]) read as the newtype struct of `x`, as
-    /// the graph path reads an instance whose arguments are one item (`de.rs`,
-    /// `deserialize_newtype_struct`). Globals the graph path turns into other values are
-    /// declined (`builtins.set`, `_codecs.encode`, ...; `copyreg._reconstructor` is read
-    /// otherwise), as is any other argument tuple.
-    fn global_call<V: Visitor<'de>>(&mut self, v: V) -> Result<V::Value> {
-        let module = self.text()?;
-        self.text()?;
-        if matches!(
-            module,
-            "builtins" | "__builtin__" | "_codecs" | "copyreg" | "copy_reg"
-        ) || self.peek()? != 0x93
-        {
+    /// The memo index of the BINGET or LONG_BINGET at `p`, if one is there.
+    fn get_index(&self, p: usize) -> Option<usize> {
+        match self.data.get(p..)? {
+            [b'h', i, ..] => Some(*i as usize),
+            [b'j', a, b, c, d, ..] => Some(u32::from_le_bytes([*a, *b, *c, *d]) as usize),
+            _ => None,
+        }
+    }
+
+    /// `module.name(x1, ..., xn)` (see [`Self::global_follows`]) with `read` reading the `n`
+    /// arguments, as the graph path reads such an instance into a newtype struct (`x1`, when
+    /// `n` is 1) or a tuple (the arguments; `de.rs`, `deserialize_newtype_struct` and
+    /// `obj_view`). Globals the graph path turns into other values are declined
+    /// (`builtins.set`, `_codecs.encode`, ...; `copyreg._reconstructor` is read otherwise), as
+    /// is an argument tuple of any other length, and anything after the REDUCE but memo ops
+    /// (a BUILD's state changes what the graph path gives).
+    fn global_call<T>(&mut self, n: usize, read: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        let get = self.get_index(self.pos);
+        if get.is_some_and(|i| matches!(self.memo.get(i), Some(Item::Callable))) {
+            self.pos += if self.data[self.pos] == b'h' { 2 } else { 5 };
+        } else {
+            let module = self.text()?;
+            self.text()?;
+            if matches!(
+                module,
+                "builtins" | "__builtin__" | "_codecs" | "copyreg" | "copy_reg"
+            ) || self.peek()? != 0x93
+            {
+                return Err(Declined);
+            }
+            self.pos += 1;
+        }
+        self.pushed(Item::Callable)?;
+        // The argument tuple: `x1 .. xn TUPLEn` (n <= 3) or `MARK x1 .. xn TUPLE`.
+        let marked = self.peek()? == b'(';
+        if n > self.batch_cap {
             return Err(Declined);
         }
-        self.pos += 1;
-        self.pushed(Item::Other)?;
-        // The argument tuple: `x TUPLE1` or `MARK x TUPLE`.
-        let marked = self.peek()? == b'(';
+        let close = match (marked, n) {
+            (true, 1..) => b't',
+            (false, 1..=3) => 0x84 + n as u8,
+            _ => return Err(Declined),
+        };
         if marked {
             self.pos += 1;
         }
         self.enter()?;
-        let out = v.visit_newtype_struct(&mut *self)?;
-        let close = if marked { b't' } else { 0x85 };
+        let out = read(self)?;
         if self.peek()? != close {
             return Err(Declined);
         }
@@ -1034,8 +1085,34 @@ impl<'de> Direct<'de> {
         }
         self.pos += 1;
         self.pushed(Item::Other)?;
+        if self.peek()? == b'b' {
+            return Err(Declined);
+        }
         self.depth -= 1;
         Ok(out)
+    }
+}
+
+/// The arguments of a global call read into a tuple (see [`Direct::global_call`]): exactly
+/// `left` items, each where the last one ended.
+struct Args<'a, 'de> {
+    de: &'a mut Direct<'de>,
+    left: usize,
+}
+
+impl<'de> de::SeqAccess<'de> for Args<'_, 'de> {
+    type Error = Declined;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+        if self.left == 0 {
+            return Ok(None);
+        }
+        self.left -= 1;
+        seed.deserialize(&mut *self.de).map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.left)
     }
 }
 
@@ -1211,7 +1288,7 @@ fn visit_item<'de, V: Visitor<'de>>(item: Item<'de>, v: V) -> Result<V::Value> {
         Item::Str(s) => v.visit_borrowed_str(s),
         Item::Bytes(b) => v.visit_borrowed_bytes(b),
         Item::ByteArray(b) => v.visit_bytes(b),
-        Item::Empty | Item::Other => Err(Declined),
+        Item::Empty | Item::Other | Item::Callable => Err(Declined),
     }
 }
 
@@ -1391,6 +1468,8 @@ struct SeqAcc<'a, 'de> {
     /// Items read outside validated runs: it only matters before the first batch (a list of
     /// one item) and in postfix tuples, where there are no runs.
     count: usize,
+    /// [`Self::count`] when the current MARK run opened.
+    base: usize,
     /// The next item is the one of `x APPEND`.
     single: bool,
     done: bool,
@@ -1398,6 +1477,17 @@ struct SeqAcc<'a, 'de> {
 }
 
 impl<'de> SeqAcc<'_, 'de> {
+    /// At the end of a MARK run: declines one of more than [`Direct::batch_cap`] items (its
+    /// validated run, if any, and the items read one by one).
+    #[inline]
+    fn run_ended(&mut self) -> Result<()> {
+        if self.count - self.base + self.run.n > self.de.batch_cap {
+            return Err(Declined);
+        }
+        self.base = self.count;
+        Ok(())
+    }
+
     /// Whether another item follows, consuming the opcodes that close batches or the sequence.
     #[inline(always)]
     fn more(&mut self) -> Result<bool> {
@@ -1419,6 +1509,7 @@ impl<'de> SeqAcc<'_, 'de> {
             let (d, p) = (self.de.data, self.de.pos);
             if let Some(&[b'e', n]) = d.get(p..p + 2) {
                 if n != b'(' && n != 0x95 {
+                    self.run_ended()?;
                     self.de.pos = p + 1;
                     self.stop = 0;
                     self.done = true;
@@ -1448,6 +1539,7 @@ impl<'de> SeqAcc<'_, 'de> {
                         if CLASS[b as usize] & end == 0 {
                             return Ok(true);
                         }
+                        self.run_ended()?;
                         self.de.pos += 1;
                         self.stop = 0;
                         // CPython never adds single items after a batch; another MARK is
@@ -1477,6 +1569,7 @@ impl<'de> SeqAcc<'_, 'de> {
                     if !matches!(b, b't' | b'l' | 0x91) {
                         return Ok(true);
                     }
+                    self.run_ended()?;
                     self.de.pos += 1;
                     self.de.pushed(Item::Other)?;
                 }
@@ -1574,10 +1667,22 @@ struct MapAcc<'a, 'de> {
     done: bool,
     /// Pairs read outside validated runs (see [`SeqAcc::count`]).
     count: usize,
+    /// [`Self::count`] when the current batch opened.
+    base: usize,
     run: Run,
 }
 
 impl MapAcc<'_, '_> {
+    /// [`SeqAcc::run_ended`] of a SETITEMS batch (two items a pair).
+    #[inline]
+    fn run_ended(&mut self) -> Result<()> {
+        if 2 * (self.count - self.base) + self.run.n > self.de.batch_cap {
+            return Err(Declined);
+        }
+        self.base = self.count;
+        Ok(())
+    }
+
     #[inline(always)]
     fn more(&mut self) -> Result<bool> {
         if self.batch {
@@ -1596,6 +1701,7 @@ impl MapAcc<'_, '_> {
             let (d, p) = (self.de.data, self.de.pos);
             if let Some(&[b'u', n]) = d.get(p..p + 2) {
                 if n != b'(' && n != 0x95 {
+                    self.run_ended()?;
                     self.de.pos = p + 1;
                     self.batch = false;
                     self.done = true;
@@ -1622,6 +1728,7 @@ impl MapAcc<'_, '_> {
                 if b != b'u' {
                     return Ok(true);
                 }
+                self.run_ended()?;
                 self.de.pos += 1;
                 self.batch = false;
                 if self.de.peek()? == b'(' {
@@ -1776,6 +1883,7 @@ impl<'de> Direct<'de> {
             kind,
             stop,
             count: 0,
+            base: 0,
             single: false,
             done: false,
             run,
@@ -1806,6 +1914,7 @@ impl<'de> Direct<'de> {
             single: false,
             done: false,
             count: 0,
+            base: 0,
             run,
         };
         let out = v.visit_map(Entries(&mut acc))?;
@@ -1995,7 +2104,7 @@ impl<'de> de::Deserializer<'de> for &mut Direct<'de> {
             return Err(Declined);
         }
         if self.proto >= 3 && pushes_text(self.peek()?) && self.global_follows() {
-            return self.global_call(v);
+            return self.global_call(1, |de| v.visit_newtype_struct(de));
         }
         v.visit_newtype_struct(self)
     }
@@ -2027,9 +2136,11 @@ impl<'de> de::Deserializer<'de> for &mut Direct<'de> {
     #[inline]
     fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, v: V) -> Result<V::Value> {
         let b = self.peek()?;
-        if matches!(b, b']' | b')' | 0x8f | b'(') {
-            // The container itself, or a postfix tuple that starts with it (`([1, 2], 3)`),
-            // which holds at most three items.
+        let container = matches!(b, b']' | b')' | 0x8f | b'(');
+        let call = !container && self.proto >= 3 && pushes_text(b) && self.global_follows();
+        if container || call {
+            // The container or call itself, or a postfix tuple that starts with it
+            // (`([1, 2], 3)`), which holds at most three items.
             let k = match self.wrap {
                 (p, k) if p == self.pos => k,
                 _ if len > 3 => 0,
@@ -2040,6 +2151,16 @@ impl<'de> de::Deserializer<'de> for &mut Direct<'de> {
                 return self.seq(SeqKind::Postfix, v);
             }
         }
+        if call {
+            return self.global_call(len, |de| {
+                let mut args = Args { de, left: len };
+                let out = v.visit_seq(&mut args)?;
+                if args.left != 0 {
+                    return Err(Declined);
+                }
+                Ok(out)
+            });
+        }
         self.deserialize_seq(v)
     }
 
@@ -2049,6 +2170,11 @@ impl<'de> de::Deserializer<'de> for &mut Direct<'de> {
         len: usize,
         v: V,
     ) -> Result<V::Value> {
+        // A call of a global into a tuple struct: the graph path checks the class against the
+        // struct's name first.
+        if pushes_text(self.peek()?) && self.global_follows() {
+            return Err(Declined);
+        }
         self.deserialize_tuple(len, v)
     }
 
@@ -2204,7 +2330,7 @@ mod tests {
     /// Asserts the direct reader reads `data` as the graph path does.
     #[track_caller]
     fn reads<'de, T: Deserialize<'de> + PartialEq + Debug>(data: &'de [u8]) -> T {
-        let d: T = match from_slice(data, 256, u64::MAX) {
+        let d: T = match from_slice(data, 256, u64::MAX, usize::MAX) {
             Ok(v) => v,
             Err(e) => panic!("direct reader declined {data:?}: {e}"),
         };
@@ -2217,7 +2343,7 @@ mod tests {
     #[track_caller]
     fn declines<'de, T: Deserialize<'de> + PartialEq + Debug>(data: &'de [u8]) {
         assert!(
-            from_slice::<T>(data, 256, u64::MAX).is_err(),
+            from_slice::<T>(data, 256, u64::MAX, usize::MAX).is_err(),
             "read {data:?}"
         );
         match (crate::from_slice::<T>(data), graph::<T>(data)) {
@@ -2296,7 +2422,7 @@ mod tests {
         V: serde::Serialize + ?Sized,
     {
         let data = crate::to_vec_with(v, crate::DumpOptions::new().protocol(p)).unwrap();
-        let got = from_slice::<Hinted<T>>(&data, 256, u64::MAX);
+        let got = from_slice::<Hinted<T>>(&data, 256, u64::MAX, usize::MAX);
         got.unwrap_or_else(|_| panic!("declined {data:?}")).0
     }
 
@@ -2341,7 +2467,7 @@ mod tests {
         // Cut short, and hostile bytes: hints stay within the caps, and nothing panics.
         let data = crate::to_vec(&(0..40i64).collect::<Vec<_>>()).unwrap();
         for end in 0..data.len() {
-            let _ = from_slice::<Hinted<i64>>(&data[..end], 256, u64::MAX);
+            let _ = from_slice::<Hinted<i64>>(&data[..end], 256, u64::MAX, usize::MAX);
         }
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..2000 {
@@ -2353,7 +2479,9 @@ mod tests {
                 m.push([b'K', b'N', b'M', 0x94, 0x88, b'e', b'h', 0x95][seed as usize % 8]);
                 m.push((seed >> 8) as u8);
             }
-            if let Ok(Hinted(h, _)) = from_slice::<Hinted<serde::de::IgnoredAny>>(&m, 256, 99) {
+            if let Ok(Hinted(h, _)) =
+                from_slice::<Hinted<serde::de::IgnoredAny>>(&m, 256, 99, usize::MAX)
+            {
                 assert!(h.is_some_and(|h| h <= super::HINT_ITEMS), "{m:?}");
             }
         }
@@ -2432,7 +2560,10 @@ mod tests {
                         assert_eq!(reads::<T>(&m), want, "{m:?}");
                         spliced += 1;
                     }
-                    Err(_) => assert!(from_slice::<T>(&m, 256, u64::MAX).is_err(), "{m:?}"),
+                    Err(_) => assert!(
+                        from_slice::<T>(&m, 256, u64::MAX, usize::MAX).is_err(),
+                        "{m:?}"
+                    ),
                 }
             }
         }
@@ -2441,7 +2572,7 @@ mod tests {
         let list = [&base[..2], &base[6..base.len() - 2], b"."].concat();
         assert_eq!(reads::<Vec<i64>>(&list), (0..10).collect::<Vec<_>>());
         for end in 0..list.len() {
-            assert!(from_slice::<Vec<i64>>(&list[..end], 256, u64::MAX).is_err());
+            assert!(from_slice::<Vec<i64>>(&list[..end], 256, u64::MAX, usize::MAX).is_err());
         }
         // A second batch after the first, and a FRAME between them.
         let two = b"\x80\x04](K\x01K\x02e(K\x03K\x04e.";
@@ -2481,21 +2612,22 @@ mod tests {
                 for any in [false, true] {
                     let (d, g) = if any {
                         (
-                            from_slice::<serde_json::Value>(&m, 256, u64::MAX)
+                            from_slice::<serde_json::Value>(&m, 256, u64::MAX, usize::MAX)
                                 .map(|v| format!("{v:?}")),
                             graph::<serde_json::Value>(&m).map(|v| format!("{v:?}")),
                         )
                     } else if base == &bases[0] {
                         (
-                            from_slice::<Vec<Vec<Option<i64>>>>(&m, 256, u64::MAX)
+                            from_slice::<Vec<Vec<Option<i64>>>>(&m, 256, u64::MAX, usize::MAX)
                                 .map(|v| format!("{v:?}")),
                             graph::<Vec<Vec<Option<i64>>>>(&m).map(|v| format!("{v:?}")),
                         )
                     } else {
                         (
-                            from_slice::<HashMap<i64, Option<i64>>>(&m, 256, u64::MAX).map(|v| {
-                                format!("{:?}", v.into_iter().collect::<BTreeMap<_, _>>())
-                            }),
+                            from_slice::<HashMap<i64, Option<i64>>>(&m, 256, u64::MAX, usize::MAX)
+                                .map(|v| {
+                                    format!("{:?}", v.into_iter().collect::<BTreeMap<_, _>>())
+                                }),
                             graph::<HashMap<i64, Option<i64>>>(&m).map(|v| {
                                 format!("{:?}", v.into_iter().collect::<BTreeMap<_, _>>())
                             }),
@@ -2571,6 +2703,80 @@ mod tests {
     }
 
     #[test]
+    fn calls_of_globals_into_tuples_and_by_memo() {
+        use serde_bytes::ByteBuf;
+        let b = |s: &[u8]| ByteBuf::from(s.to_vec());
+        // The arguments, as the graph path reads an instance into a tuple: one, two, and
+        // four (MARK ... TUPLE).
+        let one = b"\x80\x04\x8c\x01m\x8c\x01C\x93C\x02ab\x85R.";
+        assert_eq!(reads::<(ByteBuf,)>(one), (b(b"ab"),));
+        // (`Vec<u8>` there guesses a postfix tuple of the bytes' items: declined.)
+        declines::<(Vec<u8>,)>(one);
+        let two = b"\x80\x04\x8c\x01m\x8c\x01C\x93C\x01aC\x01b\x86R.";
+        assert_eq!(reads::<(ByteBuf, ByteBuf)>(two), (b(b"a"), b(b"b")));
+        let four = b"\x80\x04\x8c\x01m\x8c\x01C\x93(K\x01K\x02K\x03K\x04tR.";
+        assert_eq!(reads::<(u8, u8, u8, u8)>(four), (1, 2, 3, 4));
+        assert_eq!(reads::<[u8; 4]>(four), [1, 2, 3, 4]);
+        // Made by CPython 3.11: `[date(1980, 5, 7), date(1981, 1, 2)]` and the same in a
+        // dict. The second call's callable is a BINGET of the class memoized by the first.
+        let l = b"\x80\x04\x951\x00\x00\x00\x00\x00\x00\x00]\x94(\x8c\x08datetime\x94\x8c\x04date\x94\x93\x94C\x04\x07\xbc\x05\x07\x94\x85\x94R\x94h\x03C\x04\x07\xbd\x01\x02\x94\x85\x94R\x94e.";
+        assert_eq!(reads::<Vec<Date>>(l)[1].0, b"\x07\xbd\x01\x02");
+        assert_eq!(reads::<Vec<(ByteBuf,)>>(l)[1].0, b(b"\x07\xbd\x01\x02"));
+        let m = b"\x80\x04\x959\x00\x00\x00\x00\x00\x00\x00}\x94(\x8c\x01a\x94\x8c\x08datetime\x94\x8c\x04date\x94\x93\x94C\x04\x07\xbc\x05\x07\x94\x85\x94R\x94\x8c\x01b\x94h\x04C\x04\x07\xbd\x01\x02\x94\x85\x94R\x94u.";
+        assert_eq!(reads::<BTreeMap<&str, Date>>(m)["b"].0, b"\x07\xbd\x01\x02");
+        // The same with a LONG_BINGET of the class.
+        let mut long = l.to_vec();
+        long.splice(45..47, *b"j\x03\x00\x00\x00");
+        long[3] += 3;
+        assert_eq!(reads::<Vec<(ByteBuf,)>>(&long).len(), 2);
+        // Declined: a GET of the class read anywhere but as a call (the graph path has a
+        // global there), of the first call's result or of its argument tuple as a callable,
+        // a call with other arguments than the tuple has items, and an empty tuple.
+        declines::<Vec<serde_json::Value>>(l);
+        let mut res = l.to_vec();
+        res[46] = 6;
+        declines::<Vec<(ByteBuf,)>>(&res);
+        res[46] = 5;
+        declines::<Vec<(ByteBuf,)>>(&res);
+        declines::<(u8, u8, u8)>(four);
+        declines::<(u8,)>(two);
+        declines::<[u8; 0]>(b"\x80\x04\x8c\x01m\x8c\x01C\x93)R.");
+        declines::<(Vec<u8>,)>(b"\x80\x04\x8c\x01m\x8c\x01C\x93](K\x01K\x02eR.");
+    }
+
+    #[test]
+    fn inputs_longer_than_the_stack_limit() {
+        // A list of 3000 ints in CPython's batches of 1000, and a dict of 1500 pairs (a batch
+        // of 2000 items): longer than the stack limits below.
+        let ints: Vec<i64> = (0..3000).collect();
+        let list = crate::to_vec(&ints).unwrap();
+        let pairs: BTreeMap<i64, i64> = (0..1500).map(|i| (i, i)).collect();
+        let dict = crate::to_vec(&pairs).unwrap();
+        assert!(list.len() > 5000 && dict.len() > 5000);
+        // Within a limit of 5000 over four levels (depth 2 and the root), a MARK run may
+        // hold 5000 / 4 - 4 = 1246 items: the list's batches fit, the dict's do not.
+        let got = from_slice::<Vec<i64>>(&list, 2, u64::MAX, 5000);
+        assert_eq!(got.ok(), Some(ints));
+        assert!(from_slice::<BTreeMap<i64, i64>>(&dict, 2, u64::MAX, 5000).is_err());
+        assert!(from_slice::<BTreeMap<i64, i64>>(&dict, 2, u64::MAX, 8200).is_ok());
+        assert!(from_slice::<Vec<i64>>(&list, 2, u64::MAX, 4000).is_err());
+        // Through `from_slice_with`: the graph path's stack error where its stack (a batch
+        // of 1000) passes the limit, and the same list where it does not.
+        let limits = |s| {
+            crate::LoadOptions::new().limits(crate::Limits {
+                max_stack: s,
+                ..crate::Limits::default()
+            })
+        };
+        let e = crate::from_slice_with::<Vec<i64>>(&list, limits(999)).unwrap_err();
+        assert!(e.to_string().contains("max_stack"), "{e}");
+        let ok = crate::from_slice_with::<Vec<i64>>(&list, limits(1001)).unwrap();
+        assert_eq!(ok.len(), 3000);
+        let e = crate::from_slice_with::<BTreeMap<i64, i64>>(&dict, limits(1999)).unwrap_err();
+        assert!(e.to_string().contains("max_stack"), "{e}");
+    }
+
+    #[test]
     fn postfix_tuples_that_start_with_containers() {
         // Made by CPython 3.11: `({'a': 1}, [1, 2], {'b': [3]})`, `([1, 2], 3)`,
         // `(([1, 2], 3),)`, `([1, 2],)`, `((1, 2, 3, 4), 5)`.
@@ -2634,8 +2840,11 @@ mod tests {
         // Below protocol 3 the graph path renames Python 2 globals.
         declines::<N>(b"\x80\x02\x8c\x01m\x8c\x01C\x93C\x02ab\x85R.");
         declines::<N>(b"\x8c\x01m\x8c\x01C\x93C\x02ab\x85R.");
-        // A tuple struct (not a newtype) and brine's own wrappers.
-        declines::<(Vec<u8>,)>(b"\x80\x04\x8c\x01m\x8c\x01C\x93C\x02ab\x85R.");
+        // A tuple struct (the graph path checks the class against its name first) and
+        // brine's own wrappers.
+        #[derive(Deserialize, Debug, PartialEq)]
+        struct P(Vec<u8>, u8);
+        declines::<P>(b"\x80\x04\x8c\x01m\x8c\x01C\x93C\x02abK\x01\x86R.");
         declines::<crate::serde::Tuple<Vec<u8>>>(b"\x80\x04\x8c\x01m\x8c\x01C\x93C\x02ab\x85R.");
     }
 
@@ -2832,7 +3041,7 @@ mod tests {
                         _ => m.insert(i, m[(next() as usize) % m.len()]),
                     }
                 }
-                let direct = from_slice::<Vec<R>>(&m, 256, u64::MAX);
+                let direct = from_slice::<Vec<R>>(&m, 256, u64::MAX, usize::MAX);
                 let by_graph = graph::<Vec<R>>(&m);
                 match (&direct, &by_graph) {
                     (Ok(a), Ok(b)) => {
@@ -2845,7 +3054,7 @@ mod tests {
                     }
                     (Err(_), _) => {}
                 }
-                let any = from_slice::<serde_json::Value>(&m, 256, u64::MAX);
+                let any = from_slice::<serde_json::Value>(&m, 256, u64::MAX, usize::MAX);
                 if let Ok(a) = any {
                     let b = graph::<serde_json::Value>(&m).ok();
                     assert_eq!(format!("{:?}", Some(a)), format!("{b:?}"), "{m:?}");
@@ -2868,7 +3077,7 @@ mod tests {
             for _ in 0..1500 {
                 let m = mutant(&base, &mut next);
                 let by_graph = graph::<T2>(&m).map(|v| format!("{v:?}"));
-                if let Ok(a) = from_slice::<T2>(&m, 256, u64::MAX) {
+                if let Ok(a) = from_slice::<T2>(&m, 256, u64::MAX, usize::MAX) {
                     assert_eq!(
                         Ok(format!("{a:?}")),
                         by_graph.map_err(|e| e.to_string()),
@@ -2876,7 +3085,7 @@ mod tests {
                     );
                     direct_ok += 1;
                 }
-                if let Ok(a) = from_slice::<serde_json::Value>(&m, 256, u64::MAX) {
+                if let Ok(a) = from_slice::<serde_json::Value>(&m, 256, u64::MAX, usize::MAX) {
                     let b = graph::<serde_json::Value>(&m).ok();
                     assert_eq!(format!("{:?}", Some(a)), format!("{b:?}"), "{m:?}");
                 }
@@ -2902,7 +3111,7 @@ mod tests {
             for _ in 0..3000 {
                 let m = mutant(base, &mut next);
                 let by_graph = graph::<T3>(&m).map(|v| format!("{v:?}"));
-                if let Ok(a) = from_slice::<T3>(&m, 256, u64::MAX) {
+                if let Ok(a) = from_slice::<T3>(&m, 256, u64::MAX, usize::MAX) {
                     assert_eq!(
                         Ok(format!("{a:?}")),
                         by_graph.map_err(|e| e.to_string()),

@@ -161,10 +161,10 @@ pub(crate) fn class_name(name: &str) -> Option<(&str, &str)> {
 /// pickle stores them as-is.
 ///
 /// Plain data (what CPython writes for dicts, lists, tuples, sets, str, bytes, numbers, and
-/// calls like `datetime.date(b'...')` read into a newtype struct) is read straight off the
-/// bytes into `T` without a value graph; anything else (class instances, shared containers,
-/// text opcodes) and every error goes through the value graph, so the result and the error
-/// are the same either way.
+/// calls like `datetime.date(b'...')` read into a newtype struct or a tuple of the arguments)
+/// is read straight off the bytes into `T` without a value graph; anything else (class
+/// instances, shared containers, text opcodes) and every error goes through the value graph,
+/// so the result and the error are the same either way.
 pub fn from_slice<'de, T: Deserialize<'de>>(data: &'de [u8]) -> Result<T> {
     from_slice_with(data, LoadOptions::default())
 }
@@ -173,7 +173,12 @@ pub fn from_slice<'de, T: Deserialize<'de>>(data: &'de [u8]) -> Result<T> {
 pub fn from_slice_with<'de, T: Deserialize<'de>>(data: &'de [u8], opts: LoadOptions) -> Result<T> {
     if direct_ok(data, &opts) {
         let depth = opts.limits.max_depth.min(MAX_TYPED_DEPTH);
-        if let Ok(v) = direct::from_slice(data, depth, opts.limits.max_memo_index) {
+        if let Ok(v) = direct::from_slice(
+            data,
+            depth,
+            opts.limits.max_memo_index,
+            opts.limits.max_stack,
+        ) {
             return Ok(v);
         }
     }
@@ -185,12 +190,13 @@ pub fn from_slice_with<'de, T: Deserialize<'de>>(data: &'de [u8], opts: LoadOpti
 /// could stop it where the direct reader would not (each limited count is at most the input
 /// length, and open marks at most the typed depth), so both give the same result. Options
 /// that change decoding (encodings, hooks, buffers) act only on opcodes the direct reader
-/// leaves to the graph path.
+/// leaves to the graph path. The stack limit is the exception: the direct reader bounds the
+/// items of each MARK run by it instead (see `direct::from_slice`), so that pickles longer
+/// than it (10 MB by default) keep the direct reader.
 fn direct_ok(data: &[u8], opts: &LoadOptions) -> bool {
     let l = &opts.limits;
     let n = data.len();
     n <= l.max_nodes
-        && n <= l.max_stack
         && n <= l.max_memo_entries
         && n as u64 <= l.max_alloc
         && l.max_marks > 2 * MAX_TYPED_DEPTH
