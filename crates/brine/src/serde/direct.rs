@@ -97,6 +97,10 @@ const HINT_MAP_ITEMS: usize = 256;
 /// How far [`Direct::postfix_wraps`] looks for the postfix tuples around a container.
 const WRAP_OPS: usize = 4096;
 
+/// How many items [`Direct::postfix_wraps`] counts past the first, at its level, while
+/// none has been found wrapped yet.
+const WRAP_ITEMS: usize = 6;
+
 /// [`CLASS`] bit: memo ops and FRAME, which may follow any push.
 const MEMO: u8 = 1;
 /// [`CLASS`] bit: APPENDS, the end of a list's MARK batch.
@@ -857,6 +861,41 @@ impl<'de> Direct<'de> {
         (n, false)
     }
 
+    /// [`Self::postfix_wraps`] of the top-level item, from the end of the pickle instead of
+    /// a walk of all of it (half the time of pyperformance's unpickle unit, `(DICT, TUPLE,
+    /// DICT_GROUP)`): when the pickle ends with `TUPLEn [MEMOIZE] STOP` for the tuple length
+    /// `n`, the top-level item is a postfix tuple that starts with the first item, which the
+    /// TUPLE1s just before it (`(([1, 2], 3),)`) wrap once more each. Read backwards, an
+    /// argument byte can pass for an opcode: a guess, which the walk checks like the others.
+    /// `None` (scan instead) below the top level or for any other ending.
+    fn top_wraps(&self, n: usize) -> Option<usize> {
+        if self.depth != 0 {
+            return None;
+        }
+        let d = self.data;
+        // The opcode before `end`, past one MEMOIZE.
+        let before = |end: usize| match end.checked_sub(1).map(|i| (i, d[i])) {
+            Some((i, 0x94)) => i.checked_sub(1).map(|j| (j, d[j])),
+            x => x,
+        };
+        let (mut i, last) = before(d.len().checked_sub(1).filter(|&e| d[e] == b'.')?)?;
+        if usize::from(last) != 0x84 + n || !(1..=3).contains(&n) {
+            return None;
+        }
+        let mut k = 1;
+        let mut outer = last;
+        while outer == 0x85 {
+            match before(i) {
+                Some((j, t @ 0x85..=0x87)) => {
+                    k += 1;
+                    (i, outer) = (j, t);
+                }
+                _ => break,
+            }
+        }
+        Some(k)
+    }
+
     /// How many postfix tuples (TUPLE1 / TUPLE2 / TUPLE3) start with the container at `q`
     /// (the read position): `([1, 2], 3)` is `EMPTY_LIST ... APPENDS K TUPLE2`, one;
     /// `(([1, 2], 3),)` two; a list of lists, none. From the last scan when it covered `q`,
@@ -965,6 +1004,14 @@ impl<'de> Direct<'de> {
                 b if starts_value(b) => {
                     h += 1;
                     if top {
+                        // Far enough past an item not (yet) wrapped: the guess is "not
+                        // wrapped" (a tuple can still close over many items, as in
+                        // `(x, (a, (b, (c, d))))`: then the guess declines). Scanning on
+                        // would only count siblings ahead of their reading, at the cost of
+                        // walking a whole batch for one call of a global in a dict.
+                        if h > WRAP_ITEMS && !wrapped {
+                            break;
+                        }
                         open.push((p, 0));
                     }
                 }
@@ -2144,7 +2191,10 @@ impl<'de> de::Deserializer<'de> for &mut Direct<'de> {
             let k = match self.wrap {
                 (p, k) if p == self.pos => k,
                 _ if len > 3 => 0,
-                _ => self.postfix_wraps(self.pos),
+                _ => match self.top_wraps(len) {
+                    Some(k) => k,
+                    None => self.postfix_wraps(self.pos),
+                },
             };
             if k > 0 {
                 self.wrap = (self.pos, k - 1);
