@@ -204,6 +204,11 @@ fn direct_ok(data: &[u8], opts: &LoadOptions) -> bool {
 
 /// Reads a `T` from one pickle of a reader, which is left just after the pickle's STOP.
 /// Nothing is buffered beyond the pickle: wrap files in `std::io::BufReader`.
+///
+/// A reader cannot be looked ahead in, so this always builds the value graph first and reads
+/// `T` from it, where [`from_slice`] reads plain data straight off the bytes: on 100k small
+/// records it takes about 2.5× as long as [`from_slice`] of the same bytes. For a file that
+/// holds one pickle, reading it whole (`std::fs::read`) and calling [`from_slice`] is faster.
 pub fn from_reader<T: DeserializeOwned>(reader: impl io::Read) -> Result<T> {
     from_reader_with(reader, LoadOptions::default())
 }
