@@ -102,6 +102,25 @@ impl fmt::Debug for LoadOptions {
 }
 
 impl LoadOptions {
+    /// A copy of these options, when they hold nothing that cannot be copied: no hooks and
+    /// no out-of-band buffers (`None` otherwise).
+    pub(crate) fn try_clone(&self) -> Option<LoadOptions> {
+        if self.persistent_load.is_some() || self.build_hook.is_some() || self.buffers.is_some() {
+            return None;
+        }
+        Some(LoadOptions {
+            encoding: self.encoding,
+            errors: self.errors,
+            fix_imports: self.fix_imports,
+            limits: self.limits.clone(),
+            buffers: None,
+            extensions: self.extensions.clone(),
+            persistent_load: None,
+            recognize_builtins: self.recognize_builtins,
+            build_hook: None,
+        })
+    }
+
     /// Defaults: ASCII strings, strict errors, `fix_imports`, safe [`Limits`].
     pub fn new() -> Self {
         LoadOptions::default()

@@ -1,0 +1,131 @@
+//! `from_reader` (the pickle's bytes taken off the reader, then read as a slice, the direct
+//! reader first) against the value graph built on the reader itself: the same values, the
+//! same errors, and the reader left at the same place, on every golden file and on mutants.
+
+mod common;
+
+use std::fmt::Debug;
+
+use brine::serde::Deserializer;
+use brine::LoadOptions;
+use common::{golden, options_for};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+/// Reads pickles off `data` until it is empty or a read fails, each as a `T`: the results
+/// (Debug text or error message) and the bytes left after each.
+fn by<T: Debug>(
+    data: &[u8],
+    opts: impl Fn() -> LoadOptions,
+    read: impl Fn(&mut &[u8], LoadOptions) -> brine::Result<T>,
+) -> Vec<(Result<String, String>, usize)> {
+    let mut r = data;
+    let mut out = Vec::new();
+    loop {
+        let got = read(&mut r, opts()).map(|v| format!("{v:?}"));
+        let failed = got.is_err();
+        out.push((got.map_err(|e| e.to_string()), r.len()));
+        if failed || r.is_empty() || out.len() > 64 {
+            return out;
+        }
+    }
+}
+
+/// The reference: the value graph built on the reader, then `T` from it.
+fn graph_on_reader<T: DeserializeOwned>(r: &mut &[u8], opts: LoadOptions) -> brine::Result<T> {
+    let mut de = Deserializer::from_reader_with(r, opts)?;
+    T::deserialize(&mut de)
+}
+
+#[track_caller]
+fn agree<T: DeserializeOwned + Debug>(data: &[u8], opts: impl Fn() -> LoadOptions) -> bool {
+    let new = by(data, &opts, |r, o| brine::from_reader_with::<T>(r, o));
+    let reference = by(data, &opts, graph_on_reader::<T>);
+    // The position after a failed read is not specified; everything else must agree.
+    let strip = |v: &Vec<(Result<String, String>, usize)>| {
+        v.iter()
+            .map(|(x, n)| (x.clone(), if x.is_ok() { *n } else { 0 }))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(&new), strip(&reference), "{data:?}");
+    new.iter().all(|(x, _)| x.is_ok())
+}
+
+#[derive(Deserialize, Debug)]
+struct Rec {
+    #[allow(dead_code)]
+    id: i64,
+    #[allow(dead_code)]
+    name: String,
+}
+
+#[test]
+fn golden_files_read_alike() {
+    let mut ok = 0;
+    for g in golden() {
+        let data = std::fs::read(&g.path).unwrap();
+        let opts = || options_for(&g);
+        if agree::<serde_json::Value>(&data, opts) {
+            ok += 1;
+        }
+        agree::<Vec<serde_json::Value>>(&data, opts);
+        agree::<Vec<Rec>>(&data, opts);
+        agree::<(i64, String)>(&data, opts);
+    }
+    assert!(ok > 300, "only {ok} golden files read as JSON values");
+}
+
+#[test]
+fn mutants_read_alike() {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let files: Vec<Vec<u8>> = golden()
+        .iter()
+        .filter(|g| g.oob.is_empty() && !g.latin1)
+        .map(|g| std::fs::read(&g.path).unwrap())
+        .filter(|d| d.len() < 4096)
+        .collect();
+    let mut read = 0;
+    for i in 0..3000 {
+        let mut m = files[i % files.len()].clone();
+        for _ in 0..1 + next() % 3 {
+            if m.is_empty() {
+                break;
+            }
+            let at = (next() as usize) % m.len();
+            match next() % 3 {
+                0 => m[at] = next() as u8,
+                1 => {
+                    m.remove(at);
+                }
+                _ => m.insert(at, m[(next() as usize) % m.len()]),
+            }
+        }
+        if agree::<serde_json::Value>(&m, LoadOptions::new) {
+            read += 1;
+        }
+    }
+    assert!(read > 200, "only {read} mutants read");
+}
+
+#[test]
+fn streams_of_pickles_and_truncations() {
+    // Three pickles back to back (CPython frames each), then every prefix of the stream.
+    let mut s = Vec::new();
+    for v in [
+        serde_json::json!({"a": [1, 2, 3], "b": "x"}),
+        serde_json::json!([[1, 2], "y", null]),
+        serde_json::json!("z".repeat(70_000)),
+    ] {
+        s.extend(brine::to_vec(&v).unwrap());
+    }
+    assert!(agree::<serde_json::Value>(&s, LoadOptions::new));
+    for n in (0..s.len()).step_by(97) {
+        agree::<serde_json::Value>(&s[..n], LoadOptions::new);
+    }
+}
