@@ -1,6 +1,7 @@
 //! Fuzz target: typed decode (`brine::from_slice`, which tries the direct reader first)
 //! against the value graph's reading of the same bytes, into several Rust types: the same
-//! value or the same error, never a panic.
+//! value or the same error, never a panic; and `brine::from_reader` against the value graph
+//! built on the reader (the same, and the reader left at the same place).
 #![no_main]
 
 use std::collections::{BTreeMap, HashMap};
@@ -46,7 +47,24 @@ fn check<'de, T: Deserialize<'de> + Debug + PartialEq>(data: &'de [u8]) {
     }
 }
 
+/// `from_reader` against the graph built on the reader, for one read off `data`.
+fn check_reader(data: &[u8]) {
+    let (mut a, mut b) = (data, data);
+    let new = brine::from_reader::<serde_json::Value>(&mut a);
+    let old = brine::serde::Deserializer::from_reader_with(&mut b, brine::LoadOptions::new())
+        .and_then(|mut de| serde_json::Value::deserialize(&mut de));
+    match (new, old) {
+        (Ok(x), Ok(y)) => {
+            assert!(x == y || format!("{x:?}") == format!("{y:?}"), "{x:?} {y:?}");
+            assert_eq!(a.len(), b.len());
+        }
+        (Err(x), Err(y)) => assert_eq!(x.to_string(), y.to_string()),
+        (x, y) => panic!("from_reader {x:?}, graph on the reader {y:?}"),
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
+    check_reader(data);
     check::<serde_json::Value>(data);
     check::<Vec<Rec>>(data);
     check::<Vec<Date>>(data);
