@@ -129,3 +129,14 @@ fn streams_of_pickles_and_truncations() {
         agree::<serde_json::Value>(&s[..n], LoadOptions::new);
     }
 }
+
+#[test]
+fn a_frame_longer_than_the_stream_reads_as_on_the_reader() {
+    // Found by `mutants_read_alike`: a FRAME that claims more bytes than follow. A slice
+    // refuses it at once; the reader only finds out at the frame's end, which the pickle's
+    // STOP comes before, so on the reader it reads (as 256), and `from_reader` must too.
+    let data = b"\x80\x04\x95\x04\x00\xb1\x00\x00\x00\x00\x00M\x00\x01.";
+    assert!(brine::from_slice::<i64>(data).is_err());
+    assert_eq!(brine::from_reader::<i64>(&data[..]).unwrap(), 256);
+    assert!(agree::<serde_json::Value>(data, LoadOptions::new));
+}
