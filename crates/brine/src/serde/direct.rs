@@ -844,8 +844,12 @@ impl<'de> Direct<'de> {
                 continue;
             }
             let len = match b {
+                // A str and the MEMOIZE CPython writes after it, in one step.
                 0x8c | b'C' | 0x8a => match d.get(p + 1) {
-                    Some(&k) => 2 + k as usize,
+                    Some(&k) => {
+                        let l = 2 + k as usize;
+                        l + usize::from(d.get(p + l) == Some(&0x94))
+                    }
                     None => break,
                 },
                 b'X' | b'B' => match d.get(p + 1..p + 5) {
