@@ -77,13 +77,7 @@ fn golden_files_read_alike() {
 
 #[test]
 fn mutants_read_alike() {
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rng = common::Rng(0x2545_f491_4f6c_dd1d);
     let files: Vec<Vec<u8>> = golden()
         .iter()
         .filter(|g| g.oob.is_empty() && !g.latin1)
@@ -91,21 +85,9 @@ fn mutants_read_alike() {
         .filter(|d| d.len() < 4096)
         .collect();
     let mut read = 0;
-    for i in 0..3000 {
-        let mut m = files[i % files.len()].clone();
-        for _ in 0..1 + next() % 3 {
-            if m.is_empty() {
-                break;
-            }
-            let at = (next() as usize) % m.len();
-            match next() % 3 {
-                0 => m[at] = next() as u8,
-                1 => {
-                    m.remove(at);
-                }
-                _ => m.insert(at, m[(next() as usize) % m.len()]),
-            }
-        }
+    for i in 0..6000 {
+        let other = &files[rng.below(files.len())];
+        let m = common::mutate(&mut rng, &files[i % files.len()], other);
         if agree::<serde_json::Value>(&m, LoadOptions::new) {
             read += 1;
         }

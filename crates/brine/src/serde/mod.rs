@@ -171,19 +171,21 @@ pub fn from_slice<'de, T: Deserialize<'de>>(data: &'de [u8]) -> Result<T> {
 
 /// [`from_slice`] with options (Python 2 string encoding, limits, buffers, hooks).
 pub fn from_slice_with<'de, T: Deserialize<'de>>(data: &'de [u8], opts: LoadOptions) -> Result<T> {
-    if direct_ok(data, &opts) {
-        let depth = opts.limits.max_depth.min(MAX_TYPED_DEPTH);
-        if let Ok(v) = direct::from_slice(
-            data,
-            depth,
-            opts.limits.max_memo_index,
-            opts.limits.max_stack,
-        ) {
-            return Ok(v);
-        }
+    if let Some(v) = try_direct(data, &opts) {
+        return Ok(v);
     }
     let mut de = Deserializer::from_slice_with(data, opts)?;
     T::deserialize(&mut de)
+}
+
+/// The direct reader's `T`, where it may try `data` (see [`direct_ok`]) and reads it.
+fn try_direct<'de, T: Deserialize<'de>>(data: &'de [u8], opts: &LoadOptions) -> Option<T> {
+    if !direct_ok(data, opts) {
+        return None;
+    }
+    let l = &opts.limits;
+    let depth = l.max_depth.min(MAX_TYPED_DEPTH);
+    direct::from_slice(data, depth, l.max_memo_index, l.max_stack).ok()
 }
 
 /// Whether the direct reader may try `data` first: only when no limit of the graph path
@@ -240,12 +242,8 @@ pub fn from_reader_with<T: DeserializeOwned>(
     };
     drop(dec);
     if stopped {
-        if direct_ok(&tee.seen, &opts) {
-            let depth = opts.limits.max_depth.min(MAX_TYPED_DEPTH);
-            let (l, data) = (&opts.limits, &tee.seen);
-            if let Ok(v) = direct::from_slice(data, depth, l.max_memo_index, l.max_stack) {
-                return Ok(v);
-            }
+        if let Some(v) = try_direct(&tee.seen, &opts) {
+            return Ok(v);
         }
         // The graph path on the slice: the stream's value wherever it reads one.
         if let Some(o) = opts.try_clone() {

@@ -158,3 +158,73 @@ pub fn dump_options_for(g: &Golden, protocol: u8) -> DumpOptions {
         opts.buffer_callback(|_| false)
     }
 }
+
+/// xorshift64*: deterministic and dependency-free.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+const INTERESTING: &[u8] = &[
+    0x00, 0x01, 0x7f, 0x80, 0xff, b'(', b'.', b'0', b'1', b'2', b'a', b'b', b'e', b'h', b'j', b'q',
+    b'r', b'R', b'u', b't', b'l', b'd', b'c', b'i', b'o', b'Q', b'P', 0x81, 0x85, 0x86, 0x87, 0x90,
+    0x91, 0x92, 0x93, 0x94, 0x95, 0x97, 0x98, b'\n',
+];
+
+/// A few random edits of `seed` (bit flips, opcode bytes, cuts, copies, big length fields,
+/// a piece of `other` spliced in).
+pub fn mutate(rng: &mut Rng, seed: &[u8], other: &[u8]) -> Vec<u8> {
+    let mut d = seed.to_vec();
+    for _ in 0..1 + rng.below(4) {
+        let len = d.len();
+        match rng.below(8) {
+            0 if len > 0 => {
+                let i = rng.below(len);
+                d[i] ^= 1 << rng.below(8);
+            }
+            1 if len > 0 => {
+                let i = rng.below(len);
+                d[i] = INTERESTING[rng.below(INTERESTING.len())];
+            }
+            2 => {
+                let i = rng.below(len + 1);
+                d.insert(i, INTERESTING[rng.below(INTERESTING.len())]);
+            }
+            3 if len > 0 => {
+                let i = rng.below(len);
+                let n = 1 + rng.below(8).min(len - i - 1);
+                d.drain(i..i + n.min(len - i));
+            }
+            4 => d.truncate(rng.below(len + 1)),
+            5 if !other.is_empty() => {
+                // Splice a piece of another pickle in.
+                let a = rng.below(other.len());
+                let b = a + rng.below(other.len() - a).min(64);
+                let at = rng.below(len + 1);
+                d.splice(at..at, other[a..b].iter().copied());
+            }
+            6 if len >= 4 => {
+                // Big length / index fields.
+                let i = rng.below(len - 3);
+                d[i..i + 4].copy_from_slice(&[0xff, 0xff, 0xff, 0x7f]);
+            }
+            _ => {
+                let i = rng.below(len + 1);
+                let j = rng.below(len + 1);
+                let (a, b) = (i.min(j), i.max(j));
+                let piece: Vec<u8> = d[a..b].to_vec();
+                d.splice(a..a, piece);
+            }
+        }
+    }
+    d
+}
