@@ -164,21 +164,6 @@ fn borrowed_strings_are_the_input_bytes() {
     assert!(matches!(g.get(g.root().unwrap()), Node::Tuple(_)));
 }
 
-/// xorshift64*: deterministic and dependency-free.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 #[test]
 fn mutations_never_panic() {
     let corpus: Vec<Vec<u8>> = common::golden()
@@ -191,7 +176,7 @@ fn mutations_never_panic() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(5000);
-    let mut rng = Rng(0x5eed_5e2d_e5e2);
+    let mut rng = common::Rng(0x5eed_5e2d_e5e2);
     for run in 0..runs {
         let mut d = corpus[rng.below(corpus.len())].clone();
         for _ in 0..1 + rng.below(3) {
