@@ -168,7 +168,7 @@ fn fields(g: &Graph, id: NodeId, what: &str) -> Result<HashMap<String, NodeId>> 
         return Err(Error::data(format!("{what} state is not a dict")));
     };
     let mut out = HashMap::new();
-    for &(k, v) in g.pairs(*items) {
+    for (k, v) in g.pairs(*items) {
         out.insert(text(g, k)?.into_owned(), v);
     }
     Ok(out)
@@ -342,7 +342,7 @@ fn import(dst: &mut Graph, src: &Graph, root: NodeId) -> Result<NodeId> {
                 let pairs = src
                     .pairs(*v)
                     .iter()
-                    .map(|&(k, x)| Ok((m(k)?, m(x)?)))
+                    .map(|(k, x)| Ok((m(k)?, m(x)?)))
                     .collect::<Result<Vec<_>>>()?;
                 Node::Dict(dst.new_pairs(&pairs))
             }

@@ -627,11 +627,7 @@ pub(crate) fn collect<'g, T: Clone>(
         };
         match g.get(id) {
             Node::Dict(items) => {
-                kids.extend(
-                    g.pairs(*items)
-                        .iter()
-                        .map(|&(k, v)| (v, join(&key_name(k)))),
-                );
+                kids.extend(g.pairs(*items).iter().map(|(k, v)| (v, join(&key_name(k)))));
             }
             Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
                 kids.extend(

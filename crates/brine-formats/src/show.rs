@@ -395,8 +395,8 @@ fn index_data(g: &Graph, id: NodeId) -> Option<NodeId> {
     };
     g.pairs(*kv)
         .iter()
-        .find(|&&(k, _)| matches!(g.get(k), Node::Str(s) if s.to_string_lossy() == "data"))
-        .map(|&(_, v)| v)
+        .find(|&(k, _)| matches!(g.get(k), Node::Str(s) if s.to_string_lossy() == "data"))
+        .map(|(_, v)| v)
 }
 
 /// The ndarray inside a pandas `NDArrayBacked` extension array (its state's array), or the
@@ -423,8 +423,8 @@ fn dict_field(g: &Graph, dict: NodeId, key: &str) -> Option<NodeId> {
     };
     g.pairs(*kv)
         .iter()
-        .find(|&&(k, _)| matches!(g.get(k), Node::Str(s) if s.to_string_lossy() == key))
-        .map(|&(_, v)| v)
+        .find(|&(k, _)| matches!(g.get(k), Node::Str(s) if s.to_string_lossy() == key))
+        .map(|(_, v)| v)
 }
 
 /// Column positions of a block placement: `slice(start, stop, step)` or an int array.
@@ -479,7 +479,7 @@ fn pandas(g: &Graph, id: NodeId, module: &str, name: &str, items: usize) -> Opti
                 return None;
             };
             out.text(format!("{}.{}(", escape(m), escape(n)));
-            for (i, &(k, v)) in g.pairs(*kv).iter().enumerate() {
+            for (i, (k, v)) in g.pairs(*kv).iter().enumerate() {
                 let Node::Str(k) = g.get(k) else {
                     return None;
                 };

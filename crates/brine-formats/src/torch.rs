@@ -271,7 +271,7 @@ impl<R: Read + Seek> Checkpoint<R> {
             }
             let sys_info = u.graph().root();
             if let Some(Node::Dict(items)) = sys_info.map(|r| u.graph().get(r)) {
-                for &(k, v) in u.graph().pairs(*items) {
+                for (k, v) in u.graph().pairs(*items) {
                     if text(u.graph(), k).is_ok_and(|k| k == "little_endian")
                         && !truthy(u.graph(), v)
                     {
@@ -447,7 +447,7 @@ impl<R: Read + Seek> Checkpoint<R> {
                     .graph
                     .pairs(*items)
                     .iter()
-                    .any(|&(k, _)| text(&self.graph, k).is_ok_and(|k| k == "state_dict"))
+                    .any(|(k, _)| text(&self.graph, k).is_ok_and(|k| k == "state_dict"))
                 {
                     tensors.retain(|(n, _)| n.starts_with("state_dict."));
                     for (n, _) in &mut tensors {
@@ -957,7 +957,7 @@ fn rebuild(g: &Graph, func: NodeId, args: &[NodeId]) -> Result<Option<Tensor>> {
     let (mut conj, mut neg) = (false, false);
     if let Some(&m) = args.get(meta_at) {
         if let Node::Dict(items) = g.get(m) {
-            for &(k, v) in g.pairs(*items) {
+            for (k, v) in g.pairs(*items) {
                 match text(g, k).as_deref() {
                     Ok("conj") => conj = truthy(g, v),
                     Ok("neg") => neg = truthy(g, v),

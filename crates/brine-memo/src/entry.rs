@@ -140,7 +140,7 @@ pub fn decode(data: Vec<u8>, limits: &brine::Limits) -> Result<Entry> {
     let mut type_name = None;
     let mut version = None;
     let mut value = None;
-    for &(k, v) in graph.pairs(*items) {
+    for (k, v) in graph.pairs(*items) {
         let Node::Str(name) = graph.get(k) else {
             continue;
         };

@@ -28,7 +28,7 @@ use brine_core::{compat, Encoder, Error, LimitKind, Opcode, Result};
 use num_traits::ToPrimitive;
 
 use crate::options::DumpOptions;
-use crate::value::{Global, Graph, Node, NodeId, ObjectKind};
+use crate::value::{Global, Graph, Node, NodeId, ObjectKind, PairsRef};
 
 /// Items per MARK … APPENDS / SETITEMS / ADDITEMS batch (`BATCHSIZE`).
 const BATCHSIZE: u32 = 1000;
@@ -1427,12 +1427,15 @@ impl Core {
                     let pairs = pairs(g, c.src);
                     let mut e = c.pos;
                     if e % 2 == 1 && e < c.end {
-                        let (_, v) = pairs[e as usize / 2];
-                        e += 1;
-                        step!('frame, v, e);
+                        if let Some((_, v)) = pairs.get(e as usize / 2) {
+                            e += 1;
+                            step!('frame, v, e);
+                        }
                     }
                     while e < c.end {
-                        let (k, v) = pairs[e as usize / 2];
+                        let Some((k, v)) = pairs.get(e as usize / 2) else {
+                            break;
+                        };
                         e += 1;
                         step!('frame, k, e);
                         e += 1;
@@ -1738,17 +1741,17 @@ fn seq(g: &Graph, id: NodeId) -> &[NodeId] {
     }
 }
 
-fn pairs(g: &Graph, src: Src) -> &[(NodeId, NodeId)] {
+fn pairs(g: &Graph, src: Src) -> PairsRef<'_> {
     match src {
         Src::Dict(id) => match g.get(id) {
             Node::Dict(v) => g.pairs(*v),
-            _ => &[],
+            _ => PairsRef::default(),
         },
         Src::ObjDict(id) => match g.get(id) {
-            Node::Object(o) => &o.dict_items,
-            _ => &[],
+            Node::Object(o) => PairsRef::from(&o.dict_items),
+            _ => PairsRef::default(),
         },
-        _ => &[],
+        _ => PairsRef::default(),
     }
 }
 

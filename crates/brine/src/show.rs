@@ -232,8 +232,7 @@ impl<'a> Printer<'a> {
                 }
             }
             Seq::Pairs(id) => {
-                if let Node::Dict(v) = self.g.get(id) {
-                    let (k, x) = self.g.pairs(*v)[pos];
+                if let Some((k, x)) = self.g.dict_pairs(id).and_then(|p| p.get(pos)) {
                     self.stack.push(Task::Visit(x, depth));
                     self.stack.push(Task::Text(": "));
                     self.stack.push(Task::Visit(k, depth));
@@ -250,8 +249,7 @@ impl<'a> Printer<'a> {
                 }
             }
             Seq::Kwargs(id) => {
-                if let Node::Dict(v) = self.g.get(id) {
-                    let (k, x) = self.g.pairs(*v)[pos];
+                if let Some((k, x)) = self.g.dict_pairs(id).and_then(|p| p.get(pos)) {
                     if let Node::Str(s) = self.g.get(k) {
                         escape_name(&s.to_string_lossy(), &mut self.out);
                     }
@@ -495,7 +493,7 @@ impl<'a> Printer<'a> {
         };
         let kwargs_state = o
             .state
-            .filter(|&s| matches!(self.g.try_get(s), Some(Node::Dict(v)) if self.g.pairs(*v).iter().all(|&(k, _)| matches!(self.g.get(k), Node::Str(_)))));
+            .filter(|&s| matches!(self.g.try_get(s), Some(Node::Dict(v)) if self.g.pairs(*v).iter().all(|(k, _)| matches!(self.g.get(k), Node::Str(_)))));
         let mut tail: Vec<Task> = Vec::new();
         let head = class.unwrap_or(o.callable);
         let mut first = true;

@@ -320,7 +320,7 @@ fn enums_and_structs() {
         panic!()
     };
     let items = g.pairs(*items);
-    assert_eq!(g.get(items[0].1).kind_name(), "tuple");
+    assert_eq!(g.get(items.get(0).unwrap().1).kind_name(), "tuple");
     let b = brine::to_vec(&BTreeMap::from([("Tup", (1, "x"))])).unwrap();
     assert_eq!(brine::from_slice::<E>(&b).unwrap(), E::Tup(1, "x".into()));
     let e = brine::from_slice::<E>(&brine::to_vec(&"Nope").unwrap()).unwrap_err();

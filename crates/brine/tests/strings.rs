@@ -91,7 +91,7 @@ const INSERTS: &[&[u8]] = &[
 ];
 
 /// Lengths around every word and size edge: the 16-byte words of the ASCII checks, the
-/// 30-byte inline size, SHORT_BINUNICODE's 255 and the 1024-byte window limit.
+/// 22-byte inline size, SHORT_BINUNICODE's 255 and the 1024-byte window limit.
 fn lengths() -> Vec<usize> {
     let mut v: Vec<usize> = (0..=70).collect();
     v.extend([
@@ -154,8 +154,10 @@ fn every_position_of_every_length_decodes_like_the_general_path() {
 
 #[test]
 fn surrogates_are_kept_exactly_in_every_storage() {
-    // Inline (up to 30 bytes), windowed (up to 1024) and heap-stored strings.
-    for len in [3, 10, 29, 30, 31, 32, 47, 48, 100, 1024, 1025, 3000] {
+    // Inline (up to 22 bytes), windowed (up to 1024) and heap-stored strings.
+    for len in [
+        3, 10, 21, 22, 23, 29, 30, 31, 32, 47, 48, 100, 1024, 1025, 3000,
+    ] {
         let mut s = ascii(len - 3, 0);
         s.extend_from_slice(b"\xed\xb2\x80");
         let data = str_list(&[s.clone(), s.clone()], b"");
@@ -366,7 +368,7 @@ fn payloads_of(g: &Graph) -> Vec<(Vec<u8>, bool)> {
 
 #[test]
 fn mid_sized_payloads_of_a_shared_input_are_ranges_of_it() {
-    // Lengths around every storage boundary: inline (30 / 22), copied window (1024), shared
+    // Lengths around every storage boundary: inline (22 / 14), copied window (1024), shared
     // window, boxed shared range (4096); str and bytes, ASCII and not.
     let mut lens: Vec<usize> = (0..40).collect();
     lens.extend([1023, 1024, 1025, 1500, 4094, 4095, 4096, 4097, 9000]);
@@ -392,7 +394,7 @@ fn mid_sized_payloads_of_a_shared_input_are_ranges_of_it() {
         }
         data.extend_from_slice(&p);
         data.push(0x94);
-        let inline = if bytes { 22 } else { 30 };
+        let inline = if bytes { 14 } else { 22 };
         want.push((p, len > inline));
     }
     data.extend_from_slice(b"e.");

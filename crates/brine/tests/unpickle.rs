@@ -48,7 +48,7 @@ fn repr(g: &Graph, id: NodeId) -> String {
             "{{{}}}",
             g.pairs(*v)
                 .iter()
-                .map(|&(k, x)| format!("{}: {}", repr(g, k), repr(g, x)))
+                .map(|(k, x)| format!("{}: {}", repr(g, k), repr(g, x)))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),

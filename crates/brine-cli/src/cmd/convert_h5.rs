@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use brine::value::{Graph, Node, NodeId, Object, ObjectKind as PyKind};
+use brine::value::{Graph, Node, NodeId, Object, ObjectKind as PyKind, PairsRef};
 use brine::Limits;
 use brine_formats::array::NdArray;
 use brine_formats::detect::{detect, FileKind};
@@ -392,12 +392,12 @@ fn array_ops(
 }
 
 /// The group of a dict, or `None` for other values: plain dicts and `OrderedDict`s.
-fn dict_items(g: &Graph, id: NodeId) -> Option<&[(NodeId, NodeId)]> {
+fn dict_items(g: &Graph, id: NodeId) -> Option<PairsRef<'_>> {
     match g.get(id) {
         Node::Dict(items) => Some(g.pairs(*items)),
         Node::Object(o) => match g.get(o.callable) {
             Node::Global(gl) if gl.is("collections", "OrderedDict") && o.state.is_none() => {
-                Some(&o.dict_items)
+                Some(PairsRef::from(&o.dict_items))
             }
             _ => None,
         },
@@ -447,7 +447,7 @@ fn graph_ops(g: &Graph, problems: &mut Problems) -> Result<Vec<Op>> {
         }
         let items = dict_items(g, id).unwrap_or_default();
         let mut groups = Vec::new();
-        for &(k, v) in items {
+        for (k, v) in items {
             let Node::Str(key) = g.get(k) else {
                 problems.add(format!(
                     "a key of type {} in {path} (HDF5 names are strings)",

@@ -9,7 +9,7 @@ use brine_core::{Error, LimitKind, Limits, Result};
 use super::text::{push_base64, push_float, push_str};
 use super::typed::{keeps_identity, refcounts};
 use crate::show::{repr, ShowOptions};
-use crate::value::{Graph, Node, NodeId};
+use crate::value::{Graph, Node, NodeId, PairsRef};
 
 /// One kind of information the plain form drops.
 ///
@@ -271,12 +271,12 @@ impl Writer<'_> {
     /// `first`: no member was written yet (no comma before the next).
     fn members(
         &mut self,
-        pairs: &[(NodeId, NodeId)],
+        pairs: PairsRef<'_>,
         seen: &mut HashSet<String>,
         steps: &mut Vec<P>,
         first: &mut bool,
     ) {
-        for &(k, v) in pairs {
+        for (k, v) in pairs {
             let key = self.key(k);
             if !seen.insert(key.clone()) {
                 self.report.add(Loss::KeyCollision);
@@ -418,7 +418,12 @@ impl Writer<'_> {
                 if !o.dict_items.is_empty() {
                     field(&mut steps, &mut seen, "__dict_items__");
                     steps.push(P::Lit("{"));
-                    self.members(&o.dict_items, &mut HashSet::new(), &mut steps, &mut true);
+                    self.members(
+                        PairsRef::from(&o.dict_items),
+                        &mut HashSet::new(),
+                        &mut steps,
+                        &mut true,
+                    );
                     steps.push(P::Lit("}"));
                 }
                 match o.state.map(|s| (s, g.try_get(s))) {

@@ -11,7 +11,9 @@ use super::read::{Doc, Ix, J};
 use super::text::{
     decode_base64, push_base64, push_code_point, push_float, push_str, surrogate_segments,
 };
-use crate::value::{Blob, Buffer, Global, Graph, Items, Node, NodeId, Object, ObjectKind, PyStr};
+use crate::value::{
+    Blob, Buffer, Global, Graph, Items, Node, NodeId, Object, ObjectKind, PairsRef, PyStr,
+};
 
 const NONE: u32 = u32::MAX;
 
@@ -142,8 +144,8 @@ impl Writer<'_> {
         }
     }
 
-    fn seq_pairs(&mut self, pairs: &[(NodeId, NodeId)]) {
-        for (i, &(k, v)) in pairs.iter().enumerate() {
+    fn seq_pairs(&mut self, pairs: PairsRef<'_>) {
+        for (i, (k, v)) in pairs.iter().enumerate() {
             self.seq.push(T::Lit(if i > 0 { ",[" } else { "[" }));
             self.seq.push(T::Node(k));
             self.seq.push(T::Lit(","));
@@ -266,7 +268,7 @@ impl Writer<'_> {
                     if !tag_open {
                         self.out.push('{');
                     }
-                    for (i, &(k, v)) in pairs.iter().enumerate() {
+                    for (i, (k, v)) in pairs.iter().enumerate() {
                         if i > 0 {
                             self.seq.push(T::Lit(","));
                         }
@@ -331,7 +333,7 @@ impl Writer<'_> {
                 }
                 if !o.dict_items.is_empty() {
                     self.seq.push(T::Lit(",\"dict_items\":["));
-                    self.seq_pairs(&o.dict_items);
+                    self.seq_pairs(PairsRef::from(&o.dict_items));
                     self.seq.push(T::Lit("]"));
                 }
                 self.seq.push(T::Lit("}"));
@@ -393,9 +395,9 @@ fn write_pair(out: &mut String, a: &str, b: &str) {
 
 /// True when a dict can be a plain JSON object: every key an unshared str node of valid
 /// UTF-8, not starting with `$` (reserved for tags), no two alike.
-fn object_form(g: &Graph, pairs: &[(NodeId, NodeId)], counts: &[u32]) -> bool {
+fn object_form(g: &Graph, pairs: PairsRef<'_>, counts: &[u32]) -> bool {
     let mut seen = HashSet::new();
-    pairs.iter().all(|&(k, _)| match g.try_get(k) {
+    pairs.iter().all(|(k, _)| match g.try_get(k) {
         Some(Node::Str(s)) => s
             .as_str()
             .is_some_and(|t| !t.starts_with('$') && counts[k.index()] <= 1 && seen.insert(t)),

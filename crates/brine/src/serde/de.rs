@@ -10,7 +10,7 @@ use ::serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 use num_traits::ToPrimitive;
 
 use crate::options::LoadOptions;
-use crate::value::{Graph, Node, NodeId, Object, ObjectKind, PyStr};
+use crate::value::{Graph, Node, NodeId, Object, ObjectKind, PairsRef, PyStr};
 use crate::{Error, Result, Unpickler};
 
 use super::types;
@@ -215,7 +215,7 @@ fn key_step(g: &Graph, k: NodeId) -> String {
 }
 
 /// Dict items in up to two parts (a `__slots__` state has a `__dict__` and the slots).
-type Items<'a> = (&'a [(NodeId, NodeId)], &'a [(NodeId, NodeId)]);
+type Items<'a> = (PairsRef<'a>, PairsRef<'a>);
 
 /// How a recorded call (class instance, namedtuple, `OrderedDict`) reads as data.
 struct ObjView<'a> {
@@ -235,18 +235,18 @@ fn obj_view<'a>(g: &'a Graph, o: &'a Object) -> ObjView<'a> {
     let mut map = None;
     let mut seq = None;
     match o.state.and_then(get) {
-        Some(Node::Dict(d)) => map = Some((g.pairs(*d), &[][..])),
+        Some(Node::Dict(d)) => map = Some((g.pairs(*d), PairsRef::default())),
         Some(Node::Tuple(t)) | Some(Node::List(t)) => match g.items(*t) {
             // `object.__getstate__` of a class with `__slots__`: (None or __dict__, slots).
             &[a, b] if matches!(get(a), Some(Node::None | Node::Dict(_))) && dict(b).is_some() => {
-                map = Some((dict(a).unwrap_or(&[]), dict(b).unwrap_or(&[])));
+                map = Some((dict(a).unwrap_or_default(), dict(b).unwrap_or_default()));
             }
             items => seq = Some(items),
         },
         _ => {}
     }
     if map.is_none() && !o.dict_items.is_empty() {
-        map = Some((o.dict_items.as_slice(), &[][..]));
+        map = Some((PairsRef::from(&o.dict_items), PairsRef::default()));
     }
     if seq.is_none() {
         if !o.list_items.is_empty() {
@@ -259,7 +259,9 @@ fn obj_view<'a>(g: &'a Graph, o: &'a Object) -> ObjView<'a> {
                 // at protocols 0 and 1 carries its data as `base_state`.
                 match args.get(2).and_then(|&s| get(s)) {
                     Some(Node::Tuple(t)) | Some(Node::List(t)) => seq = Some(g.items(*t)),
-                    Some(Node::Dict(d)) if map.is_none() => map = Some((g.pairs(*d), &[][..])),
+                    Some(Node::Dict(d)) if map.is_none() => {
+                        map = Some((g.pairs(*d), PairsRef::default()))
+                    }
                     _ => {}
                 }
             } else if !args.is_empty() && o.kind != ObjectKind::NewObjEx {
@@ -351,7 +353,7 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> NodeDe<'s, 'a, 'de, S> {
             (Some(m), _) => self.map(m, v),
             (None, Some(s)) => self.seq(s, v),
             // An instance with an empty `__dict__` (CPython then writes no state).
-            (None, None) if o.state.is_none() => self.map((&[], &[]), v),
+            (None, None) if o.state.is_none() => self.map(Default::default(), v),
             (None, None) => Err(Error::unsupported(format!(
                 "the state of a Python object of class {} is no dict, tuple or list",
                 class_of(self.st.graph, o)
@@ -430,7 +432,7 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> de::Deserializer<'de> for NodeDe<'s, 'a, '
             }
             Node::Dict(pairs) => {
                 let pairs = self.st.graph.pairs(*pairs);
-                self.map((pairs, &[]), v)
+                self.map((pairs, PairsRef::default()), v)
             }
             Node::Global(g) => v.visit_string(format!("{}.{}", g.module, g.name)),
             Node::Object(o) => self.object_any(o, v),
@@ -566,7 +568,7 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> de::Deserializer<'de> for NodeDe<'s, 'a, '
             // A dict as a sequence of (key, value) pairs, in order: `Vec<(K, V)>`.
             Node::Dict(pairs) => {
                 let pairs = self.st.graph.pairs(*pairs);
-                self.pairs((pairs, &[]), v)
+                self.pairs((pairs, PairsRef::default()), v)
             }
             Node::Object(o) => {
                 let view = obj_view(self.st.graph, o);
@@ -600,7 +602,7 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> de::Deserializer<'de> for NodeDe<'s, 'a, '
         match self.st.node(self.id)? {
             Node::Dict(pairs) => {
                 let pairs = self.st.graph.pairs(*pairs);
-                self.map((pairs, &[]), v)
+                self.map((pairs, PairsRef::default()), v)
             }
             _ => self.deserialize_any(v),
         }
@@ -615,7 +617,7 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> de::Deserializer<'de> for NodeDe<'s, 'a, '
         match self.st.node(self.id)? {
             Node::Dict(pairs) => {
                 let pairs = self.st.graph.pairs(*pairs);
-                self.map((pairs, &[]), v)
+                self.map((pairs, PairsRef::default()), v)
             }
             Node::Object(o) => {
                 check_class(self.st.graph, o, name)?;
@@ -644,7 +646,9 @@ impl<'s, 'a, 'de, S: Source<'a, 'de>> de::Deserializer<'de> for NodeDe<'s, 'a, '
                 payload: None,
             }),
             Node::Dict(pairs) if pairs.len() == 1 => {
-                let (k, x) = self.st.graph.pairs(*pairs)[0];
+                let Some((k, x)) = self.st.graph.pairs(*pairs).get(0) else {
+                    return Err(Error::data("a dict of one item without its item"));
+                };
                 self.st.nested(id, |st| {
                     v.visit_enum(EnumAcc {
                         st,
@@ -699,8 +703,8 @@ impl<'a, 'de, S: Source<'a, 'de>> de::SeqAccess<'de> for &mut SeqAcc<'_, '_, 'a,
 /// A dict's items as a sequence of pairs.
 struct PairSeq<'s, 'a, 'de, S> {
     st: &'s mut State<'a, 'de, S>,
-    first: &'a [(NodeId, NodeId)],
-    second: &'a [(NodeId, NodeId)],
+    first: PairsRef<'a>,
+    second: PairsRef<'a>,
     pos: usize,
 }
 
@@ -710,9 +714,9 @@ impl<'a, 'de, S: Source<'a, 'de>> de::SeqAccess<'de> for PairSeq<'_, 'a, 'de, S>
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
         let n = self.first.len();
         let pair = match self.first.get(self.pos) {
-            Some(&p) => p,
+            Some(p) => p,
             None => match self.second.get(self.pos - n) {
-                Some(&p) => p,
+                Some(p) => p,
                 None => return Ok(None),
             },
         };
@@ -758,8 +762,8 @@ impl<'a, 'de, S: Source<'a, 'de>> de::Deserializer<'de> for PairDe<'_, 'a, 'de, 
 
 struct MapAcc<'s, 'a, 'de, S> {
     st: &'s mut State<'a, 'de, S>,
-    first: &'a [(NodeId, NodeId)],
-    second: &'a [(NodeId, NodeId)],
+    first: PairsRef<'a>,
+    second: PairsRef<'a>,
     pos: usize,
     /// The key and value of the entry whose key was just read.
     value: Option<(NodeId, NodeId)>,
@@ -771,13 +775,12 @@ impl<'a, 'de, S: Source<'a, 'de>> de::MapAccess<'de> for MapAcc<'_, 'a, 'de, S> 
     #[inline]
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
         let n = self.first.len();
-        let pair = if self.pos < n {
-            self.first[self.pos]
-        } else {
-            match self.second.get(self.pos - n) {
-                Some(&p) => p,
+        let pair = match self.first.get(self.pos) {
+            Some(p) => p,
+            None => match self.second.get(self.pos - n) {
+                Some(p) => p,
                 None => return Ok(None),
-            }
+            },
         };
         self.pos += 1;
         self.value = Some(pair);

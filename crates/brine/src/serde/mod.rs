@@ -358,7 +358,8 @@ pub fn from_value<'g, T: Deserialize<'g>>(graph: &'g Graph) -> Result<T> {
 /// use brine::value::Node;
 /// let g = brine::loads(&brine::to_vec(&serde_json::json!({"a": [1, 2], "b": "x"}))?)?;
 /// let Node::Dict(pairs) = g.get(g.root().unwrap()) else { unreachable!() };
-/// let a: Vec<u8> = brine::from_node(&g, g.pairs(*pairs)[0].1)?;
+/// let (_, a) = g.pairs(*pairs).get(0).unwrap();
+/// let a: Vec<u8> = brine::from_node(&g, a)?;
 /// assert_eq!(a, [1, 2]);
 /// # Ok::<(), brine::Error>(())
 /// ```

@@ -571,6 +571,8 @@ impl Machine {
         if let Some(a) = self.atoms.get_mut(slot) {
             *a = id.0;
         }
+        // Dicts of atoms only then keep their pairs as one-byte codes.
+        self.graph.register_atom(id);
     }
 
     #[inline(never)]

@@ -6,7 +6,8 @@ use std::fmt;
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
-use super::node::{Global, Items, Node, NodeId, Object, Pairs, Slots};
+use super::node::{Global, Items, Node, NodeId, Object, PairForm, Pairs, Slots};
+use super::pairs::PairsRef;
 use super::pystr::{Blob, Ledger, PyStr, WindowSource};
 
 /// An arena of [`Node`]s and the root of the last pickle read into it.
@@ -27,8 +28,20 @@ pub struct Graph {
     nodes: Vec<Node>,
     /// The items of every list, tuple, set and frozenset (see [`Items`]).
     items: Vec<NodeId>,
-    /// The pairs of every dict (see [`Pairs`]).
+    /// The pairs of every dict that holds a non-atom (see [`Pairs`]).
     pairs: Vec<(NodeId, NodeId)>,
+    /// The pairs of every dict of atoms only, as codes of `atoms`: two bytes a pair instead
+    /// of eight (pyperformance's MICRO_DICT is mostly such dicts).
+    packed: Vec<[u8; 2]>,
+    /// The pairs of every other dict whose keys are all atoms: the key's code and the
+    /// value's id (little-endian), five bytes a pair (`{0: [...], 1: [...]}`).
+    keyed: Vec<[u8; 5]>,
+    /// The atoms by code: nodes the decoder shares for every occurrence of a value (`None`,
+    /// bools, small ints; see [`register_atom`](Self::register_atom)), at most [`MAX_ATOMS`].
+    atoms: Vec<NodeId>,
+    /// One more than the code of each atom by node index, 0 for any other node; as long as
+    /// the highest atom's index needs.
+    atom_code: Vec<u8>,
     root: Option<NodeId>,
     /// Some node's payload lies in a shared input window (set by the decoder): dropping then
     /// gives the windows' references up in runs (see [`Drop`]).
@@ -181,6 +194,18 @@ impl Slots {
 /// The largest arena index a range may reach (ranges are `u32`).
 const ARENA_MAX: usize = u32::MAX as usize - 1;
 
+/// The most atoms a graph codes (a code and its `atom_code` entry fit a byte).
+const MAX_ATOMS: usize = u8::MAX as usize;
+
+/// The code of `id` in `atom_code` (see [`Graph`]), `None` for a node that is no atom.
+#[inline(always)]
+fn code_of(atom_code: &[u8], id: NodeId) -> Option<u8> {
+    match atom_code.get(id.index()) {
+        Some(&c) if c != 0 => Some(c - 1),
+        _ => None,
+    }
+}
+
 /// Items to append to an arena: a slice of them, or an iterator.
 trait More<T> {
     fn len(&self) -> usize;
@@ -284,6 +309,10 @@ impl Graph {
             nodes: Vec::with_capacity(nodes),
             items: Vec::with_capacity(items),
             pairs: Vec::with_capacity(pairs),
+            packed: Vec::new(),
+            keyed: Vec::new(),
+            atoms: Vec::new(),
+            atom_code: Vec::new(),
             root: None,
             windowed: false,
             owning: false,
@@ -345,6 +374,10 @@ impl Graph {
         let (id, _) = push_node(&mut self.nodes, || {
             Node::Bytes(Blob::from_window(ledger.handle(src), start, len))
         });
+        if !Blob::window_fits(start, len) {
+            // Boxed (see `Blob`): dropping must visit the node to free it.
+            self.owning = true;
+        }
         id
     }
 
@@ -391,10 +424,108 @@ impl Graph {
     /// The `(key, value)` pairs a dict node holds, in insertion order (empty for a range not
     /// of this graph).
     #[inline]
-    pub fn pairs(&self, pairs: Pairs) -> &[(NodeId, NodeId)] {
-        let Slots { start, len, .. } = pairs.0;
-        let start = start as usize;
-        self.pairs.get(start..start + len as usize).unwrap_or(&[])
+    pub fn pairs(&self, pairs: Pairs) -> PairsRef<'_> {
+        let Slots { start, len, .. } = pairs.slots;
+        let range = start as usize..start as usize + len as usize;
+        match pairs.form {
+            PairForm::Wide => PairsRef::wide(self.pairs.get(range).unwrap_or(&[])),
+            PairForm::Atoms => PairsRef::packed(self.packed.get(range).unwrap_or(&[]), &self.atoms),
+            PairForm::AtomKeys => {
+                PairsRef::keyed(self.keyed.get(range).unwrap_or(&[]), &self.atoms)
+            }
+        }
+    }
+
+    /// Makes `id` an atom: a node that stands for every occurrence of its value, so that a
+    /// dict of atoms only can keep its pairs as one-byte codes. Up to [`MAX_ATOMS`] atoms;
+    /// later ones are kept as ordinary ids. Any node may be one: a code stands for the id,
+    /// not the value, so nothing changes if the node is later changed.
+    #[inline]
+    pub(crate) fn register_atom(&mut self, id: NodeId) {
+        let i = id.index();
+        if self.atoms.len() >= MAX_ATOMS || self.atom_code.get(i).is_some_and(|&c| c != 0) {
+            return;
+        }
+        if self.atom_code.len() <= i {
+            self.atom_code.resize(i + 1, 0);
+        }
+        self.atom_code[i] = self.atoms.len() as u8 + 1;
+        self.atoms.push(id);
+    }
+
+    /// Appends `more` to the dict range `r`, in the most compact form that all of the dict's
+    /// pairs fit (see [`PairForm`]): a dict that stops fitting its form moves to a wider one,
+    /// once. False, with nothing changed, when an arena would outgrow `u32` indices.
+    fn append_pairs<I>(&mut self, r: &mut Pairs, more: I) -> bool
+    where
+        I: ExactSizeIterator<Item = (NodeId, NodeId)> + Clone,
+    {
+        let codes = &self.atom_code;
+        let fresh = r.slots.cap == 0;
+        let form = if codes.is_empty() || (r.form == PairForm::Wide && !fresh) {
+            PairForm::Wide
+        } else {
+            // The narrowest form every pair of the batch fits, no narrower than the dict's.
+            let mut form = if fresh { PairForm::Atoms } else { r.form };
+            for (k, v) in more.clone() {
+                if code_of(codes, k).is_none() {
+                    form = PairForm::Wide;
+                    break;
+                }
+                if form == PairForm::Atoms && code_of(codes, v).is_none() {
+                    form = PairForm::AtomKeys;
+                }
+            }
+            form
+        };
+        if form != r.form && !fresh {
+            // The dict moves to the wider form's arena, old pairs first.
+            let old = self.pairs(*r).to_vec();
+            let mut moved = Pairs {
+                slots: Slots::default(),
+                form,
+            };
+            if !self.push_pairs(&mut moved, old.iter().copied())
+                || !self.push_pairs(&mut moved, more)
+            {
+                return false;
+            }
+            *r = moved;
+            return true;
+        }
+        let mut next = Pairs {
+            slots: r.slots,
+            form,
+        };
+        if !self.push_pairs(&mut next, more) {
+            return false;
+        }
+        *r = next;
+        true
+    }
+
+    /// Appends `more` to the range `r` of the arena of its form; the pairs fit the form.
+    fn push_pairs(
+        &mut self,
+        r: &mut Pairs,
+        more: impl ExactSizeIterator<Item = (NodeId, NodeId)>,
+    ) -> bool {
+        let codes = &self.atom_code;
+        let code = |id| code_of(codes, id).unwrap_or(0);
+        match r.form {
+            PairForm::Wide => append(&mut self.pairs, &mut r.slots, Iter(more), (HOLE, HOLE)),
+            PairForm::Atoms => {
+                let coded = more.map(|(k, v)| [code(k), code(v)]);
+                append(&mut self.packed, &mut r.slots, Iter(coded), [0; 2])
+            }
+            PairForm::AtomKeys => {
+                let coded = more.map(|(k, v)| {
+                    let [a, b, c, d] = v.0.to_le_bytes();
+                    [code(k), a, b, c, d]
+                });
+                append(&mut self.keyed, &mut r.slots, Iter(coded), [0; 5])
+            }
+        }
     }
 
     /// The items of the node `id` when it is a list, tuple, set or frozenset.
@@ -410,7 +541,7 @@ impl Graph {
 
     /// The pairs of the node `id` when it is a dict.
     #[inline]
-    pub fn dict_pairs(&self, id: NodeId) -> Option<&[(NodeId, NodeId)]> {
+    pub fn dict_pairs(&self, id: NodeId) -> Option<PairsRef<'_>> {
         match self.try_get(id)? {
             Node::Dict(p) => Some(self.pairs(*p)),
             _ => None,
@@ -453,10 +584,10 @@ impl Graph {
     #[inline]
     pub(crate) fn try_new_pairs(
         &mut self,
-        pairs: impl ExactSizeIterator<Item = (NodeId, NodeId)>,
+        pairs: impl ExactSizeIterator<Item = (NodeId, NodeId)> + Clone,
     ) -> Option<Pairs> {
         let mut r = Pairs::default();
-        append(&mut self.pairs, &mut r.0, Iter(pairs), (HOLE, HOLE)).then_some(r)
+        self.append_pairs(&mut r, pairs).then_some(r)
     }
 
     /// Appends `more` to the list, tuple, set or frozenset `id` (a list's `extend`).
@@ -514,12 +645,18 @@ impl Graph {
     pub(crate) fn try_extend_pairs(
         &mut self,
         id: NodeId,
-        more: impl ExactSizeIterator<Item = (NodeId, NodeId)>,
+        more: impl ExactSizeIterator<Item = (NodeId, NodeId)> + Clone,
     ) -> Option<bool> {
-        let Some(Node::Dict(p)) = self.nodes.get_mut(id.index()) else {
+        let Some(&Node::Dict(mut p)) = self.nodes.get(id.index()) else {
             return Some(false);
         };
-        append(&mut self.pairs, &mut p.0, Iter(more), (HOLE, HOLE)).then_some(true)
+        if !self.append_pairs(&mut p, more) {
+            return None;
+        }
+        if let Some(Node::Dict(slot)) = self.nodes.get_mut(id.index()) {
+            *slot = p;
+        }
+        Some(true)
     }
 
     /// Calls `f` on every node `node` (a node of this graph) refers to, in pickle order.
@@ -529,7 +666,7 @@ impl Graph {
                 self.items(*v).iter().copied().for_each(f)
             }
             Node::Dict(p) => {
-                for &(k, x) in self.pairs(*p) {
+                for (k, x) in self.pairs(*p) {
                     f(k);
                     f(x);
                 }
@@ -580,6 +717,25 @@ impl Graph {
         self.nodes.capacity() * std::mem::size_of::<Node>()
             + self.items.capacity() * std::mem::size_of::<NodeId>()
             + self.pairs.capacity() * std::mem::size_of::<(NodeId, NodeId)>()
+            + self.packed.capacity() * std::mem::size_of::<[u8; 2]>()
+            + self.keyed.capacity() * std::mem::size_of::<[u8; 5]>()
+            + self.atoms.capacity() * std::mem::size_of::<NodeId>()
+            + self.atom_code.capacity()
+    }
+
+    /// Bytes the dicts' pairs fill in the graph's arenas (spare capacity not included): 8 a
+    /// pair by id, 2 a pair of atoms, 5 a pair with an atom key (see [`PairsRef`]).
+    ///
+    /// ```
+    /// // `{0: None, 1: None}` (atoms) and `{'a': 1}` (a str key).
+    /// let g = brine::loads(b"\x80\x04]\x94(}\x94(K\x00NK\x01Nu}\x94\x8c\x01a\x94K\x01se.")?;
+    /// assert_eq!(g.pair_bytes(), 2 * 2 + 8);
+    /// # Ok::<(), brine::Error>(())
+    /// ```
+    pub fn pair_bytes(&self) -> usize {
+        self.pairs.len() * std::mem::size_of::<(NodeId, NodeId)>()
+            + self.packed.len() * std::mem::size_of::<[u8; 2]>()
+            + self.keyed.len() * std::mem::size_of::<[u8; 5]>()
     }
 
     /// Nodes the graph has room for without growing.

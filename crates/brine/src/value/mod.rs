@@ -7,10 +7,12 @@
 
 mod graph;
 mod node;
+mod pairs;
 mod pystr;
 
 pub use graph::Graph;
 pub(crate) use graph::NODES_UNDER_MMAP;
 pub use node::{Buffer, Global, Items, Node, NodeId, Object, ObjectKind, Pairs};
+pub use pairs::{PairIter, PairsRef};
 pub(crate) use pystr::{is_ascii, Releaser, WindowSource, BYTES_INLINE, STR_INLINE};
 pub use pystr::{Blob, PyStr, SharedSource};

@@ -36,11 +36,42 @@ pub(crate) struct Slots {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Items(pub(crate) Slots);
 
-/// The `(key, value)` pairs of a dict, in insertion order: a range of its
-/// [`Graph`](super::Graph)'s pair arena, read with [`Graph::pairs`](super::Graph::pairs).
-/// Equality compares ranges, like [`Items`].
+/// The `(key, value)` pairs of a dict, in insertion order: a range of one of its
+/// [`Graph`](super::Graph)'s pair arenas (by id, or packed when every key and value is an
+/// atom), read with [`Graph::pairs`](super::Graph::pairs). Equality compares ranges, like
+/// [`Items`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Pairs(pub(crate) Slots);
+pub struct Pairs {
+    pub(crate) slots: Slots,
+    /// Which arena the range is of.
+    pub(crate) form: PairForm,
+}
+
+/// How a dict's pairs are stored (see [`Graph`](super::Graph)'s pair arenas).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) enum PairForm {
+    /// Two node ids a pair.
+    #[default]
+    Wide,
+    /// Two atom codes a pair: every key and value is an atom.
+    Atoms,
+    /// An atom code and a node id a pair: every key is an atom.
+    AtomKeys,
+}
+
+impl Pairs {
+    /// Number of pairs.
+    #[inline]
+    pub fn len(self) -> usize {
+        self.slots.len as usize
+    }
+
+    /// True when there are no pairs.
+    #[inline]
+    pub fn is_empty(self) -> bool {
+        self.slots.len == 0
+    }
+}
 
 macro_rules! range_len {
     ($t:ty, $what:literal) => {
@@ -60,7 +91,6 @@ macro_rules! range_len {
     };
 }
 range_len!(Items, "items");
-range_len!(Pairs, "pairs");
 
 /// One Python value. Containers hold [`NodeId`]s (in the graph's arenas, see [`Items`]), never
 /// values, so sharing and cycles are free.

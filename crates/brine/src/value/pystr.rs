@@ -7,12 +7,15 @@ use std::sync::Arc;
 /// `str` payloads up to this many bytes live inside the node, without a heap allocation or a
 /// shared window: most keys and small strings of real pickles fit, and a window range costs
 /// two atomic reference-count updates (taken, dropped) that dominate short strings' decoding.
-/// 30 keeps a [`PyStr`] at 32 bytes (tag, length and flag, bytes), the size of a node.
-pub(crate) const STR_INLINE: usize = 30;
+/// 22 keeps a [`PyStr`] at 24 bytes (tag, length and flag, bytes), the size of a node: on
+/// graphs of many small containers (pyperformance's MICRO_DICT) nodes are a third of the
+/// graph's memory, so every byte of a node counts.
+pub(crate) const STR_INLINE: usize = 22;
 
-/// `bytes` payloads up to this many bytes live inside the node; 22 keeps a [`Blob`] at 24
-/// bytes, which a node's other variants need to fit beside a `PyStr`'s tag.
-pub(crate) const BYTES_INLINE: usize = 22;
+/// `bytes` payloads up to this many bytes live inside the node; 14 keeps a [`Blob`] at 16
+/// bytes (tag, length, bytes; or tag and a box), which must fit beside a `PyStr`'s tag for a
+/// node to stay at 24 bytes.
+pub(crate) const BYTES_INLINE: usize = 14;
 
 /// The bit of an inline payload's `meta` byte that holds the owner's flag; the rest is the
 /// length.
@@ -510,43 +513,109 @@ impl<const N: usize> Default for Store<N> {
 }
 
 /// A byte payload (`bytes`, `bytearray`, buffers); short ones are stored inline.
-#[derive(Clone, Default)]
-pub struct Blob(Store<BYTES_INLINE>);
+#[derive(Clone)]
+pub struct Blob(Packed);
+
+/// A [`Blob`]'s storage: short payloads inline, ranges of an input window (under 64 KiB,
+/// as windowed payloads are), and the rest a boxed [`Store`]. That keeps a blob at 16 bytes,
+/// which lets a node hold one beside a `PyStr`'s tag (24-byte nodes); payloads that need the
+/// box are far larger than it.
+#[derive(Clone)]
+enum Packed {
+    /// `buf[..len]`; the rest of `buf` is zero.
+    Inline {
+        len: u8,
+        buf: [u8; BYTES_INLINE],
+    },
+    /// `win[start..start + len]`.
+    Window {
+        len: u16,
+        start: u32,
+        win: Window,
+    },
+    Out(Box<Store<BYTES_INLINE>>),
+}
+
+impl Default for Blob {
+    fn default() -> Self {
+        Blob(Packed::Inline {
+            len: 0,
+            buf: [0; BYTES_INLINE],
+        })
+    }
+}
 
 impl Blob {
+    /// The blob of a store: inline stores unpacked, the rest boxed.
+    #[inline]
+    fn pack(store: Store<BYTES_INLINE>) -> Blob {
+        match store {
+            Store::Inline { meta, buf } => Blob(Packed::Inline {
+                len: meta & !FLAG,
+                buf,
+            }),
+            other => Blob(Packed::Out(Box::new(other))),
+        }
+    }
+
     /// Drops the blob, a window reference going to `runs` (for a graph's batched drop).
     #[inline(always)]
     pub(crate) fn release_into(self, runs: &mut Releaser) {
-        self.0.release_into(runs)
+        match self.0 {
+            Packed::Inline { .. } => {}
+            Packed::Window { win, .. } => runs.add(win),
+            Packed::Out(store) => (*store).release_into(runs),
+        }
     }
 
     /// `b` without a copy when it lies inside `src` (a range of the source is kept), else a
     /// copy of it.
     pub(crate) fn shared_or_copied(src: &SharedSource, b: &[u8]) -> Blob {
-        Blob(Store::shared(src, b, false).unwrap_or_else(|| Store::from_slice(b, false)))
+        Blob::pack(Store::shared(src, b, false).unwrap_or_else(|| Store::from_slice(b, false)))
     }
 
     /// True when the bytes are a range of the input the graph was decoded from, not a copy.
     pub fn is_shared(&self) -> bool {
-        self.0.is_shared()
+        match &self.0 {
+            Packed::Inline { .. } => false,
+            Packed::Window { win, .. } => win.is_shared(),
+            Packed::Out(store) => store.is_shared(),
+        }
     }
 
     /// True when the bytes are stored inside the blob (it owns no memory).
     #[inline(always)]
     pub(crate) fn is_inline(&self) -> bool {
-        self.0.is_inline()
+        matches!(self.0, Packed::Inline { .. })
     }
 
     /// `win[start..start + len]`, checked by the caller.
     #[inline]
     pub(crate) fn from_window(win: Window, start: usize, len: usize) -> Blob {
-        Blob(Store::window(win, start, len, false))
+        match (u16::try_from(len), u32::try_from(start)) {
+            (Ok(len), Ok(start)) => Blob(Packed::Window { len, start, win }),
+            _ => Blob::pack(Store::window(win, start, len, false)),
+        }
+    }
+
+    /// True when [`from_window`](Self::from_window) keeps the range in the blob itself
+    /// rather than boxed (always, for the payload sizes the decoder windows).
+    #[inline(always)]
+    pub(crate) fn window_fits(start: usize, len: usize) -> bool {
+        len <= u16::MAX as usize && start <= u32::MAX as usize
     }
 
     /// The bytes.
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
-        self.0.as_bytes()
+        match &self.0 {
+            Packed::Inline { len, buf } => buf.get(..*len as usize).unwrap_or(&[]),
+            Packed::Window { len, start, win } => {
+                let start = *start as usize;
+                win.bytes().get(start..start + *len as usize).unwrap_or(&[])
+            }
+            Packed::Out(store) => store.as_bytes(),
+        }
     }
 
     /// Number of bytes.
@@ -564,8 +633,11 @@ impl Blob {
     /// The bytes as a vector.
     pub fn into_vec(self) -> Vec<u8> {
         match self.0 {
-            Store::Heap { bytes, .. } => bytes.into_vec(),
-            other => other.as_bytes().to_vec(),
+            Packed::Out(store) => match *store {
+                Store::Heap { bytes, .. } => bytes.into_vec(),
+                other => other.as_bytes().to_vec(),
+            },
+            inline => Blob(inline).as_bytes().to_vec(),
         }
     }
 }
@@ -587,14 +659,14 @@ impl std::hash::Hash for Blob {
 impl From<Vec<u8>> for Blob {
     #[inline]
     fn from(v: Vec<u8>) -> Self {
-        Blob(Store::from_vec(v, false))
+        Blob::pack(Store::from_vec(v, false))
     }
 }
 
 impl From<&[u8]> for Blob {
     #[inline]
     fn from(v: &[u8]) -> Self {
-        Blob(Store::from_slice(v, false))
+        Blob::pack(Store::from_slice(v, false))
     }
 }
 
@@ -1033,11 +1105,11 @@ mod tests {
     }
 
     #[test]
-    fn payloads_keep_a_node_at_32_bytes() {
-        // A node's other variants sit beside the PyStr's tag byte, which a 32-byte Blob would
-        // overlap: the node would grow to 40 bytes.
-        assert_eq!(std::mem::size_of::<PyStr>(), 32);
-        assert_eq!(std::mem::size_of::<Blob>(), 24);
-        assert!(std::mem::size_of::<crate::value::Node>() <= 32);
+    fn payloads_keep_a_node_at_24_bytes() {
+        // A node's other variants sit beside the PyStr's tag byte, which a 24-byte Blob would
+        // overlap: the node would grow to 32 bytes.
+        assert_eq!(std::mem::size_of::<PyStr>(), 24);
+        assert_eq!(std::mem::size_of::<Blob>(), 16);
+        assert_eq!(std::mem::size_of::<crate::value::Node>(), 24);
     }
 }
