@@ -3,6 +3,8 @@
 //! back, compares and pickles exactly like the pairs it holds.
 
 mod common {
+    // This file uses `dumps` only.
+    #[allow(dead_code)]
     pub mod python;
 }
 
