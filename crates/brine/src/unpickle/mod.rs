@@ -566,13 +566,42 @@ impl Machine {
         }
     }
 
+    /// Registers the atoms made so far with the graph before its first dict's pairs, and
+    /// every later one as it is made (see `set_atom`).
+    #[inline(always)]
+    fn atoms_for_dicts(&mut self) {
+        if !self.graph.coding_atoms() {
+            self.start_coding_atoms();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn start_coding_atoms(&mut self) {
+        self.graph.start_coding_atoms();
+        // In the order they were made, as if each had been registered then.
+        let mut made: Vec<u32> = self
+            .atoms
+            .iter()
+            .copied()
+            .filter(|&a| a != NO_ATOM)
+            .collect();
+        made.sort_unstable();
+        for id in made {
+            self.graph.register_atom(NodeId(id));
+        }
+    }
+
     #[inline]
     fn set_atom(&mut self, slot: usize, id: NodeId) {
         if let Some(a) = self.atoms.get_mut(slot) {
             *a = id.0;
         }
-        // Dicts of atoms only then keep their pairs as one-byte codes.
-        self.graph.register_atom(id);
+        // Dicts of atoms then keep them as one-byte codes. Registered from the first dict on
+        // (`atoms_for_dicts`), so that pickles without dicts never allocate the tables.
+        if self.graph.coding_atoms() {
+            self.graph.register_atom(id);
+        }
     }
 
     #[inline(never)]
@@ -956,9 +985,9 @@ impl Machine {
 
     /// Sets the pairs `stack[from..]` on the dict (or object) `target`.
     fn setitems_from(&mut self, target: NodeId, from: usize) -> Result<()> {
+        self.atoms_for_dicts();
         let items = &self.stack[from..];
-        let pairs = items.chunks_exact(2).map(|p| (p[0], p[1]));
-        match self.graph.try_extend_pairs(target, pairs.clone()) {
+        match self.graph.try_extend_pairs(target, items) {
             Some(true) => {
                 self.stack.truncate(from);
                 return Ok(());
@@ -967,7 +996,9 @@ impl Machine {
             None => return Err(limit(LimitKind::Nodes)),
         }
         match self.graph.get_mut(target) {
-            Node::Object(o) => o.dict_items.extend(pairs),
+            Node::Object(o) => o
+                .dict_items
+                .extend(items.chunks_exact(2).map(|p| (p[0], p[1]))),
             other => {
                 return Err(Error::data(format!(
                     "'{}' object does not support item assignment",
@@ -1515,9 +1546,10 @@ impl Machine {
                 if (self.stack.len() - x) % 2 != 0 {
                     return Err(Error::data("odd number of items for DICT"));
                 }
+                self.atoms_for_dicts();
                 let pairs = self
                     .graph
-                    .try_new_pairs(self.stack[x..].chunks_exact(2).map(|p| (p[0], p[1])))
+                    .try_new_pairs(&self.stack[x..])
                     .ok_or_else(|| limit(LimitKind::Nodes))?;
                 self.stack.truncate(x);
                 self.push_new(Node::Dict(pairs))?

@@ -28,20 +28,8 @@ pub struct Graph {
     nodes: Vec<Node>,
     /// The items of every list, tuple, set and frozenset (see [`Items`]).
     items: Vec<NodeId>,
-    /// The pairs of every dict that holds a non-atom (see [`Pairs`]).
-    pairs: Vec<(NodeId, NodeId)>,
-    /// The pairs of every dict of atoms only, as codes of `atoms`: two bytes a pair instead
-    /// of eight (pyperformance's MICRO_DICT is mostly such dicts).
-    packed: Vec<[u8; 2]>,
-    /// The pairs of every other dict whose keys are all atoms: the key's code and the
-    /// value's id (little-endian), five bytes a pair (`{0: [...], 1: [...]}`).
-    keyed: Vec<[u8; 5]>,
-    /// The atoms by code: nodes the decoder shares for every occurrence of a value (`None`,
-    /// bools, small ints; see [`register_atom`](Self::register_atom)), at most [`MAX_ATOMS`].
-    atoms: Vec<NodeId>,
-    /// One more than the code of each atom by node index, 0 for any other node; as long as
-    /// the highest atom's index needs.
-    atom_code: Vec<u8>,
+    /// The pairs of every dict, in the arena of each dict's form (see [`Pairs`]).
+    pairs: PairArenas,
     root: Option<NodeId>,
     /// Some node's payload lies in a shared input window (set by the decoder): dropping then
     /// gives the windows' references up in runs (see [`Drop`]).
@@ -194,18 +182,6 @@ impl Slots {
 /// The largest arena index a range may reach (ranges are `u32`).
 const ARENA_MAX: usize = u32::MAX as usize - 1;
 
-/// The most atoms a graph codes (a code and its `atom_code` entry fit a byte).
-const MAX_ATOMS: usize = u8::MAX as usize;
-
-/// The code of `id` in `atom_code` (see [`Graph`]), `None` for a node that is no atom.
-#[inline(always)]
-fn code_of(atom_code: &[u8], id: NodeId) -> Option<u8> {
-    match atom_code.get(id.index()) {
-        Some(&c) if c != 0 => Some(c - 1),
-        _ => None,
-    }
-}
-
 /// Items to append to an arena: a slice of them, or an iterator.
 trait More<T> {
     fn len(&self) -> usize;
@@ -291,6 +267,241 @@ fn append<T: Copy>(arena: &mut Vec<T>, r: &mut Slots, more: impl More<T>, hole: 
     true
 }
 
+/// The pairs of a flat run of ids (key, value, key, value, ...; an odd last id is ignored).
+#[inline(always)]
+fn pairs_of(flat: &[NodeId]) -> impl ExactSizeIterator<Item = (NodeId, NodeId)> + Clone + '_ {
+    flat.chunks_exact(2).map(|kv| (kv[0], kv[1]))
+}
+
+/// The ids of `pairs`, flat (key, value, key, value, ...).
+fn flatten(pairs: &[(NodeId, NodeId)]) -> Vec<NodeId> {
+    pairs.iter().flat_map(|&(k, v)| [k, v]).collect()
+}
+
+/// The most atoms a graph codes (a code and its `atom_code` entry fit a byte).
+const MAX_ATOMS: usize = u8::MAX as usize;
+
+/// The code of `id` in `atom_code` (see [`PairArenas`]), `None` for a node that is no atom.
+#[inline(always)]
+fn code_of(atom_code: &[u8], id: NodeId) -> Option<u8> {
+    match raw_code(atom_code, id) {
+        NO_CODE => None,
+        c => Some(c - 1),
+    }
+}
+
+/// What `atom_code` holds for a node that is no atom.
+const NO_CODE: u8 = 0;
+
+/// `atom_code`'s entry for `id`: one more than its code, or [`NO_CODE`]. Without a branch
+/// for the range check, so that a run of pairs codes in a straight loop.
+#[inline(always)]
+fn raw_code(atom_code: &[u8], id: NodeId) -> u8 {
+    atom_code.get(id.index()).copied().unwrap_or(NO_CODE)
+}
+
+/// The pairs of a graph's dicts: one arena per [`PairForm`], and the atoms their codes
+/// stand for.
+#[derive(Clone, Default)]
+struct PairArenas {
+    /// Pairs by id.
+    wide: Vec<(NodeId, NodeId)>,
+    /// Pairs of atoms, as codes: two bytes a pair instead of eight (pyperformance's
+    /// MICRO_DICT is mostly such dicts).
+    packed: Vec<[u8; 2]>,
+    /// Pairs of an atom key and any value: the key's code and the value's id
+    /// (little-endian), five bytes a pair (`{0: [...], 1: [...]}`).
+    keyed: Vec<[u8; 5]>,
+    /// The atoms by code: nodes the decoder shares for every occurrence of a value (`None`,
+    /// bools, small ints), at most [`MAX_ATOMS`].
+    atoms: Vec<NodeId>,
+    /// One more than the code of each atom by node index, 0 for any other node; as long as
+    /// the highest atom's index needs.
+    atom_code: Vec<u8>,
+    /// Atoms are being registered (see [`Graph::start_coding_atoms`]).
+    coding: bool,
+}
+
+impl PairArenas {
+    #[inline]
+    fn view(&self, pairs: Pairs) -> PairsRef<'_> {
+        let Slots { start, len, .. } = pairs.slots;
+        let range = start as usize..start as usize + len as usize;
+        match pairs.form {
+            PairForm::Wide => PairsRef::wide(self.wide.get(range).unwrap_or(&[])),
+            PairForm::Atoms => PairsRef::packed(self.packed.get(range).unwrap_or(&[]), &self.atoms),
+            PairForm::AtomKeys => {
+                PairsRef::keyed(self.keyed.get(range).unwrap_or(&[]), &self.atoms)
+            }
+        }
+    }
+
+    #[inline]
+    fn register_atom(&mut self, id: NodeId) {
+        let i = id.index();
+        if self.atoms.len() >= MAX_ATOMS || self.atom_code.get(i).is_some_and(|&c| c != 0) {
+            return;
+        }
+        if self.atom_code.len() <= i {
+            self.atom_code.resize(i + 1, 0);
+        }
+        self.atom_code[i] = self.atoms.len() as u8 + 1;
+        self.atoms.push(id);
+    }
+
+    fn capacity_bytes(&self) -> usize {
+        self.wide.capacity() * std::mem::size_of::<(NodeId, NodeId)>()
+            + self.packed.capacity() * std::mem::size_of::<[u8; 2]>()
+            + self.keyed.capacity() * std::mem::size_of::<[u8; 5]>()
+            + self.atoms.capacity() * std::mem::size_of::<NodeId>()
+            + self.atom_code.capacity()
+    }
+
+    fn len_bytes(&self) -> usize {
+        self.wide.len() * std::mem::size_of::<(NodeId, NodeId)>()
+            + self.packed.len() * std::mem::size_of::<[u8; 2]>()
+            + self.keyed.len() * std::mem::size_of::<[u8; 5]>()
+    }
+
+    /// Appends the pairs `flat` holds (key, value, key, value, ...; an odd last id is
+    /// ignored) to the dict range `r`, in the most compact form that all of the dict's pairs
+    /// fit (see [`PairForm`]): a dict that stops fitting its form moves to a wider one, once.
+    /// False, with nothing changed, when an arena would outgrow `u32` indices.
+    #[inline]
+    fn append(&mut self, r: &mut Pairs, flat: &[NodeId]) -> bool {
+        if r.slots.cap == 0 && !self.atom_code.is_empty() {
+            return self.append_fresh(r, flat);
+        }
+        if r.form == PairForm::Wide {
+            return append(
+                &mut self.wide,
+                &mut r.slots,
+                Iter(pairs_of(flat)),
+                (HOLE, HOLE),
+            );
+        }
+        self.append_coded(r, flat)
+    }
+
+    /// [`append`](Self::append) to a dict that owns no range yet (a new dict: the decoder's
+    /// usual case), in one pass while the pairs fit: codes are written at the end of the
+    /// arena as they are checked, and taken back if a pair does not fit.
+    #[inline]
+    fn append_fresh(&mut self, r: &mut Pairs, flat: &[NodeId]) -> bool {
+        let n = flat.len() / 2;
+        let codes = &self.atom_code;
+        let start = self.packed.len();
+        // The first pair decides whether trying is worth it; the rest are coded without a
+        // branch per pair (most dicts of atoms are atoms throughout) and checked at the end.
+        let first = match flat {
+            [k, v, ..] => (code_of(codes, *k), code_of(codes, *v)),
+            _ => (Some(0), Some(0)),
+        };
+        let mut keys_fit = first.0.is_some();
+        if first.0.is_some() && first.1.is_some() && start + n <= ARENA_MAX {
+            self.packed.resize(start + n, [0; 2]);
+            let mut missing = 0u8;
+            for (slot, kv) in self.packed[start..].iter_mut().zip(flat.chunks_exact(2)) {
+                let (a, b) = (raw_code(codes, kv[0]), raw_code(codes, kv[1]));
+                missing |= (a == NO_CODE) as u8 | ((b == NO_CODE) as u8) << 1;
+                *slot = [a.wrapping_sub(1), b.wrapping_sub(1)];
+            }
+            keys_fit = missing & 1 == 0;
+            if missing == 0 {
+                *r = Pairs {
+                    slots: Slots::new(start, n, n),
+                    form: PairForm::Atoms,
+                };
+                return true;
+            }
+            self.packed.truncate(start);
+        }
+        let start = self.keyed.len();
+        if keys_fit && start + n <= ARENA_MAX {
+            self.keyed.resize(start + n, [0; 5]);
+            let mut fit = true;
+            for (slot, kv) in self.keyed[start..].iter_mut().zip(flat.chunks_exact(2)) {
+                let &[k, v] = kv else { break };
+                let Some(a) = code_of(codes, k) else {
+                    fit = false;
+                    break;
+                };
+                let [b, c, d, e] = v.0.to_le_bytes();
+                *slot = [a, b, c, d, e];
+            }
+            if fit {
+                *r = Pairs {
+                    slots: Slots::new(start, n, n),
+                    form: PairForm::AtomKeys,
+                };
+                return true;
+            }
+            self.keyed.truncate(start);
+        }
+        r.form = PairForm::Wide;
+        append(
+            &mut self.wide,
+            &mut r.slots,
+            Iter(pairs_of(flat)),
+            (HOLE, HOLE),
+        )
+    }
+
+    /// [`append`](Self::append) to a dict stored as codes.
+    #[cold]
+    fn append_coded(&mut self, r: &mut Pairs, flat: &[NodeId]) -> bool {
+        let codes = &self.atom_code;
+        let mut form = r.form;
+        for (k, v) in pairs_of(flat) {
+            if code_of(codes, k).is_none() {
+                form = PairForm::Wide;
+                break;
+            }
+            if form == PairForm::Atoms && code_of(codes, v).is_none() {
+                form = PairForm::AtomKeys;
+            }
+        }
+        if form == r.form {
+            return self.push(r, pairs_of(flat));
+        }
+        // The dict moves to the wider form's arena, old pairs first.
+        let old = self.view(*r).to_vec();
+        let mut moved = Pairs {
+            slots: Slots::default(),
+            form,
+        };
+        if !self.push(&mut moved, old.iter().copied()) || !self.push(&mut moved, pairs_of(flat)) {
+            return false;
+        }
+        *r = moved;
+        true
+    }
+
+    /// Appends `more`, which fits `r`'s form, to `r`'s range of that form's arena.
+    fn push(
+        &mut self,
+        r: &mut Pairs,
+        more: impl ExactSizeIterator<Item = (NodeId, NodeId)>,
+    ) -> bool {
+        let codes = &self.atom_code;
+        let code = |id| code_of(codes, id).unwrap_or(0);
+        match r.form {
+            PairForm::Wide => append(&mut self.wide, &mut r.slots, Iter(more), (HOLE, HOLE)),
+            PairForm::Atoms => {
+                let coded = more.map(|(k, v)| [code(k), code(v)]);
+                append(&mut self.packed, &mut r.slots, Iter(coded), [0; 2])
+            }
+            PairForm::AtomKeys => {
+                let coded = more.map(|(k, v)| {
+                    let [a, b, c, d] = v.0.to_le_bytes();
+                    [code(k), a, b, c, d]
+                });
+                append(&mut self.keyed, &mut r.slots, Iter(coded), [0; 5])
+            }
+        }
+    }
+}
+
 impl Graph {
     /// An empty graph.
     pub fn new() -> Self {
@@ -308,11 +519,10 @@ impl Graph {
         Graph {
             nodes: Vec::with_capacity(nodes),
             items: Vec::with_capacity(items),
-            pairs: Vec::with_capacity(pairs),
-            packed: Vec::new(),
-            keyed: Vec::new(),
-            atoms: Vec::new(),
-            atom_code: Vec::new(),
+            pairs: PairArenas {
+                wide: Vec::with_capacity(pairs),
+                ..PairArenas::default()
+            },
             root: None,
             windowed: false,
             owning: false,
@@ -425,106 +635,30 @@ impl Graph {
     /// of this graph).
     #[inline]
     pub fn pairs(&self, pairs: Pairs) -> PairsRef<'_> {
-        let Slots { start, len, .. } = pairs.slots;
-        let range = start as usize..start as usize + len as usize;
-        match pairs.form {
-            PairForm::Wide => PairsRef::wide(self.pairs.get(range).unwrap_or(&[])),
-            PairForm::Atoms => PairsRef::packed(self.packed.get(range).unwrap_or(&[]), &self.atoms),
-            PairForm::AtomKeys => {
-                PairsRef::keyed(self.keyed.get(range).unwrap_or(&[]), &self.atoms)
-            }
-        }
+        self.pairs.view(pairs)
     }
 
     /// Makes `id` an atom: a node that stands for every occurrence of its value, so that a
-    /// dict of atoms only can keep its pairs as one-byte codes. Up to [`MAX_ATOMS`] atoms;
-    /// later ones are kept as ordinary ids. Any node may be one: a code stands for the id,
-    /// not the value, so nothing changes if the node is later changed.
+    /// dict of atoms can keep them as one-byte codes (see [`PairsRef`]). Up to [`MAX_ATOMS`]
+    /// atoms; later ones are kept as ordinary ids. Any node may be one: a code stands for the
+    /// id, not the value, so nothing changes if the node is later changed.
     #[inline]
     pub(crate) fn register_atom(&mut self, id: NodeId) {
-        let i = id.index();
-        if self.atoms.len() >= MAX_ATOMS || self.atom_code.get(i).is_some_and(|&c| c != 0) {
-            return;
-        }
-        if self.atom_code.len() <= i {
-            self.atom_code.resize(i + 1, 0);
-        }
-        self.atom_code[i] = self.atoms.len() as u8 + 1;
-        self.atoms.push(id);
+        self.pairs.register_atom(id)
     }
 
-    /// Appends `more` to the dict range `r`, in the most compact form that all of the dict's
-    /// pairs fit (see [`PairForm`]): a dict that stops fitting its form moves to a wider one,
-    /// once. False, with nothing changed, when an arena would outgrow `u32` indices.
-    fn append_pairs<I>(&mut self, r: &mut Pairs, more: I) -> bool
-    where
-        I: ExactSizeIterator<Item = (NodeId, NodeId)> + Clone,
-    {
-        let codes = &self.atom_code;
-        let fresh = r.slots.cap == 0;
-        let form = if codes.is_empty() || (r.form == PairForm::Wide && !fresh) {
-            PairForm::Wide
-        } else {
-            // The narrowest form every pair of the batch fits, no narrower than the dict's.
-            let mut form = if fresh { PairForm::Atoms } else { r.form };
-            for (k, v) in more.clone() {
-                if code_of(codes, k).is_none() {
-                    form = PairForm::Wide;
-                    break;
-                }
-                if form == PairForm::Atoms && code_of(codes, v).is_none() {
-                    form = PairForm::AtomKeys;
-                }
-            }
-            form
-        };
-        if form != r.form && !fresh {
-            // The dict moves to the wider form's arena, old pairs first.
-            let old = self.pairs(*r).to_vec();
-            let mut moved = Pairs {
-                slots: Slots::default(),
-                form,
-            };
-            if !self.push_pairs(&mut moved, old.iter().copied())
-                || !self.push_pairs(&mut moved, more)
-            {
-                return false;
-            }
-            *r = moved;
-            return true;
-        }
-        let mut next = Pairs {
-            slots: r.slots,
-            form,
-        };
-        if !self.push_pairs(&mut next, more) {
-            return false;
-        }
-        *r = next;
-        true
+    /// True once [`start_coding_atoms`](Self::start_coding_atoms) ran: atoms are registered.
+    #[inline(always)]
+    pub(crate) fn coding_atoms(&self) -> bool {
+        self.pairs.coding
     }
 
-    /// Appends `more` to the range `r` of the arena of its form; the pairs fit the form.
-    fn push_pairs(
-        &mut self,
-        r: &mut Pairs,
-        more: impl ExactSizeIterator<Item = (NodeId, NodeId)>,
-    ) -> bool {
-        let codes = &self.atom_code;
-        let code = |id| code_of(codes, id).unwrap_or(0);
-        match r.form {
-            PairForm::Wide => append(&mut self.pairs, &mut r.slots, Iter(more), (HOLE, HOLE)),
-            PairForm::Atoms => {
-                let coded = more.map(|(k, v)| [code(k), code(v)]);
-                append(&mut self.packed, &mut r.slots, Iter(coded), [0; 2])
-            }
-            PairForm::AtomKeys => {
-                let coded = more.map(|(k, v)| {
-                    let [a, b, c, d] = v.0.to_le_bytes();
-                    [code(k), a, b, c, d]
-                });
-                append(&mut self.keyed, &mut r.slots, Iter(coded), [0; 5])
-            }
+    /// Starts registering atoms (the decoder does so from its first dict on, so that a
+    /// pickle without dicts makes no atom tables).
+    pub(crate) fn start_coding_atoms(&mut self) {
+        self.pairs.coding = true;
+        if self.pairs.packed.capacity() == 0 {
+            self.pairs.packed.reserve(2 * self.pairs.wide.capacity());
         }
     }
 
@@ -571,7 +705,7 @@ impl Graph {
     /// # Panics
     /// When the arena would hold more than `u32::MAX - 1` pairs.
     pub fn new_pairs(&mut self, pairs: &[(NodeId, NodeId)]) -> Pairs {
-        self.try_new_pairs(pairs.iter().copied())
+        self.try_new_pairs(&flatten(pairs))
             .expect("graph arena holds fewer than u32::MAX pairs")
     }
 
@@ -582,12 +716,11 @@ impl Graph {
     }
 
     #[inline]
-    pub(crate) fn try_new_pairs(
-        &mut self,
-        pairs: impl ExactSizeIterator<Item = (NodeId, NodeId)> + Clone,
-    ) -> Option<Pairs> {
+    /// [`new_pairs`](Self::new_pairs) of the pairs `flat` holds (key, value, key, value,
+    /// ...); `None` when the arena is full.
+    pub(crate) fn try_new_pairs(&mut self, flat: &[NodeId]) -> Option<Pairs> {
         let mut r = Pairs::default();
-        self.append_pairs(&mut r, pairs).then_some(r)
+        self.pairs.append(&mut r, flat).then_some(r)
     }
 
     /// Appends `more` to the list, tuple, set or frozenset `id` (a list's `extend`).
@@ -606,7 +739,7 @@ impl Graph {
     /// # Panics
     /// When the arena would hold more than `u32::MAX - 1` pairs.
     pub fn extend_pairs(&mut self, id: NodeId, more: &[(NodeId, NodeId)]) -> bool {
-        self.try_extend_pairs(id, more.iter().copied())
+        self.try_extend_pairs(id, &flatten(more))
             .expect("graph arena holds fewer than u32::MAX pairs")
     }
 
@@ -642,21 +775,11 @@ impl Graph {
 
     /// [`extend_pairs`](Self::extend_pairs); `None` when the arena is full.
     #[inline]
-    pub(crate) fn try_extend_pairs(
-        &mut self,
-        id: NodeId,
-        more: impl ExactSizeIterator<Item = (NodeId, NodeId)> + Clone,
-    ) -> Option<bool> {
-        let Some(&Node::Dict(mut p)) = self.nodes.get(id.index()) else {
+    pub(crate) fn try_extend_pairs(&mut self, id: NodeId, flat: &[NodeId]) -> Option<bool> {
+        let Some(Node::Dict(p)) = self.nodes.get_mut(id.index()) else {
             return Some(false);
         };
-        if !self.append_pairs(&mut p, more) {
-            return None;
-        }
-        if let Some(Node::Dict(slot)) = self.nodes.get_mut(id.index()) {
-            *slot = p;
-        }
-        Some(true)
+        self.pairs.append(p, flat).then_some(true)
     }
 
     /// Calls `f` on every node `node` (a node of this graph) refers to, in pickle order.
@@ -716,11 +839,7 @@ impl Graph {
     pub fn arena_bytes(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<Node>()
             + self.items.capacity() * std::mem::size_of::<NodeId>()
-            + self.pairs.capacity() * std::mem::size_of::<(NodeId, NodeId)>()
-            + self.packed.capacity() * std::mem::size_of::<[u8; 2]>()
-            + self.keyed.capacity() * std::mem::size_of::<[u8; 5]>()
-            + self.atoms.capacity() * std::mem::size_of::<NodeId>()
-            + self.atom_code.capacity()
+            + self.pairs.capacity_bytes()
     }
 
     /// Bytes the dicts' pairs fill in the graph's arenas (spare capacity not included): 8 a
@@ -733,9 +852,7 @@ impl Graph {
     /// # Ok::<(), brine::Error>(())
     /// ```
     pub fn pair_bytes(&self) -> usize {
-        self.pairs.len() * std::mem::size_of::<(NodeId, NodeId)>()
-            + self.packed.len() * std::mem::size_of::<[u8; 2]>()
-            + self.keyed.len() * std::mem::size_of::<[u8; 5]>()
+        self.pairs.len_bytes()
     }
 
     /// Nodes the graph has room for without growing.
