@@ -579,16 +579,12 @@ impl Machine {
     #[inline(never)]
     fn start_coding_atoms(&mut self) {
         self.graph.start_coding_atoms();
-        // In the order they were made, as if each had been registered then.
-        let mut made: Vec<u32> = self
-            .atoms
-            .iter()
-            .copied()
-            .filter(|&a| a != NO_ATOM)
-            .collect();
-        made.sort_unstable();
-        for id in made {
-            self.graph.register_atom(NodeId(id));
+        // By slot (None, the bools, then the ints up from -5): when there are more atoms than
+        // codes, the small ints past 249 are the ones kept by id.
+        for &id in &self.atoms {
+            if id != NO_ATOM {
+                self.graph.register_atom(NodeId(id));
+            }
         }
     }
 
