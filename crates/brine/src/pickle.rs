@@ -1064,6 +1064,20 @@ impl Core {
                 "can't pickle global identifier '{module}.{name}' using pickle protocol {p}"
             )));
         }
+        if self.opts.fix_imports {
+            // A Python 2 name kept in a graph (read at protocol 3 or later, where no
+            // `fix_imports` applies) that reads back as a builtin whose calls the reader turns
+            // into values: a call of it would come back as a value of another kind, and what
+            // the pickle then does to it (APPENDS to `__builtin__.bytes()`) can fail.
+            let (bm, bn) = compat::py2_to_py3(&m, &n);
+            if (bm.as_ref(), bn.as_ref()) != (module, name)
+                && crate::unpickle::is_recognized_builtin(&bm, &bn)
+            {
+                return Err(Error::data(format!(
+                    "can't pickle global '{module}.{name}' using pickle protocol {p}: it would read back as '{bm}.{bn}'"
+                )));
+            }
+        }
         Ok((m, n))
     }
 

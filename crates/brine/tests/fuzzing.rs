@@ -82,3 +82,26 @@ fn python2_and_python3_names_that_collide_below_protocol_3() {
     let data = include_bytes!("data/fuzz-recode-py2-name-collision.pickle");
     recode_is_stable(data);
 }
+
+/// cargo-fuzz `recode`, 2026-12-07: a protocol-5 pickle calls `__builtin__.bytes()` (a Python 2
+/// name, kept as written at protocol 3 and later) and APPENDs to the result. Written below
+/// protocol 3, the global line read back through `fix_imports` as `builtins.bytes`, whose
+/// empty call the reader turns into `b''`; the APPENDS then failed ("'bytes' object has no
+/// attribute 'append'"). The writer now refuses such a global below protocol 3.
+#[test]
+fn a_python2_builtin_call_kept_at_protocol_5_is_not_written_below_3() {
+    let data = include_bytes!("data/fuzz-recode-py2-builtin-call-with-appends.pickle");
+    recode_is_stable(data);
+    let g = brine::loads(data).unwrap();
+    for p in 0..=2 {
+        let e = brine::dumps_with(&g, DumpOptions::new().protocol(p)).unwrap_err();
+        assert!(
+            e.to_string().contains("read back as 'builtins.bytes'"),
+            "p{p}: {e}"
+        );
+    }
+    for p in 3..=5 {
+        let out = brine::dumps_with(&g, DumpOptions::new().protocol(p)).unwrap();
+        assert!(brine::loads(&out).is_ok(), "p{p}");
+    }
+}

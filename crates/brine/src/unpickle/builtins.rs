@@ -70,6 +70,18 @@ pub(crate) fn recognize(graph: &mut Graph, callable: NodeId, args: NodeId) -> Op
     }
 }
 
+/// True when a REDUCE of the global `module.name` (Python 3 names) may be read as a native
+/// value by [`recognize`].
+pub(crate) fn is_recognized(module: &str, name: &str) -> bool {
+    matches!(
+        (module, name),
+        (
+            "builtins",
+            "set" | "frozenset" | "bytes" | "bytearray" | "getattr"
+        ) | ("_codecs", "encode")
+    )
+}
+
 fn is_identifier(s: &str) -> bool {
     let mut b = s.bytes();
     matches!(b.next(), Some(c) if c == b'_' || c.is_ascii_alphabetic())

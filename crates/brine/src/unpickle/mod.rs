@@ -7,6 +7,7 @@
 mod builtins;
 mod memo;
 mod text;
+pub(crate) use builtins::is_recognized as is_recognized_builtin;
 
 use std::io;
 
