@@ -10,32 +10,9 @@ mod common {
 
 use brine::value::{Graph, Node, NodeId};
 
-/// A Python-style rendering of a value (dicts in order), to compare graphs with what was
-/// pickled.
+/// Python's repr of a value (dicts in order), to compare graphs with what was pickled.
 fn repr(g: &Graph, id: NodeId) -> String {
-    match g.get(id) {
-        Node::None => "None".into(),
-        Node::Bool(b) => if *b { "True" } else { "False" }.into(),
-        Node::Int(i) => i.to_string(),
-        Node::Str(s) => format!("{:?}", s.to_string_lossy()),
-        Node::List(v) => format!(
-            "[{}]",
-            g.items(*v)
-                .iter()
-                .map(|&i| repr(g, i))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Node::Dict(p) => format!(
-            "{{{}}}",
-            g.pairs(*p)
-                .iter()
-                .map(|(k, v)| format!("{}: {}", repr(g, k), repr(g, v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        other => format!("{other:?}"),
-    }
+    brine::show::repr(g, id, &Default::default())
 }
 
 /// The form a dict's pairs are stored in, as [`brine::value::PairsRef::as_slice`] and the
@@ -88,7 +65,7 @@ fn each_form_reads_back_as_written() {
     {
         let g = brine::loads(data).unwrap();
         let root = g.root().unwrap();
-        assert_eq!(repr(&g, root), expr.replace('\'', "\""), "{code}");
+        assert_eq!(repr(&g, root), *expr, "{code}");
         if let Some(wide) = wide {
             assert_eq!(by_id(&g, root), *wide, "{code} at protocol {protocol}");
         }
@@ -111,14 +88,14 @@ fn a_dict_that_stops_fitting_its_form_moves_once() {
     let root = g.root().unwrap();
     assert_eq!(
         repr(&g, root),
-        r#"{1: None, 2: None, 3: "x", "k": 4, 5: None}"#
+        "{1: None, 2: None, 3: 'x', 'k': 4, 5: None}"
     );
     assert!(by_id(&g, root));
     // Stopped after each batch: the form of each prefix.
     let forms = [
         (1, "{1: None, 2: None}", false),
-        (2, r#"{1: None, 2: None, 3: "x"}"#, false),
-        (3, r#"{1: None, 2: None, 3: "x", "k": 4}"#, true),
+        (2, "{1: None, 2: None, 3: 'x'}", false),
+        (3, "{1: None, 2: None, 3: 'x', 'k': 4}", true),
     ];
     for (n, want, wide) in forms {
         let all: [&[&[u8]]; 3] = [
@@ -134,7 +111,7 @@ fn a_dict_that_stops_fitting_its_form_moves_once() {
     // SETITEM one pair at a time goes through the same moves.
     let one_by_one = b"\x80\x04}\x94K\x01Ns\x8c\x01xK\x02sK\x03Ns.";
     let g = brine::loads(one_by_one).unwrap();
-    assert_eq!(repr(&g, g.root().unwrap()), r#"{1: None, "x": 2, 3: None}"#);
+    assert_eq!(repr(&g, g.root().unwrap()), "{1: None, 'x': 2, 3: None}");
 }
 
 #[test]
@@ -218,7 +195,7 @@ fn api_changes_to_a_packed_dict() {
     *g1.get_mut(none) = Node::Str("changed".into());
     assert_eq!(
         repr(&g1, g1.root().unwrap()),
-        r#"{1: "changed", 2: "changed"}"#
+        "{1: 'changed', 2: 'changed'}"
     );
     // Pairs compare by what they hold, whatever the form.
     let mut built = Graph::new();

@@ -11,6 +11,10 @@ pub(crate) fn recognize(graph: &mut Graph, callable: NodeId, args: NodeId) -> Op
     let Node::Global(g) = graph.get(callable) else {
         return None;
     };
+    // The one list of names, which the writer also checks (`is_recognized`).
+    if !is_recognized(&g.module, &g.name) {
+        return None;
+    }
     let Node::Tuple(args) = graph.get(args) else {
         return None;
     };
@@ -71,7 +75,7 @@ pub(crate) fn recognize(graph: &mut Graph, callable: NodeId, args: NodeId) -> Op
 }
 
 /// True when a REDUCE of the global `module.name` (Python 3 names) may be read as a native
-/// value by [`recognize`].
+/// value by [`recognize`], which reads no other names.
 pub(crate) fn is_recognized(module: &str, name: &str) -> bool {
     matches!(
         (module, name),
