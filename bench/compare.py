@@ -308,6 +308,45 @@ def typed_table(paths, names, cpy_rounds, typed_rounds, typed_mi_rounds):
               f" | {cell(sp)} | {rng(vs(sp, dec))} | {fmt(med(mdec))} | {rng(vs(loads, mdec))}"
               f" | {cell(msp)} | {rng(vs(msp, mdec))} |")
 
+    print()
+    floor_table(paths, names, cpy_rounds, typed_rounds)
+
+
+def floor_table(paths, names, cpy_rounds, typed_rounds):
+    """What building each Rust type costs, whatever reads the pickle: the floor is the time to
+    deserialize the same values from a tape of serde events (`benches/workloads/tape.rs`: no
+    parsing, exact size hints, text lent), so CPython or serde-pickle time / floor is the best
+    ratio any decoder into that type could reach."""
+    med = statistics.median
+
+    def rng(rs):
+        return f"{med(rs):.2f}× [{min(rs):.2f}–{max(rs):.2f}]" if rs else "fails"
+
+    def vs(num, den):
+        return [a / b for a, b in zip(num, den) if a is not None and b is not None]
+
+    print("The floor of each type (system allocator): the same values deserialized from a tape of"
+          " serde events (`benches/workloads/tape.rs`), which parses nothing, gives exact size hints"
+          " and lends its text. No decoder into that type can take less, so CPython or serde-pickle"
+          " time / floor is the best ratio any reader of these pickles into these types could reach;"
+          " brine / floor is what brine's reading adds\n")
+    print("| workload | types | floor | brine decode | brine / floor | CPython loads | best possible"
+          " vs CPython | serde-pickle | best possible vs serde-pickle |")
+    print("|---|---|---:|---:|---|---:|---|---:|---|")
+    for path in paths:
+        if path not in typed_rounds[0]:
+            continue
+        loads = [c[path][0] for c in cpy_rounds]
+        for types, dk, sk, fk in (("std", "decode", "sp_decode", "floor"),
+                                  ("lean", "decode_lean", "sp_decode_lean", "floor_lean")):
+            floor = [t[path][fk] for t in typed_rounds]
+            dec = [t[path][dk] for t in typed_rounds]
+            sp = [t[path].get(sk) for t in typed_rounds]
+            spc = [x for x in sp if x is not None]
+            print(f"| {names[path]} | {types} | {fmt(med(floor))} | {fmt(med(dec))}"
+                  f" | {rng(vs(dec, floor))} | {fmt(med(loads))} | {rng(vs(loads, floor))}"
+                  f" | {fmt(med(spc)) if spc else 'fails'} | {rng(vs(sp, floor))} |")
+
 
 if __name__ == "__main__":
     main()

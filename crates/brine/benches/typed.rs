@@ -6,6 +6,8 @@
 //! summary of medians and ratios (serde-pickle time / brine time) measured in this run.
 //! serde-pickle reads `datetime.date` (in DICT) as its argument tuple, as brine does, with
 //! `DeOptions::keep_restore_state` ([`workloads::sp_options`]); a row it cannot read says so.
+//! Each decode group also times the type's floor: the same values read from a tape of serde
+//! events ([`workloads::tape`]), which no decoder into that type can beat.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -49,9 +51,14 @@ fn bench<T: DeserializeOwned + Serialize>(c: &mut Criterion, name: &str, data: &
     if let Err(e) = &sp_ok {
         eprintln!("{name}: serde-pickle cannot read it: {e}");
     }
+    let tape = tape::Tape::from_graph(&brine::loads(data).expect("brine reads the workload"))
+        .expect("the workload fits a tape");
     let mut g = c.benchmark_group(format!("decode/{name}"));
     g.bench_function("brine", |b| {
         b.iter(|| brine::from_slice::<T>(black_box(data)).unwrap())
+    });
+    g.bench_function("floor", |b| {
+        b.iter(|| black_box(&tape).read::<T>().unwrap())
     });
     if sp_ok.is_ok() {
         g.bench_function("serde-pickle", |b| {
@@ -71,6 +78,9 @@ fn bench<T: DeserializeOwned + Serialize>(c: &mut Criterion, name: &str, data: &
     let bd = median_secs(|| {
         black_box(brine::from_slice::<T>(black_box(data)).unwrap());
     });
+    let floor = median_secs(|| {
+        black_box(black_box(&tape).read::<T>().unwrap());
+    });
     let be = median_secs(|| {
         black_box(brine::to_vec(black_box(&value)).unwrap());
     });
@@ -88,10 +98,11 @@ fn bench<T: DeserializeOwned + Serialize>(c: &mut Criterion, name: &str, data: &
         format!("{:>12} {:>10.1}us {:>6}", "(fails)", bd * 1e6, "-")
     };
     format!(
-        "{name:22} {dec} {:>10.1}us {:>10.1}us {:>6.2}",
+        "{name:22} {dec} {:>10.1}us {:>10.1}us {:>6.2} {:>10.1}us",
         se * 1e6,
         be * 1e6,
-        se / be
+        se / be,
+        floor * 1e6
     )
 }
 
@@ -118,10 +129,13 @@ fn main() {
     let data = read("pyperf_micro_dict");
     lines.push(bench::<MicroDictFx>(&mut c, "pyperf_micro_dict_fx", &data));
     c.final_summary();
-    println!("\nmedians of 7 in this run; ratio = serde-pickle time / brine time");
     println!(
-        "{:22} {:>12} {:>12} {:>6} {:>12} {:>12} {:>6}",
-        "workload", "sp decode", "brine dec", "ratio", "sp encode", "brine enc", "ratio"
+        "\nmedians of 7 in this run; ratio = serde-pickle time / brine time; floor = the type \
+         read from a tape of serde events"
+    );
+    println!(
+        "{:22} {:>12} {:>12} {:>6} {:>12} {:>12} {:>6} {:>12}",
+        "workload", "sp decode", "brine dec", "ratio", "sp encode", "brine enc", "ratio", "floor"
     );
     for l in lines {
         println!("{l}");

@@ -8,7 +8,8 @@
 //! parts (graph decode, walk, clone of the records); with `BRINE_PROFILE_ONLY=1` (borrowed
 //! records), `owned` (owned records), `unit` (the pyperformance unit from that file), `encode` or
 //! `encode_unit` (`BRINE_ENCODE_GRAPH=1`: by the graph path), `micro` (the MICRO_DICT type),
-//! `micro_fx` (with the Fx hasher), `unit_ref` (the unit's lean type), `list` (the LIST type), `strings` (`Vec<String>`, for `strings_200k.pickle`), `ints` / `floats` (`Vec<i64>` /
+//! `micro_fx` (with the Fx hasher), `unit_ref` (the unit's lean type), `list` (the LIST type),
+//! `tape_list` / `tape_unit_ref` / `tape_micro_fx` (those types' floors, from a tape), `strings` (`Vec<String>`, for `strings_200k.pickle`), `ints` / `floats` (`Vec<i64>` /
 //! `Vec<f64>`), `mix` / `mix_ref` (the 10 MB mix into the std / lean types),
 //! `sp_micro` / `sp_owned` / `sp_unit` / `sp_mix` (serde-pickle's decode of those) it only runs that, for
 //! `perf record` or `valgrind --tool=callgrind`.
@@ -22,32 +23,61 @@ use serde::{Deserialize, Serialize};
 #[path = "../benches/workloads/mod.rs"]
 mod workloads;
 
+use workloads::tape;
 use workloads::*;
 
 #[path = "../benches/timing.rs"]
 mod timing;
 use timing::median_secs;
 
-/// Decode and encode medians of `T` on `data`, and serde-pickle's decode of the same `T`
-/// (`None` when it cannot read the file).
+/// Median seconds of one type's decodes.
+#[derive(Clone, Copy)]
+struct Decodes {
+    /// brine's.
+    brine: f64,
+    /// serde-pickle's, `None` when it cannot read the file into the type.
+    sp: Option<f64>,
+    /// The type's floor (see [`floor`]).
+    floor: f64,
+}
+
+/// The decodes of `T` on `data` (see [`time_lean`]), and the median of its encode.
 fn time<T: DeserializeOwned + Serialize + PartialEq>(
     data: &[u8],
-) -> Result<(f64, f64, Option<f64>), Box<dyn std::error::Error>> {
-    let (decode, sp_decode) = time_lean::<T>(data)?;
+    tape: &tape::Tape,
+) -> Result<(Decodes, f64), Box<dyn std::error::Error>> {
+    let decodes = time_lean::<T>(data, tape)?;
     let value: T = brine::from_slice(data)?;
     let encode = median_secs(|| {
         std::hint::black_box(brine::to_vec(std::hint::black_box(&value)).unwrap());
     });
-    Ok((decode, encode, sp_decode))
+    Ok((decodes, encode))
 }
 
-/// Decode median of a type that may borrow from `data`, and serde-pickle's decode of it
-/// (`None` when it cannot: it never lends its input). Where both read the file, their values
-/// must be equal, or the comparison would not be of the same work.
+/// The median time to build a `T` of `data`'s values from a [`tape::Tape`]: what any decoder
+/// into `T` costs at least. The value read must equal brine's, or the floor would not be of
+/// the same work.
+fn floor<'t, T: Deserialize<'t> + PartialEq>(
+    tape: &'t tape::Tape,
+    ours: &T,
+) -> Result<f64, Box<dyn std::error::Error>> {
+    if tape.read::<T>()? != *ours {
+        return Err("the tape and brine read different values".into());
+    }
+    Ok(median_secs(|| {
+        std::hint::black_box(std::hint::black_box(tape).read::<T>().unwrap());
+    }))
+}
+
+/// Decode median of a type that may borrow from `data`, serde-pickle's decode of it (`None`
+/// when it cannot: it never lends its input), and its floor. Where both read the file, their
+/// values must be equal, or the comparison would not be of the same work.
 fn time_lean<'a, T: Deserialize<'a> + PartialEq>(
     data: &'a [u8],
-) -> Result<(f64, Option<f64>), Box<dyn std::error::Error>> {
+    tape: &'a tape::Tape,
+) -> Result<Decodes, Box<dyn std::error::Error>> {
     let ours = brine::from_slice::<T>(data)?;
+    let floor = floor::<T>(tape, &ours)?;
     let decode = median_secs(|| {
         std::hint::black_box(brine::from_slice::<T>(std::hint::black_box(data)).unwrap());
     });
@@ -62,13 +92,28 @@ fn time_lean<'a, T: Deserialize<'a> + PartialEq>(
         })),
         Err(_) => None,
     };
-    Ok((decode, sp))
+    Ok(Decodes {
+        brine: decode,
+        sp,
+        floor,
+    })
 }
 
 /// `n` typed decodes of `data` into `T`, for profiling.
 fn repeat<'a, T: Deserialize<'a>>(data: &'a [u8], n: u32) -> Result<(), brine::Error> {
     for _ in 0..n {
         std::hint::black_box(brine::from_slice::<T>(data)?);
+    }
+    Ok(())
+}
+
+/// `n` reads of `data`'s values into `T` from a tape (the floor), for profiling.
+fn repeat_tape<'t, T: Deserialize<'t>>(
+    tape: &'t tape::Tape,
+    n: u32,
+) -> Result<(), Box<dyn std::error::Error>> {
+    for _ in 0..n {
+        std::hint::black_box(tape.read::<T>()?);
     }
     Ok(())
 }
@@ -119,6 +164,9 @@ pub fn run(alloc: &str) -> Result<(), Box<dyn std::error::Error>> {
         let n: u32 = n.parse()?;
         if let Ok(only) = std::env::var("BRINE_PROFILE_ONLY") {
             let d = &data;
+            let tape = || -> Result<tape::Tape, Box<dyn std::error::Error>> {
+                Ok(tape::Tape::from_graph(&brine::loads(d)?)?)
+            };
             match only.as_str() {
                 "owned" => repeat::<Vec<Record>>(d, n)?,
                 "unit" => repeat::<Unit>(d, n)?,
@@ -126,6 +174,9 @@ pub fn run(alloc: &str) -> Result<(), Box<dyn std::error::Error>> {
                 "micro" => repeat::<MicroDict>(d, n)?,
                 "micro_fx" => repeat::<MicroDictFx>(d, n)?,
                 "list" => repeat::<List>(d, n)?,
+                "tape_list" => repeat_tape::<List>(&tape()?, n)?,
+                "tape_unit_ref" => repeat_tape::<UnitRef>(&tape()?, n)?,
+                "tape_micro_fx" => repeat_tape::<MicroDictFx>(&tape()?, n)?,
                 "strings" => repeat::<Vec<String>>(d, n)?,
                 "ints" => repeat::<Vec<i64>>(d, n)?,
                 "floats" => repeat::<Vec<f64>>(d, n)?,
@@ -181,32 +232,51 @@ pub fn run(alloc: &str) -> Result<(), Box<dyn std::error::Error>> {
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or_default();
-        let (decode, encode, sp_decode) = match name {
-            "pyperf_unpickle_unit" => time::<Unit>(&data)?,
-            "pyperf_list" => time::<List>(&data)?,
-            "pyperf_micro_dict" => time::<MicroDict>(&data)?,
-            "records_100k" => time::<Vec<Record>>(&data)?,
-            "strings_200k" => time::<Vec<String>>(&data)?,
-            "ints_1m" => time::<Vec<i64>>(&data)?,
-            "floats_1m" => time::<Vec<f64>>(&data)?,
-            "mix_10mb" => time::<MixStd>(&data)?,
+        let typed = [
+            "pyperf_unpickle_unit",
+            "pyperf_list",
+            "pyperf_micro_dict",
+            "records_100k",
+            "strings_200k",
+            "ints_1m",
+            "floats_1m",
+            "mix_10mb",
+        ];
+        if !typed.contains(&name) {
+            continue;
+        }
+        // The workload's values as serde events, for the floor of each type.
+        let tape = tape::Tape::from_graph(&brine::loads(&data)?)?;
+        let (std, encode) = match name {
+            "pyperf_unpickle_unit" => time::<Unit>(&data, &tape)?,
+            "pyperf_list" => time::<List>(&data, &tape)?,
+            "pyperf_micro_dict" => time::<MicroDict>(&data, &tape)?,
+            "records_100k" => time::<Vec<Record>>(&data, &tape)?,
+            "strings_200k" => time::<Vec<String>>(&data, &tape)?,
+            "ints_1m" => time::<Vec<i64>>(&data, &tape)?,
+            "floats_1m" => time::<Vec<f64>>(&data, &tape)?,
+            "mix_10mb" => time::<MixStd>(&data, &tape)?,
             _ => continue,
         };
         // The lean types: text borrowed from the input, maps with the Fx hasher;
         // the same type as above where there is nothing to borrow or hash.
-        let (lean, sp_lean) = match name {
-            "pyperf_unpickle_unit" => time_lean::<UnitRef>(&data)?,
-            "pyperf_micro_dict" => time_lean::<MicroDictFx>(&data)?,
-            "records_100k" => time_lean::<Vec<RecordRef>>(&data)?,
-            "strings_200k" => time_lean::<Vec<&str>>(&data)?,
-            "mix_10mb" => time_lean::<MixRef>(&data)?,
-            _ => (decode, sp_decode),
+        let lean = match name {
+            "pyperf_unpickle_unit" => time_lean::<UnitRef>(&data, &tape)?,
+            "pyperf_micro_dict" => time_lean::<MicroDictFx>(&data, &tape)?,
+            "records_100k" => time_lean::<Vec<RecordRef>>(&data, &tape)?,
+            "strings_200k" => time_lean::<Vec<&str>>(&data, &tape)?,
+            "mix_10mb" => time_lean::<MixRef>(&data, &tape)?,
+            _ => std,
         };
         let num = |x: Option<f64>| x.map_or("null".to_string(), |x| format!("{x:e}"));
         println!(
-            "{{\"file\": {path:?}, \"alloc\": {alloc:?}, \"decode\": {decode:e}, \"decode_lean\": {lean:e}, \"encode\": {encode:e}, \"sp_decode\": {}, \"sp_decode_lean\": {}}}",
-            num(sp_decode),
-            num(sp_lean),
+            "{{\"file\": {path:?}, \"alloc\": {alloc:?}, \"decode\": {:e}, \"decode_lean\": {:e}, \"encode\": {encode:e}, \"sp_decode\": {}, \"sp_decode_lean\": {}, \"floor\": {:e}, \"floor_lean\": {:e}}}",
+            std.brine,
+            lean.brine,
+            num(std.sp),
+            num(lean.sp),
+            std.floor,
+            lean.floor,
         );
     }
     Ok(())

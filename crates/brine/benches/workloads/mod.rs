@@ -3,6 +3,8 @@
 //! `examples/bench_typed.rs`.
 #![allow(dead_code)]
 
+pub mod tape;
+
 use std::collections::HashMap;
 
 use rustc_hash::FxBuildHasher;
