@@ -316,7 +316,9 @@ def floor_table(paths, names, cpy_rounds, typed_rounds):
     """What building each Rust type costs, whatever reads the pickle: the floor is the time to
     deserialize the same values from a tape of serde events (`benches/workloads/tape.rs`: no
     parsing, exact size hints, text lent), so CPython or serde-pickle time / floor is the best
-    ratio any decoder into that type could reach."""
+    ratio any decoder into that type could reach. Only the pyperformance workloads have one
+    (see `floor` in `examples/bench_typed.rs`); the last rows add up the three of them, the
+    objects the mix repeats."""
     med = statistics.median
 
     def rng(rs):
@@ -325,28 +327,40 @@ def floor_table(paths, names, cpy_rounds, typed_rounds):
     def vs(num, den):
         return [a / b for a, b in zip(num, den) if a is not None and b is not None]
 
+    def total(xs):
+        return None if any(x is None for x in xs) else sum(xs)
+
     print("The floor of each type (system allocator): the same values deserialized from a tape of"
           " serde events (`benches/workloads/tape.rs`), which parses nothing, gives exact size hints"
-          " and lends its text. No decoder into that type can take less, so CPython or serde-pickle"
+          " and lends its text. No decoder into that type does less work, so CPython or serde-pickle"
           " time / floor is the best ratio any reader of these pickles into these types could reach;"
-          " brine / floor is what brine's reading adds\n")
+          " brine / floor is what brine's reading adds. The last two rows add up the unit, LIST and"
+          " MICRO_DICT, the objects the mix repeats (a large workload's tape outweighs its pickle,"
+          " so it has no floor of its own)\n")
     print("| workload | types | floor | brine decode | brine / floor | CPython loads | best possible"
           " vs CPython | serde-pickle | best possible vs serde-pickle |")
     print("|---|---|---:|---:|---|---:|---|---:|---|")
-    for path in paths:
-        if path not in typed_rounds[0]:
-            continue
-        loads = [c[path][0] for c in cpy_rounds]
-        for types, dk, sk, fk in (("std", "decode", "sp_decode", "floor"),
-                                  ("lean", "decode_lean", "sp_decode_lean", "floor_lean")):
-            floor = [t[path][fk] for t in typed_rounds]
-            dec = [t[path][dk] for t in typed_rounds]
-            sp = [t[path].get(sk) for t in typed_rounds]
-            spc = [x for x in sp if x is not None]
-            print(f"| {names[path]} | {types} | {fmt(med(floor))} | {fmt(med(dec))}"
-                  f" | {rng(vs(dec, floor))} | {fmt(med(loads))} | {rng(vs(loads, floor))}"
-                  f" | {fmt(med(spc)) if spc else 'fails'} | {rng(vs(sp, floor))} |")
-
+    parts = [p for p in paths if p in typed_rounds[0] and typed_rounds[0][p].get("floor") is not None]
+    rows = []
+    for types, dk, sk, fk in (("std", "decode", "sp_decode", "floor"),
+                              ("lean", "decode_lean", "sp_decode_lean", "floor_lean")):
+        for path in parts:
+            rows.append((names[path], types,
+                         [c[path][0] for c in cpy_rounds],
+                         [t[path][fk] for t in typed_rounds],
+                         [t[path][dk] for t in typed_rounds],
+                         [t[path].get(sk) for t in typed_rounds]))
+        if len(parts) == 3:
+            rows.append(("unit + LIST + MICRO_DICT", types,
+                         [sum(c[p][0] for p in parts) for c in cpy_rounds],
+                         [sum(t[p][fk] for p in parts) for t in typed_rounds],
+                         [sum(t[p][dk] for p in parts) for t in typed_rounds],
+                         [total([t[p].get(sk) for p in parts]) for t in typed_rounds]))
+    for name, types, loads, floor, dec, sp in rows:
+        spc = [x for x in sp if x is not None]
+        print(f"| {name} | {types} | {fmt(med(floor))} | {fmt(med(dec))}"
+              f" | {rng(vs(dec, floor))} | {fmt(med(loads))} | {rng(vs(loads, floor))}"
+              f" | {fmt(med(spc)) if spc else 'fails'} | {rng(vs(sp, floor))} |")
 
 if __name__ == "__main__":
     main()
