@@ -833,6 +833,20 @@ impl<'de> Direct<'de> {
     fn run_len(&self, p: usize, cap: usize) -> (usize, bool) {
         let d = self.data;
         let (mut n, mut p) = word_run(d, p, cap);
+        // A pair a step while the keys are memo GETs and the values short strs with their
+        // MEMOIZE (a list of dicts with the same keys, as CPython writes the later ones):
+        // a third of the steps of the loop below, which takes one opcode at a time.
+        while n + 2 <= cap {
+            let Some(&[b'h', _, 0x8c, k]) = d.get(p..p + 4) else {
+                break;
+            };
+            let end = p + 4 + k as usize;
+            if d.get(end) != Some(&0x94) {
+                break;
+            }
+            n += 2;
+            p = end + 1;
+        }
         while n < cap {
             let Some(&b) = d.get(p) else {
                 break;
@@ -958,6 +972,13 @@ impl<'de> Direct<'de> {
                     }
                     marks[nm] = (h, p);
                     nm += 1;
+                    // The scalars the run opens with only raise the height: one table step
+                    // each (a batch of ints, say), not the general step.
+                    let (items, skipped, q) = scalar_run(self.data, p + 1, limit - ops);
+                    h += items;
+                    ops += skipped;
+                    p = q;
+                    continue;
                 }
                 0x85..=0x87 => {
                     let n = (b - 0x84) as usize;
@@ -1287,6 +1308,27 @@ fn word_run(d: &[u8], mut p: usize, cap: usize) -> (usize, usize) {
         }
     }
     (n, p)
+}
+
+/// The fixed-length scalars (and memo ops and FRAMEs, see [`RUN_LEN`]) from `p` on, at most
+/// `max` opcodes: how many items they push, how many opcodes they are, and where they end.
+#[inline]
+fn scalar_run(d: &[u8], mut p: usize, max: usize) -> (usize, usize, usize) {
+    let (mut items, mut ops) = (0, 0);
+    while ops < max {
+        let Some(&b) = d.get(p) else {
+            break;
+        };
+        let e = RUN_LEN[b as usize];
+        let len = usize::from(e & !NOT_ITEM);
+        if e == 0 || len > d.len() - p {
+            break;
+        }
+        items += usize::from(e & NOT_ITEM == 0);
+        ops += 1;
+        p += len;
+    }
+    (items, ops, p)
 }
 
 /// The 8 bytes at `p` as a little-endian word, if there are 8.
@@ -2517,6 +2559,32 @@ mod tests {
             assert_eq!(hint_of::<serde_json::Value, _>(&mixed, p), Some(6));
             let nested: BTreeMap<i64, Vec<i64>> = (0..9).map(|i| (i, vec![i])).collect();
             assert_eq!(hint_of::<Vec<i64>, _>(&nested, p), Some(2));
+        }
+        // A list of dicts with the same keys, as CPython writes it: the later dicts' keys are
+        // memo GETs, counted a pair a step while each value is a short str with its MEMOIZE.
+        for n in 2..=126u8 {
+            for memoized in [true, false] {
+                // `[{k0: 'v', ...}, {k0: 'w', ...}]`: memo 0 the list, 1 the first dict, then
+                // each key and its value; the second dict's value `i` unmemoized unless
+                // `memoized`, which sends the count to the loop of one opcode a step.
+                let mut m = b"\x80\x04]\x94(}\x94(".to_vec();
+                for i in 0..n {
+                    m.extend_from_slice(&[0x8c, 2, b'k', i, 0x94, 0x8c, 1, b'v', 0x94]);
+                }
+                m.extend_from_slice(b"u}\x94(");
+                for i in 0..n {
+                    m.extend_from_slice(&[b'h', 2 + 2 * i, 0x8c, 1, b'w']);
+                    if memoized || i != n / 2 {
+                        m.push(0x94);
+                    }
+                }
+                m.extend_from_slice(b"ue.");
+                let got = from_slice::<Vec<Hinted<String>>>(&m, 256, u64::MAX, usize::MAX)
+                    .unwrap_or_else(|_| panic!("declined {m:?}"));
+                let want = Some(usize::from(n).min(super::HINT_MAP_ITEMS / 2));
+                assert_eq!(got[1].0, want, "{n} GET keys, memoized {memoized}");
+                assert_eq!(got[1].1, vec!["w".to_string(); usize::from(n)]);
+            }
         }
         // Cut short, and hostile bytes: hints stay within the caps, and nothing panics.
         let data = crate::to_vec(&(0..40i64).collect::<Vec<_>>()).unwrap();
