@@ -1552,6 +1552,35 @@ impl SeqKind {
     }
 }
 
+/// A list of lean scalars read whole (see [`Direct::lean_list`]): the items of its one
+/// validated run, and nothing else.
+struct LeanSeq<'a, 'de> {
+    de: &'a mut Direct<'de>,
+    /// Where the run ends (at its APPENDS).
+    end: usize,
+    /// Items not yet read: the exact size hint.
+    left: usize,
+}
+
+impl<'de> de::SeqAccess<'de> for LeanSeq<'_, 'de> {
+    type Error = Declined;
+
+    #[inline(always)]
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+        if self.de.pos >= self.end {
+            return Ok(None);
+        }
+        // Inside a validated run every position the reads stop at starts a lean scalar.
+        let item = need(self.de.lean_item())?;
+        self.left = self.left.saturating_sub(1);
+        seed.deserialize(Lean(item)).map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.left)
+    }
+}
+
 struct SeqAcc<'a, 'de> {
     de: &'a mut Direct<'de>,
     kind: SeqKind,
@@ -2018,6 +2047,68 @@ impl<'de> Direct<'de> {
         Ok(out)
     }
 
+    /// The list at the read position when it is the shape CPython writes for a list of small
+    /// scalars (`list(range(10))`): EMPTY_LIST, at most one MEMOIZE on a dense memo, MARK,
+    /// one validated run (see [`Self::lean_run`]), then APPENDS with no other batch or FRAME
+    /// after it. Returns where the run starts and ends and its items; `None` for any other
+    /// shape, which the general path reads.
+    #[inline]
+    fn lean_list(&self) -> Option<(usize, usize, usize)> {
+        let (d, mut p) = (self.data, self.pos);
+        if d.get(p) != Some(&b']') {
+            return None;
+        }
+        p += 1;
+        if d.get(p) == Some(&0x94) {
+            if self.count != self.memo.len() || self.count as u64 > self.max_memo_index {
+                return None;
+            }
+            p += 1;
+        }
+        if d.get(p) != Some(&b'(') || self.depth >= self.max_depth {
+            return None;
+        }
+        // A first item that is no lean scalar (a str, a container): the general path, without
+        // a walk of the run that it would then repeat.
+        if LEAN[usize::from(*d.get(p + 1)?)] == 0 {
+            return None;
+        }
+        let (q, n) = self.lean_run(p + 1, END_APPENDS);
+        match d.get(q..q + 2) {
+            Some(&[b'e', next]) if n > 0 && n <= self.batch_cap && next != b'(' && next != 0x95 => {
+                Some((p + 1, q, n))
+            }
+            _ => None,
+        }
+    }
+
+    /// Reads the list [`Self::lean_list`] found: its memo entry, its items as [`Lean`]
+    /// scalars with an exact size hint, its APPENDS. A visitor that stops before the end
+    /// declines, as [`Self::seq`] does.
+    fn read_lean_list<V: Visitor<'de>>(
+        &mut self,
+        (start, end, n): (usize, usize, usize),
+        v: V,
+    ) -> Result<V::Value> {
+        if self.data.get(self.pos + 1) == Some(&0x94) {
+            self.memo.push(OTHER);
+            self.count += 1;
+        }
+        self.pos = start;
+        self.depth += 1;
+        let out = v.visit_seq(LeanSeq {
+            de: self,
+            end,
+            left: n,
+        })?;
+        if self.pos != end {
+            return Err(Declined);
+        }
+        self.pos = end + 1;
+        self.depth -= 1;
+        Ok(out)
+    }
+
     /// A container at the read position, as the graph path's `deserialize_any` reads it.
     fn container_any<V: Visitor<'de>>(&mut self, b: u8, v: V) -> Result<V::Value> {
         match b {
@@ -2206,7 +2297,11 @@ impl<'de> de::Deserializer<'de> for &mut Direct<'de> {
     fn deserialize_seq<V: Visitor<'de>>(self, v: V) -> Result<V::Value> {
         let b = self.peek()?;
         match b {
-            b']' | b')' | 0x8f | b'(' => self.container_any(b, v),
+            b']' => match self.lean_list() {
+                Some(run) => self.read_lean_list(run, v),
+                None => self.container_any(b, v),
+            },
+            b')' | 0x8f | b'(' => self.container_any(b, v),
             // Not a dict's items (left to the graph path): a tuple that starts with a dict.
             b'}' => self.seq(SeqKind::Postfix, v),
             b'C' | b'B' | 0x8e | 0x96 if !self.tuple1_after_scalar() => {
@@ -2607,6 +2702,58 @@ mod tests {
                 assert!(h.is_some_and(|h| h <= super::HINT_ITEMS), "{m:?}");
             }
         }
+    }
+
+    /// Lists of lean scalars read whole ([`Direct::lean_list`]): the list's memo entry taken,
+    /// a visitor that stops early declined, and the shapes around it (a FRAME, a second
+    /// batch, a str first) left to the general path, with the same values.
+    #[test]
+    fn lean_lists() {
+        // `([1, 2], 'ab', 'ab')`, the second 'ab' a GET of memo 1: memo 0 is the list.
+        let t = b"\x80\x04]\x94(K\x01K\x02e\x8c\x02ab\x94h\x01\x87\x94.";
+        let got = reads::<(Vec<i64>, String, String)>(t);
+        assert_eq!(got, (vec![1, 2], "ab".into(), "ab".into()));
+        // Without the MEMOIZE, the str is memo 0.
+        let t = b"\x80\x04](K\x01K\x02e\x8c\x02ab\x94h\x00\x87.";
+        assert_eq!(reads::<(Vec<i64>, String, String)>(t).0, vec![1, 2]);
+        // One item (CPython writes it by APPEND), a FRAME before the APPENDS, a second batch,
+        // a str first: the general path reads them.
+        assert_eq!(reads::<Vec<i64>>(b"\x80\x04]\x94K\x07a."), vec![7]);
+        let framed = b"\x80\x04](K\x01K\x02\x95\x02\x00\x00\x00\x00\x00\x00\x00e.";
+        assert_eq!(reads::<Vec<i64>>(framed), vec![1, 2]);
+        let two = b"\x80\x04](K\x01K\x02e(K\x03K\x04e.";
+        assert_eq!(reads::<Vec<i64>>(two), vec![1, 2, 3, 4]);
+        let strs = b"\x80\x04](\x8c\x01a\x94K\x02e.";
+        assert_eq!(
+            reads::<Vec<serde_json::Value>>(strs),
+            vec![serde_json::json!("a"), serde_json::json!(2)]
+        );
+        // A visitor that takes two of three items declines, as the general path does.
+        #[derive(Debug, PartialEq)]
+        struct FirstTwo(i64, i64);
+        impl<'de> Deserialize<'de> for FirstTwo {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = FirstTwo;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str("a list")
+                    }
+                    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                        self,
+                        mut a: A,
+                    ) -> Result<FirstTwo, A::Error> {
+                        let x = a.next_element()?.unwrap_or_default();
+                        let y = a.next_element()?.unwrap_or_default();
+                        Ok(FirstTwo(x, y))
+                    }
+                }
+                d.deserialize_seq(V)
+            }
+        }
+        let three = b"\x80\x04](K\x01K\x02K\x03e.";
+        declines::<FirstTwo>(three);
+        assert_eq!(reads::<FirstTwo>(b"\x80\x04](K\x01K\x02e."), FirstTwo(1, 2));
     }
 
     /// Validated runs (batches of ints, floats, bools and None read without per-item checks):
