@@ -58,10 +58,11 @@ fn time<T: DeserializeOwned + Serialize + PartialEq>(
 /// into `T` costs at least. The value read must equal brine's, or the floor would not be of
 /// the same work.
 ///
-/// Only the pyperformance workloads have one: their tapes stay in the cache, like their
-/// pickles. A large workload's tape of 16-byte events is several times its pickle's size,
-/// so reading it costs more memory traffic than reading the pickle (the 10 MB mix's floor
-/// measured slower than brine's decode): no floor.
+/// Only the pyperformance workloads have one, and their tapes stay in the cache like their
+/// pickles. The 10 MB mix's floor (std types) measured slower than brine's decode, so it
+/// bounds nothing. Its tape of 16-byte events is about nine times the pickle, and its exact
+/// size hints change the order of allocations; which of the two is to blame is not
+/// established.
 fn floor<'t, T: Deserialize<'t> + PartialEq>(
     tape: &'t tape::Tape,
     ours: &T,
